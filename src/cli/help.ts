@@ -1,0 +1,56 @@
+/** @file Help texts for `dlc --help` and `dlc help CMD`. */
+
+export const VERSION = '0.1.0';
+
+export const MAIN_HELP = `dlc ${VERSION} — a compiler for deep-learning models written in .dl
+
+Usage: dlc <command> FILE [options]
+
+Commands:
+  check   report every error in a .dl file (exit 0: clean, 1: errors)
+  ir      print the IR graph of one function
+  run     run a function on the reference interpreter and print its results
+  help    explain a command: dlc help run
+
+Common options:
+  --dim NAME=SIZE     size of a dimension variable, e.g. --dim B=32 (repeatable)
+  --format text|json  how diagnostics are printed (json is for editors)
+  -h, --help          this help
+
+Examples:
+  dlc check examples/mlp.dl
+  dlc run examples/mlp.dl --fn MLP.loss --dim B=4
+  dlc ir examples/mlp.dl --fn MLP.forward --dim B=2
+
+Documentation: README.md, docs/language.md (the language), docs/errors.md (every error code).
+`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  check: `dlc check FILE [--dim NAME=SIZE]... [--format text|json]
+
+Parses FILE and lowers every function that can run on its own (top-level functions,
+functions of models whose arguments all have defaults, and of top-level instances such as
+\`let net = MLP(784, 10)\`), reporting every error with its line, column and a caret.
+Dimension variables not fixed by --dim get small example sizes.
+
+Exit status: 0 when there are no errors, 1 when there are, 2 for a usage error.
+`,
+  ir: `dlc ir FILE --fn NAME [--dim NAME=SIZE]... [--spans] [--format text|json]
+
+Prints the IR graph of one function after inlining and unrolling: one line per operation
+with its result type. NAME is \`f\`, \`Model.f\` or \`instance.f\`. --spans adds the source
+location of each operation.
+`,
+  run: `dlc run FILE --fn NAME [--input NAME=FILE.npy]... [--dim NAME=SIZE]... [--seed N]
+        [--out DIR] [--full] [--format text|json]
+
+Runs a function on the reference interpreter (float64) and prints each result's dtype,
+shape and values (a summary for large tensors; --full prints everything).
+
+  --input x=data.npy  the value of parameter x, from a NumPy .npy file; its shape binds the
+                      dimension variables of x's type
+  --seed N            seed for parameter initialization and for inputs not given (default 0);
+                      random inputs are N(0, 1) for f32, 0 or 1 for i32 and bool
+  --out DIR           also write each result to DIR/NAME.npy
+`,
+};

@@ -1,0 +1,226 @@
+/**
+ * @file The `dlc` command line. Every failure is a diagnostic with a code; nothing the user
+ * types produces a stack trace (set DLC_DEBUG=1 to see one for an internal error).
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { diagnosticToJson, renderDiagnostics } from '../diagnostics/render.js';
+import { checkModule, lowerEntry } from '../frontend/lower/entry.js';
+import { parseSource } from '../frontend/parse.js';
+import { loadStdlib } from '../frontend/stdlib.js';
+import type { Graph } from '../ir/graph.js';
+import { NDArray } from '../ir/ndarray.js';
+import { printGraph } from '../ir/print.js';
+import { numel, type DType } from '../ir/types.js';
+import { EvalError, initParams, interpret } from '../interp/interpret.js';
+import { NpyError, readNpy, writeNpy } from '../io/npy.js';
+import { RandomStream } from '../runtime/random.js';
+import { checkFlags, dimsFlag, flag, has, inputsFlag, parseArgs, UsageError, type ParsedArgs } from './args.js';
+import { formatResult } from './format.js';
+import { COMMAND_HELP, MAIN_HELP, VERSION } from './help.js';
+
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+const defaultIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function json(args: ParsedArgs): boolean {
+  const f = flag(args, 'format');
+  if (f !== undefined && f !== 'text' && f !== 'json') throw new UsageError(`--format is text or json, got \`${f}\``);
+  return f === 'json' || has(args, 'json');
+}
+
+/** Prints diagnostics; exits 1 when any is an error. */
+function emit(io: Io, args: ParsedArgs, diags: readonly Diagnostic[], extra: Record<string, unknown> = {}): void {
+  const errors = diags.some((d) => d.severity === 'error');
+  if (json(args)) io.out(JSON.stringify({ ok: !errors, diagnostics: diags.map(diagnosticToJson), ...extra }, null, 2) + '\n');
+  else if (diags.length) io.err(renderDiagnostics(diags));
+  if (errors) throw new Exit(1);
+}
+
+function readSource(args: ParsedArgs): { path: string; text: string } {
+  const path = args.positional[0];
+  if (!path) throw new UsageError(`\`dlc ${args.command}\` needs a .dl file`);
+  if (args.positional.length > 1) throw new UsageError(`unexpected argument \`${args.positional[1]}\``);
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`no such file: ${path}`);
+  return { path, text: readFileSync(path, 'utf8') };
+}
+
+function lowerFor(io: Io, args: ParsedArgs, inputShapes: Record<string, number[]> = {}): Graph {
+  const { path, text } = readSource(args);
+  const fn = flag(args, 'fn');
+  if (!fn) throw new UsageError(`\`dlc ${args.command}\` needs --fn NAME (see \`dlc check ${path}\` for the functions)`);
+  const user = parseSource(path, text);
+  if (user.diagnostics.length) emit(io, args, user.diagnostics);
+  const r = lowerEntry(loadStdlib(), user, fn, { dims: dimsFlag(args), inputShapes });
+  emit(io, args, r.diagnostics);
+  return r.graph!;
+}
+
+function cmdCheck(io: Io, args: ParsedArgs): void {
+  checkFlags(args, ['dim', 'format', 'json']);
+  const { path, text } = readSource(args);
+  const r = checkModule(loadStdlib(), parseSource(path, text), { dims: dimsFlag(args) });
+  emit(io, args, r.diagnostics, { checked: r.checked });
+  if (!json(args)) io.out(`${path}: no errors (${r.checked.length} function${r.checked.length === 1 ? '' : 's'} checked)\n`);
+}
+
+function cmdIr(io: Io, args: ParsedArgs): void {
+  checkFlags(args, ['fn', 'dim', 'spans', 'format', 'json']);
+  const g = lowerFor(io, args);
+  const text = printGraph(g, { spans: has(args, 'spans') });
+  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: [], ir: text }, null, 2) + '\n');
+  else io.out(text);
+}
+
+function loadInputs(args: ParsedArgs): { arrays: Map<string, { array: NDArray; kind: string }>; shapes: Record<string, number[]> } {
+  const arrays = new Map<string, { array: NDArray; kind: string }>();
+  const shapes: Record<string, number[]> = {};
+  for (const [name, file] of Object.entries(inputsFlag(args))) {
+    if (!existsSync(file)) throw new UsageError(`no such file: ${file} (for --input ${name})`);
+    try {
+      const r = readNpy(new Uint8Array(readFileSync(file)));
+      arrays.set(name, r);
+      shapes[name] = [...r.array.shape];
+    } catch (e) {
+      if (e instanceof NpyError) {
+        throw new DiagnosticExit(error('DL0602', `cannot read ${file} for input \`${name}\`: ${e.message}`, {}));
+      }
+      throw e;
+    }
+  }
+  return { arrays, shapes };
+}
+
+class DiagnosticExit extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message);
+  }
+}
+
+/** A seeded random value for an input that was not given. */
+function randomInput(name: string, dtype: DType, shape: readonly number[], seed: number): NDArray {
+  const rng = RandomStream.forName(seed, `input:${name}`);
+  const n = numel(shape);
+  const data = dtype === 'f32' ? rng.normal(n) : rng.uniform(n).map((u) => (u < 0.5 ? 0 : 1));
+  return new NDArray([...shape], data);
+}
+
+function cmdRun(io: Io, args: ParsedArgs): void {
+  checkFlags(args, ['fn', 'dim', 'input', 'seed', 'out', 'full', 'format', 'json']);
+  const seedText = flag(args, 'seed') ?? '0';
+  if (!/^\d+$/.test(seedText)) throw new UsageError(`--seed expects a non-negative integer, got \`${seedText}\``);
+  const seed = Number(seedText);
+  const { arrays, shapes } = loadInputs(args);
+  const g = lowerFor(io, args, shapes);
+  for (const name of arrays.keys()) {
+    if (!g.inputs.some((i) => String(i.attrs['name']) === name)) {
+      throw new DiagnosticExit(error('DL0602', `--input ${name}: the function has no parameter \`${name}\``, { help: `its inputs are ${g.inputs.map((i) => `\`${String(i.attrs['name'])}\``).join(', ') || 'none'}` }));
+    }
+  }
+  const inputs = new Map<string, NDArray>();
+  for (const i of g.inputs) {
+    const name = String(i.attrs['name']);
+    const given = arrays.get(name);
+    if (given) {
+      if (i.type.dtype !== 'f32' && given.kind === 'float') {
+        throw new DiagnosticExit(error('DL0602', `input \`${name}\` is ${i.type.dtype} but the file holds floating-point values`, { help: 'save it with an integer or bool dtype' }));
+      }
+      inputs.set(name, given.array);
+    } else inputs.set(name, randomInput(name, i.type.dtype, i.type.shape, seed));
+  }
+  let outputs: Map<string, NDArray>;
+  try {
+    outputs = interpret(g, inputs, initParams(g, seed));
+  } catch (e) {
+    if (e instanceof EvalError) throw new DiagnosticExit(error('DL0602', `cannot run \`${g.name}\`: ${e.message}`, {}));
+    throw e;
+  }
+  const outDir = flag(args, 'out');
+  if (outDir) mkdirSync(outDir, { recursive: true });
+  const types = new Map(g.outputs.map((o) => [o.name, o.node.type.dtype]));
+  const results: Record<string, unknown> = {};
+  for (const [name, a] of outputs) {
+    const dtype = types.get(name)!;
+    if (outDir) writeFileSync(join(outDir, `${name}.npy`), writeNpy(a, dtype));
+    results[name] = { dtype, shape: a.shape, data: Array.from(a.data) };
+    if (!json(args)) io.out(formatResult(name, a, dtype, has(args, 'full')) + '\n');
+  }
+  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: [], outputs: results }, null, 2) + '\n');
+}
+
+function cmdHelp(io: Io, args: ParsedArgs): void {
+  const topic = args.positional[0];
+  if (!topic) io.out(MAIN_HELP);
+  else if (COMMAND_HELP[topic]) io.out(COMMAND_HELP[topic]!);
+  else throw new UsageError(`no help for \`${topic}\`; commands are ${Object.keys(COMMAND_HELP).join(', ')}`);
+}
+
+const COMMANDS: Record<string, (io: Io, args: ParsedArgs) => void> = {
+  check: cmdCheck,
+  ir: cmdIr,
+  run: cmdRun,
+  help: cmdHelp,
+};
+
+/** Runs the CLI; returns the exit status (0 ok, 1 errors in the program, 2 usage). */
+export function main(argv: readonly string[], io: Io = defaultIo): number {
+  let args: ParsedArgs | undefined;
+  try {
+    args = parseArgs(argv);
+    if (has(args, 'version')) {
+      io.out(`dlc ${VERSION}\n`);
+      return 0;
+    }
+    if (!args.command || (has(args, 'help') && !COMMANDS[args.command])) {
+      io.out(MAIN_HELP);
+      return args.command || has(args, 'help') ? 0 : 2;
+    }
+    const cmd = COMMANDS[args.command];
+    if (!cmd) throw new UsageError(`unknown command \`${args.command}\`; commands are ${Object.keys(COMMANDS).join(', ')} (see dlc --help)`);
+    if (has(args, 'help')) {
+      io.out(COMMAND_HELP[args.command] ?? MAIN_HELP);
+      return 0;
+    }
+    cmd(io, args);
+    return 0;
+  } catch (e) {
+    if (e instanceof Exit) return e.code;
+    if (e instanceof UsageError) {
+      const d = error('DL0601', e.message, { help: args?.command && COMMAND_HELP[args.command] ? `see \`dlc help ${args.command}\`` : 'see `dlc --help`' });
+      if (args && json(args)) io.out(JSON.stringify({ ok: false, diagnostics: [diagnosticToJson(d)] }, null, 2) + '\n');
+      else io.err(renderDiagnostics([d]));
+      return 2;
+    }
+    if (e instanceof DiagnosticExit) {
+      if (args && safeJson(args)) io.out(JSON.stringify({ ok: false, diagnostics: [diagnosticToJson(e.diagnostic)] }, null, 2) + '\n');
+      else io.err(renderDiagnostics([e.diagnostic]));
+      return 1;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    const d = error('DL9001', `internal compiler error: ${msg}`, { help: 'this is a bug in dlc; please report it with the input that caused it' });
+    io.err(renderDiagnostics([d]));
+    if (process.env['DLC_DEBUG'] && e instanceof Error) io.err(`${e.stack}\n`);
+    return 3;
+  }
+}
+
+function safeJson(args: ParsedArgs): boolean {
+  try {
+    return json(args);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * @file Lowering entry points: builds the global scope (built-ins ← standard library ← user
+ * file), resolves an entry name (`f`, `Model.f`, `instance.f`), turns its parameters into graph
+ * inputs and its result into graph outputs. `checkModule` lowers every entry point it can.
+ */
+import { error, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import { spanLocation, type Span } from '../../diagnostics/source.js';
+import { closest } from '../../diagnostics/suggest.js';
+import type { Graph, GraphOutput, Node } from '../../ir/graph.js';
+import { formatShape } from '../../ir/types.js';
+import type * as A from '../ast.js';
+import type { ParseResult } from '../parse.js';
+import { BUILTINS } from './builtins.js';
+import { Lowerer, PoisonSignal } from './lowerer.js';
+import { Scope } from './scope.js';
+import { DimEnv } from './types.js';
+import { describe, type Value } from './values.js';
+
+export interface LowerOptions {
+  /** Sizes for dimension variables (`--dim B=32`). */
+  readonly dims?: Readonly<Record<string, number>>;
+  /** Shapes of the caller's arrays, by parameter name; they bind dimension variables. */
+  readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
+}
+
+export interface LowerResult {
+  readonly graph?: Graph;
+  readonly diagnostics: Diagnostic[];
+  /** Every dimension variable of the entry's signature and the size it got. */
+  readonly dims: Record<string, number>;
+  /** Dimension variables that got an example size because nothing else chose one. */
+  readonly defaulted: string[];
+}
+
+/** An entry point: a function that can be lowered on its own. */
+export interface EntryPoint {
+  readonly name: string;
+  readonly fn: A.FnDecl;
+  /** Whether every parameter is a typed tensor or has a default (so it can run standalone). */
+  readonly standalone: boolean;
+}
+
+/** Example sizes for free dimension variables: small, distinct, and ≥ 2 so axes are not squeezed. */
+const EXAMPLE_SIZES = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+
+function declare(lw: Lowerer, decls: readonly A.Decl[], sc: Scope, firstSeen: Map<string, Span>): void {
+  for (const d of decls) {
+    const name = d.name.name;
+    if (!name) continue;
+    const prev = firstSeen.get(name);
+    if (prev) {
+      lw.report(error('DL0202', `\`${name}\` is defined twice`, { span: d.name.span, notes: [`the first definition is at ${spanLocation(prev)}`] }));
+      continue;
+    }
+    firstSeen.set(name, d.name.span);
+    if (d.kind === 'fn') sc.define(name, { k: 'fn', decl: d, scope: sc }, 'decl');
+    else if (d.kind === 'model') sc.define(name, { k: 'model', decl: d, scope: sc }, 'decl');
+    else if (d.kind === 'instance') sc.define(name, { k: 'instanceDecl', decl: d, scope: sc }, 'decl');
+  }
+  for (const d of decls) {
+    if (d.kind !== 'const' || !d.name.name || sc.has(d.name.name)) continue;
+    sc.define(d.name.name, lw.constValue(d, sc), 'const');
+  }
+}
+
+/** The user file's global scope, with the standard library and built-ins behind it. */
+export function globalScope(lw: Lowerer, std: ParseResult, user: ParseResult): Scope {
+  const builtins = new Scope(undefined);
+  for (const b of BUILTINS.values()) builtins.define(b.name, { k: 'builtin', def: b }, 'builtin');
+  const stdScope = new Scope(builtins);
+  declare(lw, std.program.decls, stdScope, new Map());
+  const userScope = new Scope(stdScope);
+  declare(lw, user.program.decls, userScope, new Map());
+  return userScope;
+}
+
+function isStandalone(fn: A.FnDecl): boolean {
+  return fn.params.every((p) => p.default !== undefined || (p.type !== undefined && p.type.kind === 'named' && ['f32', 'i32', 'bool'].includes(p.type.name.name)));
+}
+
+/** Every function of the file by its entry name: `f`, `Model.f` (all-default models), `inst.f`. */
+export function listEntries(user: ParseResult): EntryPoint[] {
+  const out: EntryPoint[] = [];
+  const models = new Map<string, A.ModelDecl>();
+  for (const d of user.program.decls) if (d.kind === 'model') models.set(d.name.name, d);
+  const methods = (m: A.ModelDecl, prefix: string) => {
+    for (const mem of m.members) if (mem.kind === 'fn') out.push({ name: `${prefix}.${mem.name.name}`, fn: mem, standalone: isStandalone(mem) });
+  };
+  for (const d of user.program.decls) {
+    if (d.kind === 'fn') out.push({ name: d.name.name, fn: d, standalone: isStandalone(d) });
+    else if (d.kind === 'model' && d.params.every((p) => p.default !== undefined)) methods(d, d.name.name);
+    else if (d.kind === 'instance' && d.value.kind === 'call' && d.value.callee.kind === 'name') {
+      const m = models.get(d.value.callee.name);
+      if (m) methods(m, d.name.name);
+    }
+  }
+  return out;
+}
+
+export function lowerEntry(std: ParseResult, user: ParseResult, entry: string, opts: LowerOptions = {}): LowerResult {
+  const lw = new Lowerer();
+  const dims: Record<string, number> = {};
+  const defaulted: string[] = [];
+  const done = (graph?: Graph): LowerResult => ({ ...(graph ? { graph } : {}), diagnostics: lw.diags.sorted(), dims, defaulted });
+  try {
+    const sc = globalScope(lw, std, user);
+    const target = resolveEntry(lw, sc, user, entry);
+    if (!target) return done();
+    const { fn, scope, label } = target;
+    const fsc = new Scope(scope, true);
+    const env = new DimEnv();
+    const inputs: Node[] = [];
+    let next = 0;
+    const free = (name: string): number => {
+      const given = opts.dims?.[name];
+      if (given !== undefined) return given;
+      while (Object.values(dims).includes(EXAMPLE_SIZES[next] ?? -1) && next < EXAMPLE_SIZES.length - 1) next++;
+      const n = EXAMPLE_SIZES[Math.min(next++, EXAMPLE_SIZES.length - 1)]!;
+      defaulted.push(name);
+      return n;
+    };
+    // --dim values bind first so that every use of the name agrees with them.
+    for (const [k, v] of Object.entries(opts.dims ?? {})) {
+      env.dims.set(k, v);
+      env.origin.set(k, `\`--dim ${k}=${v}\``);
+      fsc.define(k, { k: 'int', v }, 'dim');
+    }
+    for (const p of fn.params) {
+      const pname = p.name.name;
+      const what = `input \`${pname}\``;
+      let v: Value;
+      if (p.default && !(p.type && p.type.kind === 'named' && p.type.dims !== null)) {
+        v = lw.eval(p.default, fsc);
+        if (p.type && v.k !== 'poison') v = lw.types.match(v, p.type, env, fsc, what, p.span);
+      } else if (!p.type) {
+        lw.fail('DL0311', `parameter \`${pname}\` of the entry point \`${label}\` needs a type such as \`f32[B, 4]\``, p.name.span);
+      } else {
+        const given = opts.inputShapes?.[pname];
+        const type = given ? { dtype: p.type.kind === 'named' ? p.type.name.name : 'f32', shape: [...given] } : lw.types.entryType(p.type, env, fsc, what, free);
+        const node = lw.at(p.span, () => lw.b.add('input', [], { name: pname, dtype: type.dtype, shape: [...type.shape] }));
+        inputs.push(node);
+        v = lw.types.match({ k: 'tensor', node }, p.type, env, fsc, given ? `${what} (shape ${formatShape(given)})` : what, p.span);
+      }
+      fsc.define(pname, v!, 'arg');
+    }
+    for (const [k, v] of env.dims) dims[k] = v;
+    if (defaulted.length) {
+      lw.dimNote = `free dimensions got example sizes: ${defaulted.map((d) => `${d}=${dims[d]}`).join(', ')} (choose them with \`--dim ${defaulted[0]}=…\`)`;
+    }
+    const result = lw.callBody(fn, fsc, label, env);
+    if (!result || result.value.k === 'poison' || lw.diags.hasErrors()) return done();
+    const outputs = entryOutputs(lw, result.value, result.returnExpr, label, fn);
+    if (!outputs || lw.diags.hasErrors()) return done();
+    return done(lw.b.finish(label, inputs, outputs));
+  } catch (err) {
+    if (err instanceof PoisonSignal) return done();
+    if (err instanceof Error && 'diagnostic' in err) {
+      lw.report((err as Error & { diagnostic: Diagnostic }).diagnostic);
+      return done();
+    }
+    throw err;
+  }
+}
+
+interface ResolvedEntry {
+  readonly fn: A.FnDecl;
+  readonly scope: Scope;
+  readonly label: string;
+}
+
+function resolveEntry(lw: Lowerer, sc: Scope, user: ParseResult, entry: string): ResolvedEntry | undefined {
+  const parts = entry.split('.');
+  const names = listEntries(user).map((e) => e.name);
+  const notFound = (): undefined => {
+    const c = closest(entry, names);
+    lw.report(
+      error('DL0603', `no function \`${entry}\` in ${user.file.path}`, {
+        help: c ? `did you mean \`${c}\`?` : names.length ? `functions: ${names.join(', ')}` : 'the file declares no functions',
+      }),
+    );
+    return undefined;
+  };
+  if (parts.length === 1) {
+    const d = user.program.decls.find((x): x is A.FnDecl => x.kind === 'fn' && x.name.name === entry);
+    if (!d) return notFound();
+    return { fn: d, scope: sc, label: entry };
+  }
+  if (parts.length !== 2) return notFound();
+  const [owner, method] = parts as [string, string];
+  const decl = user.program.decls.find((x) => x.name.name === owner);
+  if (!decl || (decl.kind !== 'model' && decl.kind !== 'instance')) return notFound();
+  let inst;
+  if (decl.kind === 'instance') {
+    lw.rootInstance = decl;
+    const v = lw.lookupName(owner, decl.name.span, sc);
+    if (v.k !== 'instance') return undefined;
+    inst = v.inst;
+  } else {
+    const missing = decl.params.filter((p) => p.default === undefined).map((p) => p.name.name);
+    if (missing.length) {
+      lw.report(
+        error('DL0603', `model \`${owner}\` needs arguments (${missing.join(', ')}) before \`${entry}\` can run`, {
+          span: decl.name.span,
+          help: `declare an instance, e.g. \`let net = ${owner}(…)\`, and use \`--fn net.${method}\``,
+        }),
+      );
+      return undefined;
+    }
+    inst = lw.instantiate(decl, sc, [], decl.name.span, '');
+  }
+  const m = inst.scope.local(method);
+  if (!m || m.value.k !== 'fn') return notFound();
+  return { fn: m.value.decl, scope: inst.scope, label: entry };
+}
+
+/** The graph outputs for an entry's result: a tensor, or a tuple of tensors. */
+function entryOutputs(lw: Lowerer, v: Value, ret: A.Expr | undefined, label: string, fn: A.FnDecl): GraphOutput[] | undefined {
+  const items = v.k === 'tuple' ? v.items : [v];
+  const exprs = ret && ret.kind === 'tuple' ? ret.items : ret ? [ret] : [];
+  const names = items.map((_, i) => {
+    const e = exprs[i];
+    return e && e.kind === 'name' ? e.name : items.length === 1 ? 'out' : `out${i}`;
+  });
+  // Keep output names unique.
+  const seen = new Map<string, number>();
+  const unique = names.map((n) => {
+    const c = seen.get(n) ?? 0;
+    seen.set(n, c + 1);
+    return c ? `${n}_${c}` : n;
+  });
+  const out: GraphOutput[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    if (it.k === 'tensor' || it.k === 'int' || it.k === 'float' || it.k === 'bool' || it.k === 'list') {
+      out.push({ name: unique[i]!, node: lw.toTensor(it, exprs[i]?.span ?? fn.name.span) });
+    } else {
+      lw.report(error('DL0311', `the entry point \`${label}\` must return tensors, but returns ${describe(it)}`, { span: exprs[i]?.span ?? fn.name.span }));
+      return undefined;
+    }
+  }
+  return out;
+}
+
+export interface CheckResult {
+  readonly diagnostics: Diagnostic[];
+  /** Entry points that were lowered (and so fully checked). */
+  readonly checked: string[];
+}
+
+/** All diagnostics for a file: syntax, plus lowering every standalone entry point. */
+export function checkModule(std: ParseResult, user: ParseResult, opts: LowerOptions = {}): CheckResult {
+  const all: Diagnostic[] = [...user.diagnostics];
+  const seen = new Set<string>();
+  const add = (d: Diagnostic) => {
+    const key = `${d.code}|${d.message}|${d.span?.start}|${d.span?.end}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      all.push(d);
+    }
+  };
+  const checked: string[] = [];
+  // Declarations are checked (duplicates, constants) even when nothing can be lowered.
+  const lw = new Lowerer();
+  try {
+    globalScope(lw, std, user);
+  } catch (err) {
+    if (!(err instanceof PoisonSignal)) throw err;
+  }
+  lw.diags.items.forEach(add);
+  for (const e of listEntries(user)) {
+    if (!e.standalone || e.fn.broken) continue;
+    const r = lowerEntry(std, user, e.name, opts);
+    r.diagnostics.forEach(add);
+    checked.push(e.name);
+  }
+  all.sort((a, b) => (a.span?.start ?? Infinity) - (b.span?.start ?? Infinity));
+  return { diagnostics: all, checked };
+}

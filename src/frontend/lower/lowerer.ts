@@ -1,0 +1,989 @@
+/**
+ * @file Lowering: evaluates the AST as a partial evaluator. Compile-time values are computed;
+ * tensor operations become IR nodes through the GraphBuilder (which runs each op's shape rule).
+ * Functions are inlined at their call sites and `for` loops unrolled, so the result is one
+ * acyclic graph. Errors become diagnostics at the offending expression and an invalid value
+ * ("poison") that silences the errors it would otherwise cause further on.
+ */
+import { DiagnosticBag, DiagnosticError, error, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { Code } from '../../diagnostics/codes.js';
+import { spanLocation, spanText, type Span } from '../../diagnostics/source.js';
+import { didYouMean } from '../../diagnostics/suggest.js';
+import { GraphBuilder } from '../../ir/builder.js';
+import * as C from '../../ir/compose.js';
+import type { Node } from '../../ir/graph.js';
+import { OpError } from '../../ir/op.js';
+import { formatType, isDType, normAxis, type DType } from '../../ir/types.js';
+import { findInitializer, INIT_ALIASES, INITIALIZERS, type InitSpec } from '../../runtime/init.js';
+import type * as A from '../ast.js';
+import { BUILTINS } from './builtins.js';
+import { memberPath, type Instance } from './instance.js';
+import { Scope } from './scope.js';
+import { DimEnv, TypeMatcher } from './types.js';
+import { bool, describe, float, int, isNumber, POISON, tensor, type Value } from './values.js';
+
+export interface ArgValue {
+  readonly name?: string;
+  readonly nameSpan?: Span;
+  readonly value: Value;
+  readonly span: Span;
+}
+
+interface Frame {
+  readonly name: string;
+  readonly decl: A.FnDecl;
+  readonly callSpan: Span;
+}
+
+/** Abandons the current expression without a message: an error was already reported. */
+export class PoisonSignal extends Error {
+  constructor() {
+    super('poison');
+  }
+}
+
+/** Marks a file as the standard library: errors inside it are reported at the user's call. */
+export function isStdlibPath(path: string): boolean {
+  return path.startsWith('<stdlib>');
+}
+
+/** Statements executed per lowering before the program is declared too large (no hangs). */
+const FUEL = 2_000_000;
+
+const BINARY_OPS: Record<string, string> = {
+  '+': 'add',
+  '-': 'sub',
+  '*': 'mul',
+  '/': 'div',
+  '==': 'eq',
+  '!=': 'ne',
+  '<': 'lt',
+  '<=': 'le',
+  '>': 'gt',
+  '>=': 'ge',
+  and: 'and',
+  or: 'or',
+};
+
+const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);
+
+export class Lowerer {
+  readonly b = new GraphBuilder();
+  readonly diags = new DiagnosticBag();
+  readonly types: TypeMatcher;
+  private readonly stack: Frame[] = [];
+  private fuel = FUEL;
+  /** Set while evaluating a `layer` declaration: the dotted path the new instance gets. */
+  private pendingPath: string | undefined;
+  private readonly topInstances = new Map<A.InstanceDecl, Instance>();
+  /** The top-level instance lowered as the root of the entry point (its parameters get bare names). */
+  rootInstance: A.InstanceDecl | undefined;
+  /** Added to shape errors when free dimensions were given example sizes. */
+  dimNote: string | undefined;
+
+  constructor() {
+    this.types = new TypeMatcher(this);
+  }
+
+  // ---- diagnostics ----------------------------------------------------------------------
+
+  /** The innermost call site in user code (stdlib spans are reported there). */
+  userSpan(s: Span): Span {
+    if (!isStdlibPath(s.file.path)) return s;
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      const f = this.stack[i]!;
+      if (!isStdlibPath(f.callSpan.file.path)) return f.callSpan;
+    }
+    return s;
+  }
+
+  report(d: Diagnostic): void {
+    if (!d.span) {
+      this.diags.add(d);
+      return;
+    }
+    const notes = [...d.notes];
+    let s = d.span;
+    if (isStdlibPath(s.file.path)) {
+      for (let i = this.stack.length - 1; i >= 0; i--) {
+        const f = this.stack[i]!;
+        if (!isStdlibPath(f.callSpan.file.path)) {
+          notes.unshift(`inside \`${f.name}\` from the standard library`);
+          s = f.callSpan;
+          break;
+        }
+      }
+    } else if (this.stack.length) {
+      const f = this.stack[this.stack.length - 1]!;
+      if (f.decl.span.file === s.file && s.start >= f.decl.span.start && s.end <= f.decl.span.end) {
+        notes.push(`while inlining the call to \`${f.name}\` at ${spanLocation(this.userSpan(f.callSpan))}`);
+      }
+    }
+    if (this.dimNote && d.code.startsWith('DL03')) notes.push(this.dimNote);
+    this.diags.add({ ...d, span: s, notes });
+  }
+
+  fail(code: Code, message: string, span: Span | undefined, help?: string, notes?: string[]): never {
+    throw new DiagnosticError(error(code, message, { span, help, ...(notes ? { notes } : {}) }));
+  }
+
+  /** " in `x @ W`" for a short single-line span, else "". */
+  where(s: Span): string {
+    const u = this.userSpan(s);
+    const text = spanText(u);
+    return text.length <= 60 && !text.includes('\n') ? ` in \`${text}\`` : '';
+  }
+
+  private reportCaught(err: unknown, s: Span): void {
+    if (err instanceof PoisonSignal) return;
+    if (err instanceof OpError) {
+      this.report(error(err.code, err.describe(this.where(s)), { span: s, help: err.help }));
+    } else if (err instanceof DiagnosticError) {
+      this.report(err.diagnostic);
+    } else if (err instanceof RangeError) {
+      this.report(error('DL0104', 'this is nested too deeply to compile', { span: s, help: 'split it into smaller pieces with `let`' }));
+    } else {
+      throw err;
+    }
+  }
+
+  /** Runs `f` with node spans pointing at `s` (or at the user's call site for stdlib code). */
+  at<T>(s: Span, f: () => T): T {
+    const saved = this.b.span;
+    this.b.span = this.userSpan(s);
+    try {
+      return f();
+    } finally {
+      this.b.span = saved;
+    }
+  }
+
+  // ---- expressions ----------------------------------------------------------------------
+
+  eval(e: A.Expr, sc: Scope): Value {
+    try {
+      return this.evalInner(e, sc);
+    } catch (err) {
+      this.reportCaught(err, e.span);
+      return POISON;
+    }
+  }
+
+  private evalInner(e: A.Expr, sc: Scope): Value {
+    switch (e.kind) {
+      case 'num':
+        if (!Number.isFinite(e.value) || (!e.isFloat && !Number.isSafeInteger(e.value))) {
+          this.fail('DL0103', `the number ${spanText(e.span)} is too large`, e.span);
+        }
+        return e.isFloat ? float(e.value) : int(e.value);
+      case 'bool':
+        return bool(e.value);
+      case 'name':
+        return this.lookupName(e.name, e.span, sc);
+      case 'unary':
+        return this.unary(e, this.eval(e.operand, sc));
+      case 'binary':
+        return this.binary(e, this.eval(e.left, sc), this.eval(e.right, sc));
+      case 'call':
+        return this.callExpr(e, sc);
+      case 'index':
+        return this.index(e, this.eval(e.target, sc), sc);
+      case 'member':
+        return this.member(e, this.eval(e.target, sc));
+      case 'tuple':
+        return this.collect(e.items, sc, 'tuple');
+      case 'list':
+        return this.collect(e.items, sc, 'list');
+      case 'error':
+        return POISON;
+    }
+  }
+
+  private collect(items: readonly A.Expr[], sc: Scope, k: 'tuple' | 'list'): Value {
+    const vs = items.map((i) => this.eval(i, sc));
+    if (vs.some((v) => v.k === 'poison')) return POISON;
+    return { k, items: vs };
+  }
+
+  lookupName(name: string, s: Span, sc: Scope): Value {
+    const bnd = sc.lookup(name);
+    if (!bnd) {
+      if (isDType(name)) return { k: 'dtype', v: name };
+      const init = findInitializer(name);
+      const help = init
+        ? `\`${name}\` is an initializer; use it after \`=\` in a \`param\` declaration`
+        : didYouMean(name, [...sc.allNames(), 'f32', 'i32', 'bool']);
+      this.fail('DL0201', `unknown name \`${name}\``, s, help);
+    }
+    if (bnd.value.k === 'instanceDecl') bnd.value = { k: 'instance', inst: this.topInstance(bnd.value.decl, bnd.value.scope) };
+    return bnd.value;
+  }
+
+  private unary(e: A.Expr & { kind: 'unary' }, v: Value): Value {
+    if (v.k === 'poison') return POISON;
+    if (e.op === 'not') {
+      if (v.k === 'bool') return bool(!v.v);
+      const t = this.toTensor(v, e.operand.span);
+      return tensor(this.at(e.span, () => this.b.add('not', [t])));
+    }
+    if (e.op === '+') return v;
+    if (v.k === 'int') return int(-v.v);
+    if (v.k === 'float') return float(-v.v);
+    const t = this.toTensor(v, e.operand.span);
+    return tensor(this.at(e.span, () => this.b.add('neg', [t])));
+  }
+
+  private binary(e: A.Expr & { kind: 'binary' }, l: Value, r: Value): Value {
+    if (l.k === 'poison' || r.k === 'poison') return POISON;
+    const st = this.staticBinary(e, l, r);
+    if (st) return st;
+    return this.at(e.span, () => tensor(this.tensorBinary(e.op, l, r, e.left.span, e.right.span, e.span)));
+  }
+
+  /** Arithmetic on compile-time values; undefined when a tensor is involved. */
+  private staticBinary(e: A.Expr & { kind: 'binary' }, l: Value, r: Value): Value | undefined {
+    const op = e.op;
+    if ((op === 'and' || op === 'or') && l.k === 'bool' && r.k === 'bool') return bool(op === 'and' ? l.v && r.v : l.v || r.v);
+    if ((op === '==' || op === '!=') && l.k === 'dtype' && r.k === 'dtype') return bool((l.v === r.v) === (op === '=='));
+    if ((op === '==' || op === '!=') && l.k === 'bool' && r.k === 'bool') return bool((l.v === r.v) === (op === '=='));
+    if (op === '+' && l.k === 'list' && r.k === 'list') return { k: 'list', items: [...l.items, ...r.items] };
+    if (!isNumber(l) || !isNumber(r)) {
+      const tensorish = (v: Value) => v.k === 'tensor' || isNumber(v) || v.k === 'bool' || v.k === 'list';
+      if (tensorish(l) && tensorish(r)) return undefined;
+      const bad = tensorish(l) ? r : l;
+      this.fail('DL0207', `cannot use \`${op}\` with ${describe(bad)}`, tensorish(l) ? e.right.span : e.left.span);
+    }
+    const a = l.v;
+    const c = r.v;
+    const ints = l.k === 'int' && r.k === 'int';
+    const num = (v: number) => (ints && Number.isInteger(v) ? int(v) : float(v));
+    switch (op) {
+      case '+':
+        return num(a + c);
+      case '-':
+        return num(a - c);
+      case '*':
+        return num(a * c);
+      case '/':
+        if (c === 0) this.fail('DL0313', 'division by zero in a compile-time expression', e.span);
+        return float(a / c);
+      case '//':
+        if (c === 0) this.fail('DL0313', 'division by zero in a compile-time expression', e.span);
+        return num(Math.floor(a / c));
+      case '%':
+        if (c === 0) this.fail('DL0313', 'modulo by zero in a compile-time expression', e.span);
+        return num(a - c * Math.floor(a / c));
+      case '**':
+        return ints && c >= 0 ? int(a ** c) : float(a ** c);
+      case '==':
+        return bool(a === c);
+      case '!=':
+        return bool(a !== c);
+      case '<':
+        return bool(a < c);
+      case '<=':
+        return bool(a <= c);
+      case '>':
+        return bool(a > c);
+      case '>=':
+        return bool(a >= c);
+      case '@':
+        this.fail('DL0311', '`@` multiplies tensors, not numbers', e.span, 'use `*` for numbers');
+        break;
+      case 'and':
+      case 'or':
+        this.fail('DL0303', `\`${op}\` needs booleans, got ${describe(l)} and ${describe(r)}`, e.span);
+    }
+    return undefined;
+  }
+
+  /** The dtype both operands of an elementwise op are converted to. */
+  private commonDType(op: string, l: Value, r: Value, span: Span): DType {
+    const dt = (v: Value): DType | undefined => (v.k === 'tensor' ? v.node.type.dtype : undefined);
+    const [a, c] = [dt(l), dt(r)];
+    const logical = op === 'and' || op === 'or';
+    if (logical) return 'bool';
+    const eq = op === '==' || op === '!=';
+    const staticKind = (v: Value): DType => (v.k === 'float' ? 'f32' : v.k === 'bool' ? 'bool' : 'i32');
+    const mixErr = (x: DType, y: DType) =>
+      this.fail('DL0303', `cannot mix ${x} and ${y}${this.where(span)}`, span, `convert one side first, e.g. \`cast(x, ${x === 'i32' ? y : x})\``);
+    if (a && c) {
+      if (a === c) {
+        if (a === 'bool' && !eq) this.fail('DL0303', `cannot use \`${op}\` on two bool tensors${this.where(span)}`, span, 'use `and`/`or`, or `cast(x, f32)` first');
+        return a;
+      }
+      if (a === 'bool') return c;
+      if (c === 'bool') return a;
+      return mixErr(a, c);
+    }
+    const t = (a ?? c)!;
+    const s = staticKind(a ? r : l);
+    if (t === s) {
+      if (t === 'bool' && !eq) this.fail('DL0303', `cannot use \`${op}\` on bool values${this.where(span)}`, span, 'use `and`/`or`, or `cast(x, f32)` first');
+      return t;
+    }
+    if (t === 'bool') return s;
+    if (t === 'f32') return 'f32';
+    if (s === 'bool') return t;
+    // An i32 tensor with a float number.
+    return mixErr(t, s);
+  }
+
+  tensorBinary(op: A.BinaryOp, l: Value, r: Value, ls: Span, rs: Span, span: Span): Node {
+    if (op === '@') return C.matmul(this.b, this.toTensor(l, ls), this.toTensor(r, rs));
+    if (op === '**') return this.power(l, r, ls, rs);
+    if (op === '//' || op === '%') {
+      const x = this.toTensor(l, ls, 'f32');
+      const y = this.toTensor(r, rs, x.type.dtype);
+      if (x.type.dtype !== 'f32' || y.type.dtype !== 'f32') {
+        this.fail('DL0303', `\`${op}\` on tensors needs f32 values${this.where(span)}`, span, 'convert with `cast(x, f32)`');
+      }
+      const q = this.b.add('floor', [C.binary(this.b, 'div', x, y)]);
+      return op === '//' ? q : C.binary(this.b, 'sub', x, C.binary(this.b, 'mul', C.broadcastAll(this.b, [y, q])[0]!, q));
+    }
+    const dt = this.commonDType(op, l, r, span);
+    const x = C.cast(this.b, this.toTensor(l, ls, dt), dt);
+    const y = C.cast(this.b, this.toTensor(r, rs, dt), dt);
+    const name = BINARY_OPS[op]!;
+    if (COMPARISONS.has(op) || op === 'and' || op === 'or') return C.binary(this.b, name, x, y);
+    return C.binary(this.b, name, x, y);
+  }
+
+  private power(l: Value, r: Value, ls: Span, rs: Span): Node {
+    const x = this.toTensor(l, ls, 'f32');
+    if (isNumber(r) && r.v === 2) return this.b.add('mul', [x, x]);
+    if (isNumber(r) && r.v === 1) return x;
+    const xf = C.cast(this.b, x, 'f32');
+    if (x.type.dtype !== 'f32') this.fail('DL0303', `\`**\` needs an f32 base, got ${formatType(x.type)}`, ls, 'convert with `cast(x, f32)`');
+    return C.binary(this.b, 'pow', xf, this.toTensor(r, rs, 'f32'));
+  }
+
+  // ---- conversions ----------------------------------------------------------------------
+
+  /** A value as a tensor: numbers and nested lists become constants, lists of tensors stack. */
+  toTensor(v: Value, s: Span, dtype?: DType): Node {
+    switch (v.k) {
+      case 'tensor':
+        return v.node;
+      case 'int':
+        return this.at(s, () => C.scalarConst(this.b, v.v, dtype ?? 'i32'));
+      case 'float':
+        if (dtype === 'i32') this.fail('DL0303', `expected an integer, got the number ${v.v}`, s, 'use an integer literal, or `cast` the tensor to f32');
+        return this.at(s, () => C.scalarConst(this.b, v.v, dtype === 'bool' ? 'f32' : (dtype ?? 'f32')));
+      case 'bool':
+        return this.at(s, () => C.scalarConst(this.b, v.v ? 1 : 0, 'bool'));
+      case 'list':
+        return this.at(s, () => this.listToTensor(v.items, s, dtype));
+      case 'poison':
+        throw new PoisonSignal();
+      default:
+        return this.fail('DL0207', `expected a tensor, got ${describe(v)}`, s);
+    }
+  }
+
+  private listToTensor(items: readonly Value[], s: Span, dtype?: DType): Node {
+    if (items.length === 0) this.fail('DL0311', 'an empty list cannot be a tensor', s);
+    const flat: number[] = [];
+    let shape: number[] | undefined;
+    let kind: DType = 'i32';
+    const walk = (v: Value, depth: number, dims: number[]): boolean => {
+      if (isNumber(v) || v.k === 'bool') {
+        if (v.k === 'float') kind = 'f32';
+        if (v.k === 'bool' && kind === 'i32' && flat.length === 0) kind = 'bool';
+        flat.push(v.k === 'bool' ? (v.v ? 1 : 0) : v.v);
+        if (!shape) shape = dims.slice();
+        else if (shape.length !== dims.length) return false;
+        return true;
+      }
+      if (v.k === 'list') {
+        const here = [...dims, v.items.length];
+        if (shape && (shape[depth] !== v.items.length)) return false;
+        for (const it of v.items) if (!walk(it, depth + 1, here)) return false;
+        return true;
+      }
+      return false;
+    };
+    const allStatic = items.every((it) => isNumber(it) || it.k === 'bool' || it.k === 'list');
+    if (allStatic) {
+      const ok = walk({ k: 'list', items }, 0, []);
+      if (!ok || !shape) this.fail('DL0311', 'this list is not a rectangular array of numbers', s);
+      const dt = dtype ?? kind;
+      return this.b.add('constant', [], { dtype: dt, shape: shape!, value: flat });
+    }
+    // A list containing tensors: stack them along a new first axis.
+    const ts = items.map((it) => this.toTensor(it, s, dtype));
+    return C.stack(this.b, ts, 0);
+  }
+
+  staticInt(v: Value, s: Span, what: string): number {
+    if (v.k === 'int') return v.v;
+    if (v.k === 'float' && Number.isInteger(v.v)) return v.v;
+    return this.fail('DL0310', `${what} must be an integer known at compile time, got ${describe(v)}`, s);
+  }
+
+  staticNumber(v: Value, s: Span, what: string): number {
+    if (isNumber(v)) return v.v;
+    return this.fail('DL0310', `${what} must be a number known at compile time, got ${describe(v)}`, s);
+  }
+
+  staticBool(v: Value, s: Span, what: string): boolean {
+    if (v.k === 'bool') return v.v;
+    return this.fail('DL0310', `${what} must be \`true\` or \`false\` known at compile time, got ${describe(v)}`, s);
+  }
+
+  staticInts(v: Value, s: Span, what: string): number[] {
+    if (v.k === 'int') return [v.v];
+    if (v.k === 'list' || v.k === 'tuple') return v.items.map((i) => this.staticInt(i, s, what));
+    return this.fail('DL0310', `${what} must be a list of integers known at compile time, got ${describe(v)}`, s);
+  }
+
+  // ---- indexing and members -------------------------------------------------------------
+
+  private index(e: A.Expr & { kind: 'index' }, target: Value, sc: Scope): Value {
+    if (target.k === 'poison') return POISON;
+    if (target.k === 'list' || target.k === 'tuple') {
+      if (e.items.length !== 1 || e.items[0]!.kind === 'ellipsis') this.fail('DL0311', 'a list takes one index or slice', e.span);
+      const it = e.items[0]!;
+      const n = target.items.length;
+      if (it.kind === 'expr') {
+        const i = this.staticInt(this.eval(it.expr, sc), it.span, 'a list index');
+        const j = i < 0 ? i + n : i;
+        if (j < 0 || j >= n) this.fail('DL0309', `index ${i} is out of range for a list of ${n}`, it.span);
+        return target.items[j]!;
+      }
+      const [a, z, st] = this.sliceBounds(it as A.IndexItem & { kind: 'slice' }, n, sc);
+      const out: Value[] = [];
+      for (let i = a; i < z; i += st) out.push(target.items[i]!);
+      return { k: target.k, items: out };
+    }
+    const x = this.toTensor(target, e.target.span);
+    const rank = x.type.shape.length;
+    const ell = e.items.filter((i) => i.kind === 'ellipsis').length;
+    if (ell > 1) this.fail('DL0311', 'only one `...` is allowed in an index', e.span);
+    const explicit = e.items.length - ell;
+    if (explicit > rank) {
+      this.fail('DL0309', `too many indices: ${formatType(x.type)} has ${rank} ${rank === 1 ? 'axis' : 'axes'} but ${explicit} are indexed`, e.span);
+    }
+    // Expand `...` to the axes not named explicitly.
+    const items: (A.IndexItem | undefined)[] = [];
+    for (const it of e.items) {
+      if (it.kind === 'ellipsis') for (let k = 0; k < rank - explicit; k++) items.push(undefined);
+      else items.push(it);
+    }
+    while (items.length < rank) items.push(undefined);
+    const start: number[] = [];
+    const stop: number[] = [];
+    const step: number[] = [];
+    const drop: number[] = [];
+    let gatherAxis = -1;
+    let gatherIdx: Node | undefined;
+    items.forEach((it, axis) => {
+      const dim = x.type.shape[axis]!;
+      if (!it) {
+        start.push(0);
+        stop.push(dim);
+        step.push(1);
+        return;
+      }
+      if (it.kind === 'slice') {
+        const [a, z, st] = this.sliceBounds(it, dim, sc);
+        start.push(a);
+        stop.push(Math.max(a, z));
+        step.push(st);
+        return;
+      }
+      const iv = this.eval((it as A.IndexItem & { kind: 'expr' }).expr, sc);
+      if (iv.k === 'poison') throw new PoisonSignal();
+      if (iv.k === 'int') {
+        const j = normAxis(iv.v, dim);
+        if (j === undefined) this.fail('DL0309', `index ${iv.v} is out of range for axis ${axis} of ${formatType(x.type)}`, it.span, `valid indices are ${-dim} to ${dim - 1}`);
+        start.push(j!);
+        stop.push(j! + 1);
+        step.push(1);
+        drop.push(axis);
+        return;
+      }
+      if (gatherIdx) this.fail('DL0311', 'only one tensor index is allowed per subscript', it.span, 'index one axis at a time');
+      const idx = this.toTensor(iv, it.span, 'i32');
+      if (idx.type.dtype !== 'i32') this.fail('DL0303', `a tensor index must be i32, got ${formatType(idx.type)}`, it.span, 'convert with `cast(i, i32)`');
+      gatherIdx = idx;
+      gatherAxis = axis;
+      start.push(0);
+      stop.push(dim);
+      step.push(1);
+    });
+    return this.at(e.span, () => {
+      let y = x;
+      const trivial = start.every((a, i) => a === 0 && stop[i] === x.type.shape[i] && step[i] === 1);
+      if (!trivial) y = this.b.add('slice', [y], { start, stop, step });
+      if (drop.length) y = C.reshape(this.b, y, y.type.shape.filter((_, i) => !drop.includes(i)));
+      if (gatherIdx) {
+        const axis = gatherAxis - drop.filter((d) => d < gatherAxis).length;
+        y = this.b.add('gather', [y, gatherIdx], { axis });
+      }
+      return tensor(y);
+    });
+  }
+
+  /** NumPy slice bounds (negative indices count from the end; out-of-range bounds clamp). */
+  private sliceBounds(it: A.IndexItem & { kind: 'slice' }, dim: number, sc: Scope): [number, number, number] {
+    const get = (ex: A.Expr | undefined, what: string) => {
+      if (!ex) return undefined;
+      const v = this.eval(ex, sc);
+      if (v.k === 'poison') throw new PoisonSignal();
+      return this.staticInt(v, ex.span, what);
+    };
+    const st = get(it.step, 'a slice step') ?? 1;
+    if (st < 1) this.fail('DL0311', `slice steps must be positive, got ${st}`, it.step?.span ?? it.span, 'reverse with `reverse(x, axis)` first');
+    const norm = (v: number | undefined, d: number) => (v === undefined ? d : Math.min(Math.max(v < 0 ? v + dim : v, 0), dim));
+    const a = norm(get(it.start, 'a slice start'), 0);
+    const z = norm(get(it.stop, 'a slice end'), dim);
+    return [a, Math.max(a, z), st];
+  }
+
+  private member(e: A.Expr & { kind: 'member' }, target: Value): Value {
+    const name = e.name.name;
+    if (target.k === 'poison') return POISON;
+    if (target.k === 'tensor') {
+      const t = target.node.type;
+      switch (name) {
+        case 'T':
+          return this.at(e.span, () => tensor(C.transposeLast2(this.b, target.node)));
+        case 'shape':
+          return { k: 'list', items: t.shape.map(int) };
+        case 'dtype':
+          return { k: 'dtype', v: t.dtype };
+        case 'rank':
+        case 'ndim':
+          return int(t.shape.length);
+        default:
+          this.fail('DL0208', `a tensor has no member \`${name}\``, e.name.span, didYouMean(name, ['T', 'shape', 'dtype', 'rank', 'ndim']) ?? 'tensors have `.T`, `.shape`, `.dtype` and `.rank`');
+      }
+    }
+    if (target.k === 'list' && (name === 'length' || name === 'len')) return int(target.items.length);
+    if (target.k === 'instance') {
+      const bnd = target.inst.scope.local(name);
+      if (!bnd) {
+        const names = this.memberNames(target.inst);
+        this.fail('DL0208', `${describe(target)} has no member \`${name}\``, e.name.span, didYouMean(name, names) ?? (names.length ? `its members are ${names.map((n) => `\`${n}\``).join(', ')}` : undefined));
+      }
+      return bnd!.value;
+    }
+    if (target.k === 'model') {
+      this.fail('DL0207', `\`${target.decl.name.name}\` is a model, not a layer`, e.target.span, `create a layer first, e.g. \`layer l = ${target.decl.name.name}(…)\``);
+    }
+    return this.fail('DL0208', `${describe(target)} has no member \`${name}\``, e.name.span);
+  }
+
+  private memberNames(inst: Instance): string[] {
+    const out: string[] = [];
+    for (const m of inst.decl.members) out.push(m.name.name);
+    for (const p of inst.decl.params) out.push(p.name.name);
+    return out;
+  }
+
+  // ---- calls ----------------------------------------------------------------------------
+
+  private callExpr(e: A.Expr & { kind: 'call' }, sc: Scope): Value {
+    const callee = this.eval(e.callee, sc);
+    const args: ArgValue[] = e.args.map((a) => ({
+      ...(a.name ? { name: a.name.name, nameSpan: a.name.span } : {}),
+      value: this.eval(a.value, sc),
+      span: a.value.span,
+    }));
+    if (callee.k === 'poison') return POISON;
+    // A built-in decides for itself how to treat invalid arguments (most return poison).
+    if (callee.k !== 'builtin' && args.some((a) => a.value.k === 'poison')) return POISON;
+    return this.callValue(callee, args, e.span, e.callee.span);
+  }
+
+  callValue(callee: Value, args: ArgValue[], span: Span, calleeSpan: Span): Value {
+    switch (callee.k) {
+      case 'fn':
+        return this.callFn(callee, args, span);
+      case 'builtin':
+        if (args.some((a) => a.value.k === 'poison')) return POISON;
+        return this.at(span, () => callee.def.call(this, args, span));
+      case 'model': {
+        const path = this.pendingPath;
+        if (path === undefined) {
+          this.fail(
+            'DL0210',
+            `a model can only be created in a \`layer\` declaration or a top-level \`let\``,
+            span,
+            `declare it as a member: \`layer l = ${callee.decl.name.name}(…)\``,
+          );
+        }
+        this.pendingPath = undefined;
+        return { k: 'instance', inst: this.instantiate(callee.decl, callee.scope, args, span, path!) };
+      }
+      case 'instance': {
+        const fwd = callee.inst.scope.local('forward');
+        if (!fwd || fwd.value.k !== 'fn') {
+          this.fail('DL0208', `${describe(callee)} has no \`forward\` function to call`, calleeSpan, 'call one of its functions by name, e.g. `layer.fn(x)`');
+        }
+        return this.callFn(fwd!.value as Value & { k: 'fn' }, args, span);
+      }
+      case 'poison':
+        return POISON;
+      default:
+        return this.fail('DL0207', `${describe(callee)} is not a function`, calleeSpan);
+    }
+  }
+
+  /**
+   * Matches call arguments to parameter names: positional first, then by keyword.
+   * Returns one entry per parameter (undefined where not given).
+   */
+  bindArgs(params: readonly string[], args: readonly ArgValue[], callee: string, span: Span): (ArgValue | undefined)[] {
+    const out: (ArgValue | undefined)[] = new Array(params.length).fill(undefined);
+    let pos = 0;
+    for (const a of args) {
+      if (a.name === undefined) {
+        if (pos >= params.length) {
+          this.fail('DL0203', `\`${callee}\` takes ${params.length} argument${params.length === 1 ? '' : 's'} but ${args.filter((x) => !x.name).length} were given`, a.span);
+        }
+        out[pos++] = a;
+        continue;
+      }
+      const i = params.indexOf(a.name);
+      if (i < 0) {
+        this.fail('DL0204', `\`${callee}\` has no parameter \`${a.name}\``, a.nameSpan ?? a.span, didYouMean(a.name, params) ?? `its parameters are ${params.map((p) => `\`${p}\``).join(', ')}`);
+      }
+      if (out[i]) this.fail('DL0204', `argument \`${a.name}\` is given twice`, a.nameSpan ?? a.span);
+      out[i] = a;
+    }
+    return out;
+  }
+
+  callFn(fn: Value & { k: 'fn' }, args: ArgValue[], span: Span): Value {
+    const d = fn.decl;
+    const name = fn.owner ? `${fn.owner.decl.name.name}.${d.name.name}` : d.name.name;
+    if (d.broken) return POISON;
+    if (this.stack.some((f) => f.decl === d)) {
+      this.fail('DL0205', `\`${name}\` calls itself: functions are inlined, so recursion cannot be compiled`, span, 'write the repetition as a `for` loop');
+    }
+    if (this.stack.length > 200) this.fail('DL0104', 'calls are nested too deeply', span);
+    const bound = this.bindArgs(
+      d.params.map((p) => p.name.name),
+      args,
+      name,
+      span,
+    );
+    const sc = new Scope(fn.scope, true);
+    const env = new DimEnv();
+    this.stack.push({ name, decl: d, callSpan: span });
+    try {
+      d.params.forEach((p, i) => {
+        const a = bound[i];
+        let v: Value;
+        if (a) v = a.value;
+        else if (p.default) v = this.eval(p.default, sc);
+        else this.fail('DL0203', `missing argument \`${p.name.name}\` in the call to \`${name}\``, span);
+        if (v!.k === 'poison') throw new PoisonSignal();
+        if (p.type) v = this.types.match(v!, p.type, env, sc, `argument \`${p.name.name}\` of \`${name}\``, a?.span ?? span);
+        sc.define(p.name.name, v!, 'arg');
+      });
+      return this.callBody(d, sc, name, env).value;
+    } catch (err) {
+      if (err instanceof PoisonSignal) return POISON;
+      throw err;
+    } finally {
+      this.stack.pop();
+    }
+  }
+
+  private lastReturn: A.Expr | undefined;
+
+  /** Runs a function body in a scope holding its arguments; checks the declared result type. */
+  callBody(d: A.FnDecl, sc: Scope, name: string, env: DimEnv): { value: Value; returnExpr?: A.Expr } {
+    this.lastReturn = undefined;
+    const result = this.execBlock(d.body, sc);
+    const ret = this.lastReturn as A.Expr | undefined;
+    if (result === undefined) {
+      this.fail('DL0314', `\`${name}\` ends without returning a value`, d.name.span, 'add a `return` statement');
+    }
+    if (result!.k === 'poison' || !d.result) return { value: result!, ...(ret ? { returnExpr: ret } : {}) };
+    const value = this.types.match(result!, d.result, env, sc, `the result of \`${name}\``, ret?.span ?? d.name.span, 'DL0306');
+    return { value, ...(ret ? { returnExpr: ret } : {}) };
+  }
+
+  // ---- statements -----------------------------------------------------------------------
+
+  /** Runs statements; returns the value of a `return`, if one ran. */
+  execBlock(stmts: readonly A.Stmt[], sc: Scope): Value | undefined {
+    for (const s of stmts) {
+      if (--this.fuel < 0) {
+        this.fail('DL0312', 'the program is too large to unroll (more than 2,000,000 statements executed)', s.span, 'use fewer loop iterations');
+      }
+      let r: Value | undefined;
+      try {
+        r = this.exec(s, sc);
+      } catch (err) {
+        if (err instanceof DiagnosticError && err.diagnostic.code === 'DL0312') throw err;
+        if (err instanceof PoisonSignal) return POISON;
+        this.reportCaught(err, s.span);
+        continue;
+      }
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  }
+
+  private exec(s: A.Stmt, sc: Scope): Value | undefined {
+    switch (s.kind) {
+      case 'let': {
+        let v = this.eval(s.value, sc);
+        if (s.destructure) {
+          if (v.k === 'poison') {
+            for (const n of s.names) sc.define(n.name, POISON, 'let');
+            return undefined;
+          }
+          if (v.k !== 'tuple' && v.k !== 'list') this.fail('DL0207', `cannot unpack ${describe(v)} into ${s.names.length} names`, s.value.span);
+          const items = (v as Value & { k: 'tuple' }).items;
+          if (items.length !== s.names.length) {
+            this.fail('DL0203', `cannot unpack ${items.length} values into ${s.names.length} names`, s.value.span);
+          }
+          s.names.forEach((n, i) => sc.define(n.name, items[i]!, 'let'));
+          return undefined;
+        }
+        const name = s.names[0];
+        if (!name) return undefined;
+        if (s.type && v.k !== 'poison') v = this.types.match(v, s.type, new DimEnv(), sc, `\`${name.name}\``, s.value.span);
+        sc.define(name.name, v, 'let');
+        return undefined;
+      }
+      case 'assign': {
+        if (!s.target.name) this.fail('DL0206', 'only a name can be assigned to', s.target.span);
+        const bnd = sc.assignable(s.target.name);
+        if (!bnd || bnd.kind !== 'let') {
+          const other = sc.lookup(s.target.name);
+          const why = other ? `\`${s.target.name}\` is not a \`let\` variable of this function` : `\`${s.target.name}\` is not declared`;
+          this.fail('DL0206', `cannot assign to \`${s.target.name}\`: ${why}`, s.target.span, other ? undefined : `declare it first: \`let ${s.target.name} = …\``);
+        }
+        let v = this.eval(s.value, sc);
+        if (s.op !== '=' && v.k !== 'poison' && bnd!.value.k !== 'poison') {
+          const op = s.op[0] as A.BinaryOp;
+          const fake: A.Expr & { kind: 'binary' } = { kind: 'binary', op, left: { kind: 'name', name: s.target.name, span: s.target.span }, right: s.value, span: s.span };
+          v = this.binary(fake, bnd!.value, v);
+        }
+        bnd!.value = v;
+        return undefined;
+      }
+      case 'for': {
+        const startV = this.eval(s.start, sc);
+        if (startV.k === 'poison') return POISON;
+        let items: Value[];
+        if (s.end) {
+          const endV = this.eval(s.end, sc);
+          if (endV.k === 'poison') return POISON;
+          const a = this.staticInt(startV, s.start.span, 'a loop bound');
+          const z = this.staticInt(endV, s.end.span, 'a loop bound');
+          if (z - a > this.fuel) this.fail('DL0312', `a loop of ${z - a} iterations is too long to unroll`, s.span);
+          items = [];
+          for (let i = a; i < z; i++) items.push(int(i));
+        } else if (startV.k === 'list' || startV.k === 'tuple') {
+          items = [...startV.items];
+        } else {
+          return this.fail('DL0310', `a \`for\` loop runs over \`a..b\` or a list of layers, not ${describe(startV)}`, s.start.span, 'write `for i in 0..n { … }`');
+        }
+        for (const it of items) {
+          const inner = new Scope(sc);
+          inner.define(s.variable.name, it, 'loop');
+          const r = this.execBlock(s.body, inner);
+          if (r !== undefined) return r;
+        }
+        return undefined;
+      }
+      case 'if': {
+        const c = this.eval(s.cond, sc);
+        if (c.k === 'poison') return POISON;
+        if (c.k === 'tensor') {
+          this.fail('DL0310', '`if` needs a condition known at compile time, but this is a tensor', s.cond.span, 'to choose between tensors elementwise, use `where(cond, a, b)`');
+        }
+        const branch = this.staticBool(c, s.cond.span, 'an `if` condition') ? s.then : s.otherwise;
+        return branch ? this.execBlock(branch, new Scope(sc)) : undefined;
+      }
+      case 'return': {
+        const v = this.eval(s.value, sc);
+        this.lastReturn = s.value;
+        return v;
+      }
+      case 'expr': {
+        const v = this.eval(s.expr, sc);
+        if (v.k !== 'poison') this.fail('DL0314', 'this value is computed but never used', s.expr.span, 'bind it with `let`, or `return` it');
+        return undefined;
+      }
+    }
+  }
+
+  // ---- models ---------------------------------------------------------------------------
+
+  private topInstance(decl: A.InstanceDecl, sc: Scope): Instance {
+    const have = this.topInstances.get(decl);
+    if (have) return have;
+    const path = this.rootInstance === decl ? '' : decl.name.name;
+    const v = decl.value;
+    if (decl.broken || v.kind !== 'call') {
+      this.fail('DL0210', `\`${decl.name.name}\` must be created by calling a model, e.g. \`let net = MLP(…)\``, v.span);
+    }
+    const callee = this.eval((v as A.Expr & { kind: 'call' }).callee, sc);
+    if (callee.k !== 'model') {
+      if (callee.k === 'poison') throw new PoisonSignal();
+      this.fail('DL0210', `a top-level \`let\` creates a model instance, but ${describe(callee)} is not a model`, v.span);
+    }
+    const call = v as A.Expr & { kind: 'call' };
+    const args: ArgValue[] = call.args.map((a) => ({
+      ...(a.name ? { name: a.name.name, nameSpan: a.name.span } : {}),
+      value: this.eval(a.value, sc),
+      span: a.value.span,
+    }));
+    if (args.some((a) => a.value.k === 'poison')) throw new PoisonSignal();
+    const m = callee as Value & { k: 'model' };
+    const inst = this.instantiate(m.decl, m.scope, args, v.span, path);
+    this.topInstances.set(decl, inst);
+    return inst;
+  }
+
+  instantiate(decl: A.ModelDecl, defScope: Scope, args: ArgValue[], span: Span, path: string): Instance {
+    const name = decl.name.name;
+    if (decl.broken) throw new PoisonSignal();
+    if (this.stack.filter((f) => f.name === `new ${name}`).length > 0) {
+      this.fail('DL0205', `model \`${name}\` contains itself`, span);
+    }
+    const bound = this.bindArgs(
+      decl.params.map((p) => p.name.name),
+      args,
+      name,
+      span,
+    );
+    const sc = new Scope(defScope);
+    const inst: Instance = { decl, path, scope: sc, params: new Map() };
+    const env = new DimEnv();
+    decl.params.forEach((p, i) => {
+      const a = bound[i];
+      let v: Value;
+      if (a) v = a.value;
+      else if (p.default) v = this.eval(p.default, sc);
+      else this.fail('DL0203', `missing argument \`${p.name.name}\` for model \`${name}\``, span);
+      if (v!.k === 'poison') throw new PoisonSignal();
+      if (p.type) v = this.types.match(v!, p.type, env, sc, `argument \`${p.name.name}\` of \`${name}\``, a?.span ?? span);
+      sc.define(p.name.name, v!, 'arg');
+    });
+    const seen = new Map<string, Span>(decl.params.map((p) => [p.name.name, p.name.span]));
+    for (const m of decl.members) {
+      const mname = m.name.name;
+      if (!mname) continue;
+      const prev = seen.get(mname);
+      if (prev) {
+        this.report(error('DL0202', `\`${mname}\` is defined twice in model \`${name}\``, { span: m.name.span, notes: [`the first definition is at ${spanLocation(prev)}`] }));
+        continue;
+      }
+      seen.set(mname, m.name.span);
+      try {
+        this.instantiateMember(inst, m);
+      } catch (err) {
+        this.reportCaught(err, m.span);
+        sc.define(mname, POISON, 'member');
+      }
+    }
+    return inst;
+  }
+
+  private instantiateMember(inst: Instance, m: A.ModelMember): void {
+    const sc = inst.scope;
+    const mname = m.name.name;
+    switch (m.kind) {
+      case 'const':
+        sc.define(mname, this.constValue(m, sc), 'const');
+        return;
+      case 'fn':
+        sc.define(mname, { k: 'fn', decl: m, scope: sc, owner: inst }, 'member');
+        return;
+      case 'param': {
+        if (m.broken) {
+          sc.define(mname, POISON, 'member');
+          return;
+        }
+        const type = this.types.concreteTensorType(m.type, sc, `parameter \`${mname}\``);
+        const init = this.initSpec(m.init, sc);
+        const pname = memberPath(inst, mname);
+        const node = this.at(m.span, () => this.b.add('param', [], { name: pname, dtype: type.dtype, shape: [...type.shape], init: { kind: init.kind, args: { ...init.args } } }));
+        inst.params.set(mname, { member: m, name: pname, type, init, node });
+        sc.define(mname, tensor(node), 'member');
+        return;
+      }
+      case 'layer': {
+        if (m.broken) {
+          sc.define(mname, POISON, 'member');
+          return;
+        }
+        const make = (path: string): Value => {
+          if (m.value.kind !== 'call') {
+            this.fail('DL0210', 'a layer must be created by calling a model, e.g. `layer l = Linear(4, 8)`', m.value.span);
+          }
+          this.pendingPath = path;
+          try {
+            const v = this.eval(m.value, sc);
+            if (v.k !== 'instance' && v.k !== 'poison') {
+              this.fail('DL0210', `a layer must be a model instance, but this is ${describe(v)}`, m.value.span);
+            }
+            return v;
+          } finally {
+            this.pendingPath = undefined;
+          }
+        };
+        if (m.count) {
+          const n = this.staticInt(this.eval(m.count, sc), m.count.span, 'the number of repeated layers');
+          if (n < 0 || n > 10_000) this.fail('DL0311', `cannot repeat a layer ${n} times`, m.count.span);
+          const items: Value[] = [];
+          for (let i = 0; i < n; i++) items.push(make(memberPath(inst, `${mname}.${i}`)));
+          sc.define(mname, { k: 'list', items }, 'member');
+        } else {
+          sc.define(mname, make(memberPath(inst, mname)), 'member');
+        }
+        return;
+      }
+    }
+  }
+
+  constValue(d: A.ConstDecl, sc: Scope): Value {
+    if (d.broken) return POISON;
+    let v = this.eval(d.value, sc);
+    if (d.type && v.k !== 'poison') v = this.types.match(v, d.type, new DimEnv(), sc, `\`${d.name.name}\``, d.value.span);
+    if (v.k === 'tensor') {
+      this.fail('DL0310', `\`const ${d.name.name}\` must be known at compile time, but it is a tensor`, d.value.span, 'use a number, a list of numbers, or a `let` inside a function');
+    }
+    return v;
+  }
+
+  /** Reads `= glorot_uniform`, `= normal(0, 0.02)`, `= 0.1` in a `param` declaration. */
+  private initSpec(e: A.Expr, sc: Scope): InitSpec {
+    if (e.kind === 'num' || (e.kind === 'unary' && e.operand.kind === 'num')) {
+      const v = this.staticNumber(this.eval(e, sc), e.span, 'an initial value');
+      return { kind: 'constant', args: { value: v } };
+    }
+    const nameExpr = e.kind === 'call' ? e.callee : e;
+    if (nameExpr.kind !== 'name') {
+      this.fail('DL0209', 'expected an initializer such as `zeros`, `normal(0, 0.02)` or `glorot_uniform`', e.span);
+    }
+    const iname = (nameExpr as A.Expr & { kind: 'name' }).name;
+    const def = findInitializer(iname);
+    if (!def) {
+      const all = [...INITIALIZERS.map((d) => d.name), ...Object.keys(INIT_ALIASES)];
+      this.fail('DL0209', `unknown initializer \`${iname}\``, nameExpr.span, didYouMean(iname, all) ?? `initializers are ${INITIALIZERS.map((d) => `\`${d.name}\``).join(', ')}`);
+    }
+    const pnames = Object.keys(def!.params);
+    const args: ArgValue[] = e.kind === 'call' ? e.args.map((a) => ({ ...(a.name ? { name: a.name.name, nameSpan: a.name.span } : {}), value: this.eval(a.value, sc), span: a.value.span })) : [];
+    const bound = this.bindArgs(pnames, args, iname, e.span);
+    const out: Record<string, number> = {};
+    pnames.forEach((p, i) => {
+      const a = bound[i];
+      if (a) out[p] = this.staticNumber(a.value, a.span, `initializer argument \`${p}\``);
+      else if (def!.params[p] === undefined) this.fail('DL0203', `initializer \`${iname}\` needs \`${p}\``, e.span);
+    });
+    return { kind: def!.name, args: out };
+  }
+}
+
+export { BUILTINS };

@@ -1,0 +1,198 @@
+/**
+ * @file Checking values against declared types. Dimension variables unify: the first
+ * occurrence binds a name to a size, later ones must agree. A bound dimension is visible in the
+ * function body as an integer; `*S` binds a list of leading axes, `...` matches any number.
+ */
+import type { Code } from '../../diagnostics/codes.js';
+import { spanText, type Span } from '../../diagnostics/source.js';
+import { didYouMean } from '../../diagnostics/suggest.js';
+import { formatShape, formatType, isDType, type DType, type TensorType } from '../../ir/types.js';
+import type * as A from '../ast.js';
+import type { Lowerer } from './lowerer.js';
+import type { Scope } from './scope.js';
+import { describe, float, isNumber, tensor, type Value } from './values.js';
+
+export class DimEnv {
+  readonly dims = new Map<string, number>();
+  readonly lists = new Map<string, number[]>();
+  /** What first bound each name, for messages. */
+  readonly origin = new Map<string, string>();
+}
+
+const STATIC_TYPES = ['int', 'float', 'bool', 'dtype'];
+
+export class TypeMatcher {
+  constructor(private readonly lw: Lowerer) {}
+
+  /** Checks (and converts) `v` against `t`, binding dimension variables in `env` and `sc`. */
+  match(v: Value, t: A.TypeExpr, env: DimEnv, sc: Scope, what: string, span: Span, code: Code = 'DL0304'): Value {
+    const typeText = spanText(t.span);
+    switch (t.kind) {
+      case 'tuple': {
+        if (v.k !== 'tuple' || v.items.length !== t.items.length) {
+          this.lw.fail(code, `${what} should be a tuple of ${t.items.length} (${typeText}), got ${describe(v)}`, span);
+        }
+        const items = (v as Value & { k: 'tuple' }).items;
+        return { k: 'tuple', items: items.map((it, i) => this.match(it, t.items[i]!, env, sc, `item ${i} of ${what}`, span, code)) };
+      }
+      case 'list': {
+        const items = v.k === 'list' || v.k === 'tuple' ? v.items : v.k === 'int' ? [v] : undefined;
+        if (!items) this.lw.fail(code, `${what} should be a list (${typeText}), got ${describe(v)}`, span);
+        return { k: 'list', items: items!.map((it, i) => this.match(it, t.elem, env, sc, `item ${i} of ${what}`, span, code)) };
+      }
+      case 'named':
+        break;
+    }
+    const name = t.name.name;
+    if (t.dims === null && STATIC_TYPES.includes(name)) return this.matchStatic(v, name, what, span, code);
+    if (!isDType(name)) {
+      this.lw.fail('DL0201', `unknown type \`${name}\``, t.name.span, didYouMean(name, ['f32', 'i32', 'bool', ...STATIC_TYPES]) ?? 'tensor types are f32, i32 and bool; static types are int, float, bool and dtype');
+    }
+    const dtype = name as DType;
+    if (v.k !== 'tensor' && !isNumber(v) && v.k !== 'bool' && v.k !== 'list') {
+      this.lw.fail(code, `${what} should be a tensor ${typeText}, got ${describe(v)}`, span);
+    }
+    if (v.k === 'float' && dtype === 'i32') this.lw.fail(code, `${what} should be ${typeText}, got ${describe(v)}`, span);
+    const node = this.lw.toTensor(v, span, dtype);
+    if (node.type.dtype !== dtype) {
+      this.lw.fail(code, `${what} should be ${typeText}, got ${formatType(node.type)}`, span, `convert it with \`cast(x, ${dtype})\``);
+    }
+    this.matchDims(node.type, t.dims ?? [], env, sc, what, span, typeText, code);
+    return tensor(node);
+  }
+
+  private matchStatic(v: Value, name: string, what: string, span: Span, code: Code): Value {
+    const ok =
+      (name === 'int' && (v.k === 'int' || (v.k === 'float' && Number.isInteger(v.v)))) ||
+      (name === 'float' && isNumber(v)) ||
+      (name === 'bool' && v.k === 'bool') ||
+      (name === 'dtype' && v.k === 'dtype');
+    if (!ok) {
+      const help = v.k === 'tensor' ? `\`${name}\` parameters take compile-time values; for a tensor write a type like \`f32[...]\`` : undefined;
+      this.lw.fail(code, `${what} should be ${name === 'int' ? 'an' : 'a'} ${name} known at compile time, got ${describe(v)}`, span, help);
+    }
+    if (name === 'float') return float((v as { v: number }).v);
+    if (name === 'int' && v.k === 'float') return { k: 'int', v: v.v };
+    return v;
+  }
+
+  private matchDims(t: TensorType, dims: readonly A.DimExpr[], env: DimEnv, sc: Scope, what: string, span: Span, typeText: string, code: Code): void {
+    const shape = t.shape;
+    const vi = dims.findIndex((d) => d.kind !== 'expr');
+    if (dims.filter((d) => d.kind !== 'expr').length > 1) {
+      this.lw.fail('DL0311', 'a type can have only one `...` or `*name`', dims[vi]!.span);
+    }
+    const mismatch = (note?: string): never =>
+      this.lw.fail(code, `${what} should be ${typeText}, got ${formatType(t)}`, span, undefined, note ? [note] : undefined);
+    if (vi < 0 && shape.length !== dims.length) {
+      mismatch(`the type has ${dims.length} ${dims.length === 1 ? 'axis' : 'axes'}, the value has ${shape.length}`);
+    }
+    const fixed = vi < 0 ? dims.length : dims.length - 1;
+    if (vi >= 0 && shape.length < fixed) mismatch(`the type needs at least ${fixed} axes, the value has ${shape.length}`);
+    const pairs: [A.DimExpr, number, number][] = [];
+    if (vi < 0) dims.forEach((d, i) => pairs.push([d, shape[i]!, i]));
+    else {
+      for (let i = 0; i < vi; i++) pairs.push([dims[i]!, shape[i]!, i]);
+      const tail = dims.length - vi - 1;
+      for (let j = 0; j < tail; j++) {
+        const ax = shape.length - tail + j;
+        pairs.push([dims[vi + 1 + j]!, shape[ax]!, ax]);
+      }
+      const v = dims[vi]!;
+      if (v.kind === 'variadic') {
+        const mid = shape.slice(vi, shape.length - tail);
+        const have = env.lists.get(v.name.name);
+        if (have) {
+          if (have.length !== mid.length || have.some((d, i) => d !== mid[i])) {
+            this.lw.fail(
+              'DL0305',
+              `${what} has leading axes ${formatShape(mid)} where the type says \`*${v.name.name}\`, but \`${v.name.name}\` is already ${formatShape(have)}`,
+              span,
+              undefined,
+              [`\`${v.name.name}\` was set by ${env.origin.get(v.name.name)}`],
+            );
+          }
+        } else {
+          env.lists.set(v.name.name, mid);
+          env.origin.set(v.name.name, what);
+          sc.define(v.name.name, { k: 'list', items: mid.map((d) => ({ k: 'int', v: d })) }, 'dim');
+        }
+      }
+    }
+    for (const [d, actual, axis] of pairs) {
+      const e = (d as A.DimExpr & { kind: 'expr' }).expr;
+      if (e.kind === 'name') {
+        const nm = e.name;
+        const bound = env.dims.get(nm);
+        if (bound !== undefined) {
+          if (bound !== actual) {
+            this.lw.fail('DL0305', `${what} has ${actual} at axis ${axis} where the type says \`${nm}\`, but \`${nm}\` is already ${bound}`, span, undefined, [
+              `\`${nm}\` was set to ${bound} by ${env.origin.get(nm)}`,
+            ]);
+          }
+          continue;
+        }
+        const known = sc.lookup(nm);
+        if (!known) {
+          env.dims.set(nm, actual);
+          env.origin.set(nm, what);
+          sc.define(nm, { k: 'int', v: actual }, 'dim');
+          continue;
+        }
+      }
+      const want = this.lw.staticInt(this.lw.eval(e, sc), e.span, 'a dimension');
+      if (want !== actual) mismatch(`axis ${axis} should be ${want} (\`${spanText(e.span)}\`), but it is ${actual}`);
+    }
+  }
+
+  /** A parameter's type: every dimension must be known from the model's arguments. */
+  concreteTensorType(t: A.TypeExpr, sc: Scope, what: string): TensorType {
+    if (t.kind !== 'named' || !isDType(t.name.name)) {
+      this.lw.fail('DL0311', `${what} needs a tensor type such as \`f32[4, 8]\``, t.span);
+    }
+    const shape = (t.dims ?? []).map((d) => {
+      if (d.kind !== 'expr') this.lw.fail('DL0311', `${what} must have a fixed shape; \`...\` and \`*name\` are for function parameters`, d.span);
+      const e = (d as A.DimExpr & { kind: 'expr' }).expr;
+      if (e.kind === 'name' && !sc.lookup(e.name)) {
+        this.lw.fail('DL0310', `the size \`${e.name}\` of ${what} is not known`, e.span, 'parameter shapes are fixed by the model\'s arguments and constants');
+      }
+      const n = this.lw.staticInt(this.lw.eval(e, sc), e.span, 'a dimension');
+      if (n < 0) this.lw.fail('DL0311', `a dimension cannot be negative (${n})`, e.span);
+      return n;
+    });
+    return { dtype: t.name.name as DType, shape };
+  }
+
+  /**
+   * The type an entry-point input gets: free dimension names are sized by `free(name)`
+   * (from --dim, the caller's arrays, or a small example size).
+   */
+  entryType(t: A.TypeExpr, env: DimEnv, sc: Scope, what: string, free: (name: string) => number): TensorType {
+    if (t.kind !== 'named' || !isDType(t.name.name)) {
+      this.lw.fail('DL0311', `${what} of an entry point must be a tensor type such as \`f32[B, 4]\``, t.span);
+    }
+    const shape: number[] = [];
+    for (const d of t.dims ?? []) {
+      if (d.kind === 'ellipsis') continue;
+      if (d.kind === 'variadic') {
+        shape.push(...(env.lists.get(d.name.name) ?? []));
+        continue;
+      }
+      const e = d.expr;
+      if (e.kind === 'name' && env.dims.get(e.name) === undefined && !sc.lookup(e.name)) {
+        const n = free(e.name);
+        env.dims.set(e.name, n);
+        env.origin.set(e.name, what);
+        sc.define(e.name, { k: 'int', v: n }, 'dim');
+        shape.push(n);
+        continue;
+      }
+      if (e.kind === 'name' && env.dims.has(e.name)) {
+        shape.push(env.dims.get(e.name)!);
+        continue;
+      }
+      shape.push(this.lw.staticInt(this.lw.eval(e, sc), e.span, 'a dimension'));
+    }
+    return { dtype: t.name.name as DType, shape };
+  }
+}

@@ -1,0 +1,110 @@
+/** @file Entry point of the front end's syntax half: text → AST plus syntax diagnostics. */
+import type { IRecognitionException, IToken } from 'chevrotain';
+import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { span, SourceFile } from '../diagnostics/source.js';
+import type { Program } from './ast.js';
+import { getParser } from './parser.js';
+import { AstBuilder } from './to-ast.js';
+import { DlLexer } from './tokens.js';
+
+export interface ParseResult {
+  readonly file: SourceFile;
+  readonly program: Program;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** What a grammar rule stands for, in words, for "expected …" messages. */
+const RULE_WORDS: Record<string, string> = {
+  program: 'a declaration (`fn`, `model`, `const` or `let`)',
+  topDecl: 'a declaration (`fn`, `model`, `const` or `let`)',
+  modelMember: 'a model member (`param`, `layer`, `const` or `fn`)',
+  stmt: 'a statement',
+  typeExpr: 'a type such as `f32[B, 10]`',
+  dim: 'a dimension',
+  letStmt: 'a name after `let`',
+  indexItem: 'an index or a slice',
+};
+
+const CHAR_HELP: Record<string, string> = {
+  '!': 'use `not` for logical negation',
+  '&': 'use `and` to combine conditions',
+  '|': 'use `or` to combine conditions',
+  '"': 'the language has no strings',
+  "'": 'the language has no strings',
+  '$': 'names use letters, digits and `_`',
+  '?': 'for a choice between tensors use `where(cond, a, b)`',
+};
+
+function describeToken(t: IToken | undefined): string {
+  if (!t || t.tokenType.name === 'EOF') return 'the end of the file';
+  return `\`${t.image}\``;
+}
+
+function expectedWords(e: IRecognitionException): string {
+  const rule = e.context.ruleStack[e.context.ruleStack.length - 1] ?? '';
+  if (e.name === 'MismatchedTokenException') {
+    const m = /Expecting(?: token of type)? --> (.+?) <--/.exec(e.message);
+    if (m) return m[1]!;
+  }
+  if (e.name === 'NotAllInputParsedException') return RULE_WORDS['program']!;
+  return RULE_WORDS[rule] ?? 'an expression';
+}
+
+function helpFor(e: IRecognitionException, expected: string): string | undefined {
+  const found = e.token?.image;
+  if (expected === '`{`' && found === ':') return 'blocks are written with braces: `{ … }`';
+  if (found === '=' && expected === 'an expression') return 'to compare values use `==`';
+  if (expected.startsWith('`)`') || expected.startsWith('`]`') || expected.startsWith('`}`')) return `a bracket is not closed; add ${expected}`;
+  return undefined;
+}
+
+export function parseSource(path: string, text: string): ParseResult {
+  const file = new SourceFile(path, text);
+  const diagnostics: Diagnostic[] = [];
+  const lexed = DlLexer.tokenize(text);
+  for (const le of lexed.errors) {
+    const ch = text.slice(le.offset, le.offset + le.length);
+    const first = ch[0] ?? '';
+    const display = /\s/.test(first) || first === '' ? JSON.stringify(first) : `\`${first}\``;
+    diagnostics.push(error('DL0101', `unexpected character ${display}`, { span: span(file, le.offset, le.offset + 1), help: CHAR_HELP[first] }));
+  }
+  const parser = getParser();
+  parser.input = lexed.tokens;
+  let cst;
+  try {
+    cst = parser.program();
+  } catch (e) {
+    if (e instanceof RangeError) {
+      diagnostics.push(error('DL0104', 'the program is nested too deeply to parse', { span: span(file, 0, Math.min(1, text.length)), help: 'split deeply nested expressions with `let`' }));
+      return { file, program: { decls: [] }, diagnostics };
+    }
+    throw e;
+  }
+  const errorOffsets: number[] = [];
+  for (const e of parser.errors) {
+    const t = e.token;
+    const atEnd = !t || t.tokenType.name === 'EOF' || !Number.isFinite(t.startOffset);
+    const start = atEnd ? Math.max(0, text.length - 1) : t.startOffset;
+    const end = atEnd ? text.length : (t.endOffset ?? start) + 1;
+    errorOffsets.push(start);
+    const expected = expectedWords(e);
+    diagnostics.push(
+      error('DL0102', `expected ${expected}, found ${describeToken(atEnd ? undefined : t)}`, {
+        span: span(file, start, end),
+        help: helpFor(e, expected),
+      }),
+    );
+  }
+  for (const le of lexed.errors) errorOffsets.push(le.offset);
+  let program: Program;
+  try {
+    program = new AstBuilder(file, errorOffsets).program(cst);
+  } catch (e) {
+    if (e instanceof RangeError) {
+      diagnostics.push(error('DL0104', 'the program is nested too deeply to parse', { span: span(file, 0, Math.min(1, text.length)), help: 'split deeply nested expressions with `let`' }));
+      return { file, program: { decls: [] }, diagnostics };
+    }
+    throw e;
+  }
+  return { file, program, diagnostics };
+}

@@ -1,0 +1,70 @@
+/**
+ * @file The public API of the dlc compiler: parse and check `.dl` source, lower a function to IR,
+ * and evaluate it with the reference interpreter.
+ */
+import type { Diagnostic } from './diagnostics/diagnostic.js';
+import { checkModule, listEntries, lowerEntry, type CheckResult, type LowerOptions, type LowerResult } from './frontend/lower/entry.js';
+import { parseSource, type ParseResult } from './frontend/parse.js';
+import { loadStdlib } from './frontend/stdlib.js';
+import type { Graph } from './ir/graph.js';
+import { NDArray } from './ir/ndarray.js';
+import { initParams, interpret, type ParamStore } from './interp/interpret.js';
+
+export type { Diagnostic } from './diagnostics/diagnostic.js';
+export { renderDiagnostic, renderDiagnostics, diagnosticToJson } from './diagnostics/render.js';
+export { CODES, type Code } from './diagnostics/codes.js';
+export type { Graph, Node } from './ir/graph.js';
+export { NDArray } from './ir/ndarray.js';
+export { printGraph } from './ir/print.js';
+export { verifyGraph } from './ir/verify.js';
+export { OPS } from './ir/ops/index.js';
+export { initParams, interpret, type ParamStore } from './interp/interpret.js';
+export { readNpy, writeNpy } from './io/npy.js';
+export type { CheckResult, LowerOptions, LowerResult, EntryPoint } from './frontend/lower/entry.js';
+
+/** Parses `.dl` source (syntax only). */
+export function parse(text: string, path = 'input.dl'): ParseResult {
+  return parseSource(path, text);
+}
+
+/** All diagnostics of a file: syntax errors, then everything lowering finds. */
+export function check(text: string, path = 'input.dl', opts: LowerOptions = {}): CheckResult {
+  return checkModule(loadStdlib(), parseSource(path, text), opts);
+}
+
+/** The entry points of a file: `f`, `Model.f`, `instance.f`. */
+export function functions(text: string, path = 'input.dl'): string[] {
+  return listEntries(parseSource(path, text)).map((e) => e.name);
+}
+
+/** Lowers one function (`f`, `Model.f` or `instance.f`) to an IR graph. */
+export function lower(text: string, entry: string, opts: LowerOptions & { path?: string } = {}): LowerResult {
+  const user = parseSource(opts.path ?? 'input.dl', text);
+  if (user.diagnostics.length) return { diagnostics: user.diagnostics, dims: {}, defaulted: [] };
+  return lowerEntry(loadStdlib(), user, entry, opts);
+}
+
+export class CompileError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.map((d) => `${d.code}: ${d.message}`).join('\n'));
+  }
+}
+
+/** Lowers a function or throws CompileError with its diagnostics. */
+export function compile(text: string, entry: string, opts: LowerOptions & { path?: string } = {}): Graph {
+  const r = lower(text, entry, opts);
+  if (!r.graph) throw new CompileError(r.diagnostics.filter((d) => d.severity === 'error'));
+  return r.graph;
+}
+
+/** Runs a graph on the reference interpreter (float64). Parameters are initialized from `seed`. */
+export function evaluate(
+  graph: Graph,
+  inputs: Readonly<Record<string, NDArray | { shape: readonly number[]; data: ArrayLike<number> }>>,
+  opts: { seed?: number; params?: ParamStore } = {},
+): Map<string, NDArray> {
+  const params = opts.params ?? initParams(graph, opts.seed ?? 0);
+  const map = new Map<string, NDArray>();
+  for (const [k, v] of Object.entries(inputs)) map.set(k, v instanceof NDArray ? v : NDArray.from(v.shape, v.data));
+  return interpret(graph, map, params);
+}

@@ -1,0 +1,80 @@
+/**
+ * @file GraphBuilder: the only way nodes are made (by the frontend, and by later rewrites).
+ * Each `add` runs the op's shape rule, so every node is typed the moment it exists.
+ */
+import type { Span } from '../diagnostics/source.js';
+import type { Graph, GraphOutput, Node } from './graph.js';
+import { OpError, type Attrs } from './op.js';
+import { getOp } from './ops/index.js';
+
+/** The most nodes one program may have after inlining and unrolling. */
+export const MAX_NODES = 400_000;
+
+export class GraphBuilder {
+  private readonly nodes: Node[] = [];
+  /** Stamped on every node created; the frontend sets it to the expression being lowered. */
+  span: Span | undefined;
+
+  constructor(readonly maxNodes = MAX_NODES) {}
+
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  add(op: string, inputs: readonly Node[], attrs: Attrs = {}): Node {
+    const def = getOp(op);
+    if (def.arity === 'variadic' ? inputs.length === 0 : inputs.length !== def.arity) {
+      throw new Error(`internal: ${op} takes ${def.arity} inputs, got ${inputs.length}`);
+    }
+    if (this.nodes.length >= this.maxNodes) {
+      throw new OpError(
+        'DL0312',
+        () => `the program has more than ${this.maxNodes} operations after inlining and unrolling loops`,
+        'shorten the loops, or keep repeated work in fewer, larger tensor operations',
+      );
+    }
+    const type = def.infer(
+      inputs.map((i) => i.type),
+      attrs,
+    );
+    const node: Node = { id: this.nodes.length, op, inputs, attrs, type, span: this.span };
+    this.nodes.push(node);
+    return node;
+  }
+
+  /**
+   * Builds the graph: keeps the inputs and every node the outputs depend on, in creation order,
+   * renumbered from 0. Parameters are listed in the order they are first used.
+   */
+  finish(name: string, inputs: readonly Node[], outputs: readonly GraphOutput[]): Graph {
+    return buildGraph(name, inputs, outputs);
+  }
+}
+
+/** Collects the nodes reachable from `outputs` (plus `inputs`), renumbered in topological order. */
+export function buildGraph(name: string, inputs: readonly Node[], outputs: readonly GraphOutput[]): Graph {
+  const live = new Set<Node>(inputs);
+  const stack = outputs.map((o) => o.node);
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (live.has(n)) continue;
+    live.add(n);
+    for (const i of n.inputs) stack.push(i);
+  }
+  // Topological order: sort by original id (ids grow with creation, and inputs precede users).
+  const order = [...live].sort((a, b) => a.id - b.id);
+  const renamed = new Map<Node, Node>();
+  const nodes: Node[] = [];
+  for (const n of order) {
+    const m: Node = { ...n, id: nodes.length, inputs: n.inputs.map((i) => renamed.get(i)!) };
+    renamed.set(n, m);
+    nodes.push(m);
+  }
+  return {
+    name,
+    nodes,
+    inputs: inputs.map((i) => renamed.get(i)!),
+    params: nodes.filter((n) => n.op === 'param'),
+    outputs: outputs.map((o) => ({ name: o.name, node: renamed.get(o.node)! })),
+  };
+}

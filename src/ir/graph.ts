@@ -1,0 +1,46 @@
+/**
+ * @file The IR: an SSA graph of tensor values. A node is one primitive applied to earlier nodes;
+ * every node has a static type and the source span it came from. Nodes are kept in topological
+ * (creation) order. A graph's interface is its inputs, its parameters and its named outputs.
+ */
+import type { Span } from '../diagnostics/source.js';
+import type { Attrs } from './op.js';
+import type { TensorType } from './types.js';
+
+export interface Node {
+  readonly id: number;
+  readonly op: string;
+  readonly inputs: readonly Node[];
+  readonly attrs: Attrs;
+  readonly type: TensorType;
+  /** The user's source this value came from (for generated code: the forward expression). */
+  readonly span: Span | undefined;
+}
+
+export interface GraphOutput {
+  readonly name: string;
+  readonly node: Node;
+}
+
+export interface Graph {
+  readonly name: string;
+  /** All nodes in topological order; ids are 0..n-1 in this order. */
+  readonly nodes: readonly Node[];
+  /** The `input` nodes, in signature order. */
+  readonly inputs: readonly Node[];
+  /** The `param` nodes, in first-use order. */
+  readonly params: readonly Node[];
+  readonly outputs: readonly GraphOutput[];
+}
+
+export function inputName(n: Node): string {
+  return String(n.attrs['name']);
+}
+
+/** Number of uses of each node id by other nodes and by the outputs. */
+export function useCounts(g: Graph): number[] {
+  const uses = new Array<number>(g.nodes.length).fill(0);
+  for (const n of g.nodes) for (const i of n.inputs) uses[i.id]!++;
+  for (const o of g.outputs) uses[o.node.id]!++;
+  return uses;
+}

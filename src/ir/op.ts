@@ -1,0 +1,95 @@
+/**
+ * @file The shape of an op definition. Every primitive is one `OpDef` object in `ops/`, holding
+ * everything the compiler knows about it: attributes, shape/dtype rule, float64 reference
+ * evaluation, cost and fusion kind. Passes ask the definition; none switches over op names.
+ */
+import type { Code } from '../diagnostics/codes.js';
+import type { NDArray } from './ndarray.js';
+import { numel, type TensorType } from './types.js';
+
+/** What fusion looks at: how an op reads its inputs and produces its output. */
+export type OpKind =
+  | 'elementwise'
+  | 'reduce'
+  | 'movement'
+  | 'indexing'
+  | 'contraction'
+  | 'window'
+  | 'source';
+
+export type AttrValue =
+  | number
+  | boolean
+  | string
+  | null
+  | readonly AttrValue[]
+  | { readonly [k: string]: AttrValue };
+export type Attrs = { readonly [k: string]: AttrValue };
+
+/** Attribute kinds, used by the verifier and the printer. */
+export type AttrKind = 'int' | 'ints' | 'float' | 'bool' | 'dtype' | 'string' | 'json';
+
+export interface Cost {
+  /** Floating-point (or integer) operations. */
+  readonly flops: number;
+  /** Bytes read and written assuming every input and the output go through memory once. */
+  readonly bytes: number;
+}
+
+/**
+ * A shape or dtype rule failed. `message` receives a phrase locating the failing expression
+ * (" in `x @ W`", or "" when none is known) so ops can word their errors naturally.
+ */
+export class OpError extends Error {
+  constructor(
+    readonly code: Code,
+    readonly describe: (where: string) => string,
+    readonly help?: string,
+  ) {
+    super(describe(''));
+  }
+}
+
+export function opError(code: Code, describe: (where: string) => string, help?: string): never {
+  throw new OpError(code, describe, help);
+}
+
+/** What a graph reads from outside: the caller's inputs and the parameter store. */
+export interface EvalEnv {
+  input(name: string): NDArray;
+  param(name: string): NDArray;
+}
+
+export interface OpDef<A extends Attrs = any> {
+  readonly name: string;
+  readonly kind: OpKind;
+  /** One line for docs/ops.md and messages. */
+  readonly doc: string;
+  /** Number of tensor inputs, or 'variadic' (one or more). */
+  readonly arity: number | 'variadic';
+  readonly attrs: { readonly [K in keyof A]: AttrKind };
+  /** The output type, or throws OpError. */
+  infer(inputs: readonly TensorType[], attrs: A): TensorType;
+  /**
+   * Reference semantics in float64 (integers and booleans are exact in float64). `env` gives
+   * source ops the values from outside the graph (inputs and parameters).
+   */
+  evaluate(inputs: readonly NDArray[], attrs: A, out: TensorType, env: EvalEnv): NDArray;
+  /** Work and traffic; defaults to one flop per output element. */
+  cost?(inputs: readonly TensorType[], out: TensorType, attrs: A): Cost;
+}
+
+export function defineOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {
+  return def;
+}
+
+export const BYTES_PER_ELEMENT = 4;
+
+export function defaultCost(inputs: readonly TensorType[], out: TensorType, flopsPerElement = 1): Cost {
+  const bytes = (inputs.reduce((s, t) => s + numel(t.shape), 0) + numel(out.shape)) * BYTES_PER_ELEMENT;
+  return { flops: numel(out.shape) * flopsPerElement, bytes };
+}
+
+export function costOf(def: OpDef, inputs: readonly TensorType[], out: TensorType, attrs: Attrs): Cost {
+  return def.cost ? def.cost(inputs, out, attrs) : defaultCost(inputs, out);
+}

@@ -1,0 +1,36 @@
+/** @file The op registry: every primitive, by name. Passes look ops up here; none lists them. */
+import type { OpDef } from '../op.js';
+import { dotGeneral } from './contraction.js';
+import { BINARY, cast, select, UNARY } from './elementwise.js';
+import { gather, scatterAdd } from './indexing.js';
+import { MOVEMENT } from './movement.js';
+import { ARG, REDUCE } from './reduce.js';
+import { constant, input, iota, param } from './source.js';
+import { fold, unfold } from './window.js';
+
+const ALL: OpDef[] = [
+  ...UNARY,
+  ...BINARY,
+  select,
+  cast,
+  ...REDUCE,
+  ...ARG,
+  ...MOVEMENT,
+  gather,
+  scatterAdd,
+  dotGeneral,
+  unfold,
+  fold,
+  input,
+  param,
+  constant,
+  iota,
+];
+
+export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.map((d) => [d.name, d]));
+
+export function getOp(name: string): OpDef {
+  const d = OPS.get(name);
+  if (!d) throw new Error(`internal: unknown op \`${name}\``);
+  return d;
+}

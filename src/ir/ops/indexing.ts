@@ -1,0 +1,72 @@
+/**
+ * @file Data-dependent indexing: gather (take along an axis, e.g. an embedding lookup) and its
+ * transpose scatter_add. Indices outside [0, n) are clamped to the nearest valid index.
+ */
+import { NDArray } from '../ndarray.js';
+import { defineOp, opError } from '../op.js';
+import { formatType, numel, type TensorType } from '../types.js';
+
+const clampIndex = (v: number, n: number) => Math.min(Math.max(Math.trunc(v), 0), n - 1);
+
+function checkIndices(op: string, idx: TensorType): void {
+  if (idx.dtype !== 'i32') opError('DL0303', (w) => `\`${op}\` indices must be i32, got ${formatType(idx)}${w}`, 'convert with `cast(i, i32)`');
+}
+
+export const gather = defineOp<{ axis: number }>({
+  name: 'gather',
+  kind: 'indexing',
+  doc: 'gather(x, idx): take x[…, idx[j], …] along `axis`; shape x[:axis] + idx + x[axis+1:]',
+  arity: 2,
+  attrs: { axis: 'int' },
+  infer([x, idx], a) {
+    checkIndices('gather', idx!);
+    if (!(a.axis >= 0 && a.axis < x!.shape.length)) opError('DL0307', (w) => `cannot index axis ${a.axis} of ${formatType(x!)}${w}`);
+    if (x!.shape[a.axis] === 0) opError('DL0309', (w) => `cannot index into the empty axis ${a.axis} of ${formatType(x!)}${w}`);
+    return { dtype: x!.dtype, shape: [...x!.shape.slice(0, a.axis), ...idx!.shape, ...x!.shape.slice(a.axis + 1)] };
+  },
+  evaluate([x, idx], a, out) {
+    const outer = numel(x!.shape.slice(0, a.axis));
+    const n = x!.shape[a.axis]!;
+    const inner = numel(x!.shape.slice(a.axis + 1));
+    const m = idx!.size;
+    const data = new Float64Array(numel(out.shape));
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < m; j++) {
+        const k = clampIndex(idx!.data[j]!, n);
+        data.set(x!.data.subarray((o * n + k) * inner, (o * n + k + 1) * inner), (o * m + j) * inner);
+      }
+    }
+    return new NDArray(out.shape, data);
+  },
+  cost: (ins, out) => ({ flops: 0, bytes: (numel(out.shape) * 2 + numel(ins[1]!.shape)) * 4 }),
+});
+
+export const scatterAdd = defineOp<{ axis: number; size: number }>({
+  name: 'scatter_add',
+  kind: 'indexing',
+  doc: 'scatter_add(idx, u): zeros of size `size` on `axis`, with u[…, j, …] added at idx[j] (the transpose of gather)',
+  arity: 2,
+  attrs: { axis: 'int', size: 'int' },
+  infer([idx, u], a) {
+    checkIndices('scatter_add', idx!);
+    const r = idx!.shape.length;
+    const lead = u!.shape.slice(a.axis, a.axis + r);
+    const ok = a.axis >= 0 && a.axis + r <= u!.shape.length && lead.every((d, i) => d === idx!.shape[i]) && a.size >= 1;
+    if (!ok) opError('DL0302', (w) => `scatter_add of ${formatType(u!)} by indices ${formatType(idx!)} at axis ${a.axis}${w}`);
+    return { dtype: u!.dtype, shape: [...u!.shape.slice(0, a.axis), a.size, ...u!.shape.slice(a.axis + r)] };
+  },
+  evaluate([idx, u], a, out) {
+    const outer = numel(u!.shape.slice(0, a.axis));
+    const m = idx!.size;
+    const inner = numel(u!.shape.slice(a.axis + idx!.shape.length));
+    const n = a.size;
+    const data = new Float64Array(numel(out.shape));
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < m; j++) {
+        const k = clampIndex(idx!.data[j]!, n);
+        for (let t = 0; t < inner; t++) data[(o * n + k) * inner + t]! += u!.data[(o * m + j) * inner + t]!;
+      }
+    }
+    return new NDArray(out.shape, data);
+  },
+});

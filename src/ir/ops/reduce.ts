@@ -1,0 +1,103 @@
+/**
+ * @file Reductions over a set of axes. The reduced axes are removed from the shape;
+ * `keepdims` is a reshape added by the frontend.
+ */
+import { forEachIndex, NDArray } from '../ndarray.js';
+import { defineOp, defaultCost, opError, type OpDef } from '../op.js';
+import { formatType, numel, stridesOf, type TensorType } from '../types.js';
+
+export type ReduceAttrs = { axes: number[] };
+
+function checkAxes(op: string, x: TensorType, axes: readonly number[]): void {
+  const seen = new Set<number>();
+  for (const a of axes) {
+    if (!Number.isInteger(a) || a < 0 || a >= x.shape.length || seen.has(a)) {
+      opError('DL0307', (w) => `\`${op}\` cannot reduce axis ${a} of ${formatType(x)}${w}`);
+    }
+    seen.add(a);
+  }
+}
+
+/** The output shape and, for each input element, the flat output index it reduces into. */
+export function reductionMap(shape: readonly number[], axes: readonly number[]): { outShape: number[]; target: Int32Array } {
+  const keep = shape.map((_, i) => !axes.includes(i));
+  const outShape = shape.filter((_, i) => keep[i]);
+  const outStrides = stridesOf(outShape);
+  const target = new Int32Array(numel(shape));
+  forEachIndex(shape, (f, idx) => {
+    let o = 0;
+    let k = 0;
+    for (let d = 0; d < idx.length; d++) if (keep[d]) o += idx[d]! * outStrides[k++]!;
+    target[f] = o;
+  });
+  return { outShape, target };
+}
+
+function reduceOp(name: string, doc: string, init: number, combine: (acc: number, v: number) => number, accepts: 'numeric'): OpDef<ReduceAttrs> {
+  return defineOp<ReduceAttrs>({
+    name,
+    kind: 'reduce',
+    doc,
+    arity: 1,
+    attrs: { axes: 'ints' },
+    infer([x], a) {
+      checkAxes(name, x!, a.axes);
+      if (accepts === 'numeric' && x!.dtype === 'bool') {
+        opError('DL0303', (w) => `\`${name}\` needs a numeric tensor, got ${formatType(x!)}${w}`, 'convert first with `cast(x, f32)`');
+      }
+      return { dtype: x!.dtype, shape: x!.shape.filter((_, i) => !a.axes.includes(i)) };
+    },
+    evaluate([x], a, out) {
+      const { target } = reductionMap(x!.shape, a.axes);
+      const data = new Float64Array(numel(out.shape)).fill(init);
+      for (let i = 0; i < x!.size; i++) data[target[i]!] = combine(data[target[i]!]!, x!.data[i]!);
+      return new NDArray(out.shape, data);
+    },
+    cost: (ins, out) => ({ flops: numel(ins[0]!.shape), bytes: defaultCost(ins, out).bytes }),
+  });
+}
+
+export const REDUCE = [
+  reduceOp('reduce_sum', 'sum over axes', 0, (a, v) => a + v, 'numeric'),
+  reduceOp('reduce_max', 'maximum over axes (−∞ for an empty reduction)', -Infinity, (a, v) => (v > a || Number.isNaN(v) ? v : a), 'numeric'),
+  reduceOp('reduce_min', 'minimum over axes (+∞ for an empty reduction)', Infinity, (a, v) => (v < a || Number.isNaN(v) ? v : a), 'numeric'),
+];
+
+function argOp(name: string, doc: string, better: (v: number, best: number) => boolean): OpDef<{ axis: number }> {
+  return defineOp<{ axis: number }>({
+    name,
+    kind: 'reduce',
+    doc,
+    arity: 1,
+    attrs: { axis: 'int' },
+    infer([x], a) {
+      checkAxes(name, x!, [a.axis]);
+      if (x!.dtype === 'bool') opError('DL0303', (w) => `\`${name}\` needs a numeric tensor, got ${formatType(x!)}${w}`);
+      if (x!.shape[a.axis] === 0) opError('DL0311', (w) => `\`${name}\` over an empty axis${w}`);
+      return { dtype: 'i32', shape: x!.shape.filter((_, i) => i !== a.axis) };
+    },
+    evaluate([x], a, out) {
+      const { target } = reductionMap(x!.shape, [a.axis]);
+      const n = numel(out.shape);
+      const best = new Float64Array(n).fill(NaN);
+      const arg = new Float64Array(n);
+      const inner = stridesOf(x!.shape)[a.axis]!;
+      const len = x!.shape[a.axis]!;
+      for (let i = 0; i < x!.size; i++) {
+        const t = target[i]!;
+        const k = Math.floor(i / inner) % len;
+        const v = x!.data[i]!;
+        if (k === 0 || better(v, best[t]!)) {
+          best[t] = v;
+          arg[t] = k;
+        }
+      }
+      return new NDArray(out.shape, arg);
+    },
+  });
+}
+
+export const ARG = [
+  argOp('argmax', 'index of the largest element along an axis (first on ties)', (v, b) => v > b),
+  argOp('argmin', 'index of the smallest element along an axis (first on ties)', (v, b) => v < b),
+];
