@@ -4,8 +4,10 @@
  * evaluation, cost and fusion kind. Passes ask the definition; none switches over op names.
  */
 import type { Code } from '../diagnostics/codes.js';
+import type { GraphBuilder } from './builder.js';
+import type { Node } from './graph.js';
 import type { NDArray } from './ndarray.js';
-import { numel, type TensorType } from './types.js';
+import { numel, type DType, type TensorType } from './types.js';
 
 /** What fusion looks at: how an op reads its inputs and produces its output. */
 export type OpKind =
@@ -60,6 +62,49 @@ export interface EvalEnv {
   param(name: string): NDArray;
 }
 
+/** What a reverse-mode rule gets: the forward node, its output's cotangent, and a builder. */
+export interface VjpContext<A extends Attrs = any> {
+  readonly b: GraphBuilder;
+  /** The forward node; its inputs are `node.inputs`. */
+  readonly node: Node;
+  readonly attrs: A;
+  /** Cotangent of the node's output (same type as the output). */
+  readonly g: Node;
+}
+
+/**
+ * Cotangents of the inputs, built as ordinary IR (so they can be differentiated again).
+ * `undefined` for an input that receives no gradient (indices, conditions, integers).
+ */
+export type VjpRule<A extends Attrs = any> = (ctx: VjpContext<A>) => readonly (Node | undefined)[];
+
+/**
+ * How a test draws a valid instance of an op: input shapes and value domains, attributes.
+ * Implemented over fast-check by the property tests, so failures shrink.
+ */
+export interface Draw {
+  int(min: number, max: number): number;
+  bool(): boolean;
+  pick<T>(xs: readonly T[]): T;
+  /** A shape of rank in [minRank, maxRank] with sizes in [1, maxDim]. */
+  shape(minRank: number, maxRank: number, maxDim?: number): number[];
+}
+
+/** Values a test input is drawn from. */
+export type Domain = 'any' | 'positive' | 'nonzero' | 'unit' | 'distinct' | { readonly int: number } | 'bool';
+
+export interface OpCase {
+  readonly inputs: readonly { readonly dtype: DType; readonly shape: readonly number[]; readonly domain?: Domain }[];
+  readonly attrs: Attrs;
+}
+
+export interface OpTestSpec {
+  /** Draws a valid case; the property tests check evaluate, the shape rule and the VJP on it. */
+  sample(d: Draw): OpCase;
+  /** Highest derivative order checked by finite differences (0: not differentiable). */
+  readonly order?: number;
+}
+
 export interface OpDef<A extends Attrs = any> {
   readonly name: string;
   readonly kind: OpKind;
@@ -77,6 +122,13 @@ export interface OpDef<A extends Attrs = any> {
   evaluate(inputs: readonly NDArray[], attrs: A, out: TensorType, env: EvalEnv): NDArray;
   /** Work and traffic; defaults to one flop per output element. */
   cost?(inputs: readonly TensorType[], out: TensorType, attrs: A): Cost;
+  /**
+   * Reverse-mode rule. `null` means the op is not differentiable: differentiating through it
+   * (from a float input to a float output) is an error at the user's source line.
+   */
+  vjp: VjpRule<A> | null;
+  /** How property tests draw instances of this op. */
+  readonly test?: OpTestSpec;
 }
 
 export function defineOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {

@@ -8,6 +8,7 @@ import * as C from '../../ir/compose.js';
 import { NDArray } from '../../ir/ndarray.js';
 import { OPS } from '../../ir/ops/index.js';
 import { formatType, normAxis, type DType } from '../../ir/types.js';
+import { GRAD_BUILTINS } from './grad-builtins.js';
 import type { ArgValue, Lowerer } from './lowerer.js';
 import { describe, float, int, isNumber, tensor, type Value } from './values.js';
 
@@ -413,4 +414,4 @@ export const BUILTIN_LIST: Builtin[] = [
   }),
 ];
 
-export const BUILTINS: ReadonlyMap<string, Builtin> = new Map(BUILTIN_LIST.map((b) => [b.name, b]));
+export const BUILTINS: ReadonlyMap<string, Builtin> = new Map([...BUILTIN_LIST, ...GRAD_BUILTINS].map((b) => [b.name, b]));

@@ -561,6 +561,11 @@ export class Lowerer {
       }
     }
     if (target.k === 'list' && (name === 'length' || name === 'len')) return int(target.items.length);
+    if (target.k === 'record') {
+      const f = target.fields.get(name);
+      if (!f) this.fail('DL0208', `${describe(target)} has no member \`${name}\``, e.name.span, didYouMean(name, [...target.fields.keys()]));
+      return f!;
+    }
     if (target.k === 'instance') {
       const bnd = target.inst.scope.local(name);
       if (!bnd) {
@@ -859,6 +864,7 @@ export class Lowerer {
     );
     const sc = new Scope(defScope);
     const inst: Instance = { decl, path, scope: sc, params: new Map() };
+    sc.define('self', { k: 'instance', inst }, 'member');
     const env = new DimEnv();
     decl.params.forEach((p, i) => {
       const a = bound[i];

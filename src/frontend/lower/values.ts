@@ -24,6 +24,8 @@ export type Value =
   | { readonly k: 'instance'; readonly inst: Instance }
   /** A top-level `let net = Model(…)`, instantiated when first used. */
   | { readonly k: 'instanceDecl'; readonly decl: InstanceDecl; readonly scope: Scope }
+  /** Named values, e.g. the gradients of a layer's parameters: `g.W`, `g.blocks[0].Wq`. */
+  | { readonly k: 'record'; readonly label: string; readonly fields: ReadonlyMap<string, Value> }
   /** The result of an expression that already failed; using it reports nothing more. */
   | { readonly k: 'poison' };
 
@@ -62,6 +64,8 @@ export function describe(v: Value): string {
       return `the model \`${v.decl.name.name}\``;
     case 'instance':
       return `the layer \`${v.inst.path || v.inst.decl.name.name}\` (a ${v.inst.decl.name.name})`;
+    case 'record':
+      return `${v.label} (with ${[...v.fields.keys()].map((k) => `\`${k}\``).join(', ')})`;
     case 'instanceDecl':
       return `the layer \`${v.decl.name.name}\``;
     case 'poison':

@@ -3,7 +3,8 @@
  * products, and convolutions after `unfold`). Output axes: batch, then lhs free, then rhs free.
  */
 import { forEachIndex, NDArray } from '../ndarray.js';
-import { defineOp, opError } from '../op.js';
+import type { Node } from '../graph.js';
+import { defineOp, opError, type Draw, type VjpContext } from '../op.js';
 import { formatType, numel, type TensorType } from '../types.js';
 
 export type DotAttrs = {
@@ -33,6 +34,64 @@ function transposed(x: NDArray, order: readonly number[]): Float64Array {
     data[f] = x.data[off]!;
   });
   return data;
+}
+
+/** The permutation that puts axis `order[k]` of a result at position order[k]. */
+function inversePerm(order: readonly number[]): number[] {
+  const inv = new Array<number>(order.length);
+  order.forEach((axis, k) => (inv[axis] = k));
+  return inv;
+}
+
+/**
+ * d lhs[b, lf, lc] = Σ_rf g[b, lf, rf] · rhs[b, rc, rf] (and symmetrically for rhs): each
+ * cotangent is another dot_general of g with the other operand, permuted into place.
+ */
+function dotVjp({ b, node, attrs: a, g }: VjpContext<DotAttrs>): Node[] {
+  const [l, r] = node.inputs as [Node, Node];
+  const nb = a.lhs_batch.length;
+  const lf = freeAxes(l.type.shape.length, a.lhs_batch, a.lhs_contract);
+  const rf = freeAxes(r.type.shape.length, a.rhs_batch, a.rhs_contract);
+  const gBatch = [...Array(nb).keys()];
+  const gL = lf.map((_, i) => nb + i);
+  const gR = rf.map((_, i) => nb + lf.length + i);
+  // lhs: contract g's rhs-free axes with rhs's free axes.
+  const dl = b.add('dot_general', [g, r], { lhs_batch: gBatch, rhs_batch: [...a.rhs_batch], lhs_contract: gR, rhs_contract: rf });
+  const rRest = [...a.rhs_contract].sort((p, q) => p - q);
+  const lOrder = [...a.lhs_batch, ...lf, ...rRest.map((ax) => a.lhs_contract[a.rhs_contract.indexOf(ax)]!)];
+  // rhs: contract g's lhs-free axes with lhs's free axes.
+  const dr = b.add('dot_general', [g, l], { lhs_batch: gBatch, rhs_batch: [...a.lhs_batch], lhs_contract: gL, rhs_contract: lf });
+  const lRest = [...a.lhs_contract].sort((p, q) => p - q);
+  const rOrder = [...a.rhs_batch, ...rf, ...lRest.map((ax) => a.rhs_contract[a.lhs_contract.indexOf(ax)]!)];
+  const place = (x: Node, order: number[]) => (order.every((v, i) => v === i) ? x : b.add('permute', [x], { perm: inversePerm(order) }));
+  return [place(dl, lOrder), place(dr, rOrder)];
+}
+
+/** A random contraction: shared batch and contracted axes, free axes on each side, shuffled. */
+function dotCase(d: Draw) {
+  const nb = d.int(0, 1);
+  const nc = d.int(0, 2);
+  const nlf = d.int(0, 2);
+  const nrf = d.int(0, 2);
+  const size = () => d.int(1, 3);
+  const batch = Array.from({ length: nb }, size);
+  const contract = Array.from({ length: nc }, size);
+  const layout = (nf: number) => {
+    const roles = [...batch.map((s, i) => ({ role: 'b', i, s })), ...contract.map((s, i) => ({ role: 'c', i, s })), ...Array.from({ length: nf }, (_, i) => ({ role: 'f', i, s: size() }))];
+    const order: typeof roles = [];
+    while (roles.length) order.push(roles.splice(d.int(0, roles.length - 1), 1)[0]!);
+    const find = (role: string) => order.map((o, ax) => ({ ...o, ax })).filter((o) => o.role === role).sort((p, q) => p.i - q.i).map((o) => o.ax);
+    return { shape: order.map((o) => o.s), batch: find('b'), contract: find('c') };
+  };
+  const L = layout(nlf);
+  const R = layout(nrf);
+  return {
+    inputs: [
+      { dtype: 'f32' as const, shape: L.shape },
+      { dtype: 'f32' as const, shape: R.shape },
+    ],
+    attrs: { lhs_batch: L.batch, rhs_batch: R.batch, lhs_contract: L.contract, rhs_contract: R.contract },
+  };
 }
 
 export const dotGeneral = defineOp<DotAttrs>({
@@ -102,4 +161,6 @@ export const dotGeneral = defineOp<DotAttrs>({
     const K = numel(a.lhs_contract.map((d) => l!.shape[d]!));
     return { flops: 2 * numel(out.shape) * K, bytes: (numel(l!.shape) + numel(r!.shape) + numel(out.shape)) * 4 };
   },
+  vjp: dotVjp,
+  test: { sample: dotCase, order: 2 },
 });

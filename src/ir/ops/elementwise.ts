@@ -3,9 +3,13 @@
  * Inputs of a binary op have equal shapes; broadcasting is made explicit by `broadcast` nodes
  * (see compose.ts), so each op here maps element i of its inputs to element i of its output.
  */
+import * as C from '../compose.js';
+import type { Node } from '../graph.js';
 import { NDArray } from '../ndarray.js';
-import { defineOp, defaultCost, opError, type OpDef } from '../op.js';
+import { defineOp, defaultCost, opError, type Domain, type Draw, type OpCase, type OpDef } from '../op.js';
 import { formatType, sameShape, type DType, type TensorType } from '../types.js';
+import type { GraphBuilder } from '../builder.js';
+import { add, div, mask, mul, neg, sq, sub, un } from './ad.js';
 import { erf } from './special.js';
 
 /** Which dtypes an elementwise op accepts. */
@@ -48,6 +52,9 @@ function mapData(out: TensorType, n: number, f: (i: number) => number): NDArray 
   return new NDArray(out.shape, data);
 }
 
+/** d/dx of a unary op as IR: gets the input x, the output y and the output cotangent g. */
+type UnaryGrad = (b: GraphBuilder, x: Node, y: Node, g: Node) => Node;
+
 export interface UnarySpec {
   name: string;
   doc: string;
@@ -57,6 +64,15 @@ export interface UnarySpec {
   fn: (x: number) => number;
   /** Approximate cost in flops per element. */
   flops?: number;
+  /** The gradient rule; null when the op is not differentiable. */
+  grad: UnaryGrad | null;
+  /** Where test inputs come from (default: any real number). */
+  domain?: Domain;
+}
+
+function elementwiseCase(d: Draw, dtype: DType, arity: number, domain: Domain = 'any'): OpCase {
+  const shape = d.shape(0, 3, 4);
+  return { inputs: Array.from({ length: arity }, () => ({ dtype, shape, domain })), attrs: {} };
 }
 
 export function unaryOp(s: UnarySpec): OpDef {
@@ -74,6 +90,11 @@ export function unaryOp(s: UnarySpec): OpDef {
       return mapData(out, x!.size, (i) => s.fn(x!.data[i]!));
     },
     cost: (ins, out) => defaultCost(ins, out, s.flops ?? 1),
+    vjp: s.grad ? ({ b, node, g }) => [s.grad!(b, node.inputs[0]!, node, g)] : null,
+    test: {
+      sample: (d) => elementwiseCase(d, CLASS_MEMBERS[s.accepts][0]!, 1, s.domain),
+      order: s.grad ? 2 : 0,
+    },
   });
 }
 
@@ -84,6 +105,9 @@ export interface BinarySpec {
   result?: DType;
   fn: (a: number, b: number, dtype: DType) => number;
   flops?: number;
+  /** Cotangents of (a, b) given the output y and its cotangent g; absent for bool results. */
+  grad?: (b: GraphBuilder, x: Node, y: Node, out: Node, g: Node) => [Node | undefined, Node | undefined];
+  domain?: [Domain, Domain];
 }
 
 export function binaryOp(s: BinarySpec): OpDef {
@@ -108,43 +132,113 @@ export function binaryOp(s: BinarySpec): OpDef {
       return mapData(out, a!.size, (i) => s.fn(a!.data[i]!, b!.data[i]!, out.dtype));
     },
     cost: (ins, out) => defaultCost(ins, out, s.flops ?? 1),
+    // Comparisons and logic produce bool: no gradient flows back through them.
+    vjp: s.grad ? ({ b, node, g }) => s.grad!(b, node.inputs[0]!, node.inputs[1]!, node, g) : () => [],
+    test: {
+      sample(d) {
+        const dt = s.accepts === 'bool' ? 'bool' : s.accepts === 'any' ? d.pick(['f32', 'i32', 'bool'] as DType[]) : 'f32';
+        const c = elementwiseCase(d, dt, 2);
+        const dom = s.domain ?? [dt === 'bool' ? 'bool' : 'any', dt === 'bool' ? 'bool' : 'any'];
+        return { attrs: {}, inputs: c.inputs.map((t, i) => ({ ...t, domain: dom[i]! })) };
+      },
+      order: s.grad ? 2 : 0,
+    },
   });
 }
 
 const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
+const SQRT_PI_2 = 1.1283791670955126; // 2/√π
+
 export const UNARY = [
-  unaryOp({ name: 'neg', doc: 'negation −x', accepts: 'numeric', fn: (x) => -x }),
-  unaryOp({ name: 'exp', doc: 'eˣ', accepts: 'float', fn: Math.exp, flops: 4 }),
-  unaryOp({ name: 'log', doc: 'natural logarithm', accepts: 'float', fn: Math.log, flops: 4 }),
-  unaryOp({ name: 'log1p', doc: 'log(1 + x), accurate near 0', accepts: 'float', fn: Math.log1p, flops: 4 }),
-  unaryOp({ name: 'sqrt', doc: 'square root', accepts: 'float', fn: Math.sqrt, flops: 2 }),
-  unaryOp({ name: 'rsqrt', doc: '1 / √x', accepts: 'float', fn: (x) => 1 / Math.sqrt(x), flops: 2 }),
-  unaryOp({ name: 'abs', doc: '|x|', accepts: 'numeric', fn: Math.abs }),
-  unaryOp({ name: 'sign', doc: 'sign: −1, 0 or +1 (sign(0) = 0)', accepts: 'numeric', fn: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0) }),
-  unaryOp({ name: 'tanh', doc: 'hyperbolic tangent', accepts: 'float', fn: Math.tanh, flops: 6 }),
-  unaryOp({ name: 'sigmoid', doc: 'logistic σ(x) = 1 / (1 + e⁻ˣ), evaluated without overflow', accepts: 'float', fn: sigmoid, flops: 6 }),
-  unaryOp({ name: 'sin', doc: 'sine', accepts: 'float', fn: Math.sin, flops: 4 }),
-  unaryOp({ name: 'cos', doc: 'cosine', accepts: 'float', fn: Math.cos, flops: 4 }),
-  unaryOp({ name: 'erf', doc: 'error function', accepts: 'float', fn: erf, flops: 12 }),
-  unaryOp({ name: 'floor', doc: 'round down', accepts: 'float', fn: Math.floor }),
-  unaryOp({ name: 'ceil', doc: 'round up', accepts: 'float', fn: Math.ceil }),
-  unaryOp({ name: 'not', doc: 'logical not', accepts: 'bool', fn: (x) => (x ? 0 : 1) }),
+  unaryOp({ name: 'neg', doc: 'negation −x', accepts: 'numeric', fn: (x) => -x, grad: (b, _x, _y, g) => neg(b, g) }),
+  // d eˣ = eˣ
+  unaryOp({ name: 'exp', doc: 'eˣ', accepts: 'float', fn: Math.exp, flops: 4, grad: (b, _x, y, g) => mul(b, g, y) }),
+  // d log x = 1/x
+  unaryOp({ name: 'log', doc: 'natural logarithm', accepts: 'float', fn: Math.log, flops: 4, grad: (b, x, _y, g) => div(b, g, x), domain: 'positive' }),
+  // d log(1+x) = 1/(1+x)
+  unaryOp({ name: 'log1p', doc: 'log(1 + x), accurate near 0', accepts: 'float', fn: Math.log1p, flops: 4, grad: (b, x, _y, g) => div(b, g, add(b, x, 1)), domain: 'positive' }),
+  // d √x = 1/(2√x)
+  unaryOp({ name: 'sqrt', doc: 'square root', accepts: 'float', fn: Math.sqrt, flops: 2, grad: (b, _x, y, g) => div(b, mul(b, g, 0.5), y), domain: 'positive' }),
+  // d x^{-1/2} = −½ x^{-3/2} = −½ y³
+  unaryOp({ name: 'rsqrt', doc: '1 / √x', accepts: 'float', fn: (x) => 1 / Math.sqrt(x), flops: 2, grad: (b, _x, y, g) => mul(b, g, mul(b, -0.5, mul(b, y, sq(b, y)))), domain: 'positive' }),
+  // d|x| = sign(x), taken as 0 at 0
+  unaryOp({
+    name: 'abs',
+    doc: '|x| (its derivative at 0 is taken to be 0)',
+    accepts: 'numeric',
+    fn: Math.abs,
+    grad: (b, x, _y, g) => add(b, mask(b, C.binary(b, 'gt', x, C.fullLike(b, 0, x)), g), mask(b, C.binary(b, 'lt', x, C.fullLike(b, 0, x)), neg(b, g))),
+    domain: 'nonzero',
+  }),
+  unaryOp({ name: 'sign', doc: 'sign: −1, 0 or +1 (sign(0) = 0); not differentiable', accepts: 'numeric', fn: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), grad: null }),
+  // d tanh = 1 − tanh²
+  unaryOp({ name: 'tanh', doc: 'hyperbolic tangent', accepts: 'float', fn: Math.tanh, flops: 6, grad: (b, _x, y, g) => mul(b, g, sub(b, 1, sq(b, y))) }),
+  // dσ = σ(1 − σ)
+  unaryOp({ name: 'sigmoid', doc: 'logistic σ(x) = 1 / (1 + e⁻ˣ), evaluated without overflow', accepts: 'float', fn: sigmoid, flops: 6, grad: (b, _x, y, g) => mul(b, g, mul(b, y, sub(b, 1, y))) }),
+  unaryOp({ name: 'sin', doc: 'sine', accepts: 'float', fn: Math.sin, flops: 4, grad: (b, x, _y, g) => mul(b, g, un(b, 'cos', x)) }),
+  unaryOp({ name: 'cos', doc: 'cosine', accepts: 'float', fn: Math.cos, flops: 4, grad: (b, x, _y, g) => neg(b, mul(b, g, un(b, 'sin', x))) }),
+  // d erf = 2/√π e^{−x²}
+  unaryOp({ name: 'erf', doc: 'error function', accepts: 'float', fn: erf, flops: 12, grad: (b, x, _y, g) => mul(b, g, mul(b, SQRT_PI_2, un(b, 'exp', neg(b, sq(b, x))))) }),
+  unaryOp({ name: 'floor', doc: 'round down; not differentiable', accepts: 'float', fn: Math.floor, grad: null }),
+  unaryOp({ name: 'ceil', doc: 'round up; not differentiable', accepts: 'float', fn: Math.ceil, grad: null }),
+  unaryOp({ name: 'not', doc: 'logical not', accepts: 'bool', fn: (x) => (x ? 0 : 1), grad: null }),
 ];
 
+/** Weight of the first operand in d max(a, b): 1 where a wins, ½ on ties, 0 where b wins. */
+function winShare(b: GraphBuilder, x: Node, y: Node, wins: 'gt' | 'lt'): Node {
+  const w = C.select(b, C.binary(b, 'eq', x, y), C.fullLike(b, 0.5, x), C.fullLike(b, 0, x));
+  return C.select(b, C.binary(b, wins, x, y), C.fullLike(b, 1, x), w);
+}
+
 export const BINARY = [
-  binaryOp({ name: 'add', doc: 'a + b', accepts: 'numeric', fn: (a, b) => a + b }),
-  binaryOp({ name: 'sub', doc: 'a − b', accepts: 'numeric', fn: (a, b) => a - b }),
-  binaryOp({ name: 'mul', doc: 'a × b', accepts: 'numeric', fn: (a, b) => a * b }),
+  binaryOp({ name: 'add', doc: 'a + b', accepts: 'numeric', fn: (a, b) => a + b, grad: (_b, _x, _y, _o, g) => [g, g] }),
+  binaryOp({ name: 'sub', doc: 'a − b', accepts: 'numeric', fn: (a, b) => a - b, grad: (b, _x, _y, _o, g) => [g, neg(b, g)] }),
+  binaryOp({ name: 'mul', doc: 'a × b', accepts: 'numeric', fn: (a, b) => a * b, grad: (b, x, y, _o, g) => [mul(b, g, y), mul(b, g, x)] }),
   binaryOp({
     name: 'div',
     doc: 'a / b (integer division truncates toward zero; x / 0 is 0 for i32)',
     accepts: 'numeric',
     fn: (a, b, dt) => (dt === 'i32' ? (b === 0 ? 0 : Math.trunc(a / b)) : a / b),
+    // d(a/b) = da/b − (a/b)·db/b
+    grad: (b, _x, y, o, g) => {
+      const gy = div(b, g, y);
+      return [gy, neg(b, mul(b, gy, o))];
+    },
+    domain: ['any', 'nonzero'],
   }),
-  binaryOp({ name: 'pow', doc: 'aᵇ', accepts: 'float', fn: Math.pow, flops: 8 }),
-  binaryOp({ name: 'max', doc: 'elementwise maximum', accepts: 'numeric', fn: (a, b) => Math.max(a, b) }),
-  binaryOp({ name: 'min', doc: 'elementwise minimum', accepts: 'numeric', fn: (a, b) => Math.min(a, b) }),
+  binaryOp({
+    name: 'pow',
+    doc: 'aᵇ',
+    accepts: 'float',
+    fn: Math.pow,
+    flops: 8,
+    // d aᵇ = b·a^{b−1} da + aᵇ·log(a) db
+    grad: (b, x, y, o, g) => [mul(b, g, mul(b, y, C.binary(b, 'pow', x, sub(b, y, 1)))), mul(b, g, mul(b, o, un(b, 'log', x)))],
+    domain: ['positive', 'any'],
+  }),
+  binaryOp({
+    name: 'max',
+    doc: 'elementwise maximum (on ties the gradient is split equally)',
+    accepts: 'numeric',
+    fn: (a, b) => Math.max(a, b),
+    grad: (b, x, y, _o, g) => {
+      const w = winShare(b, x, y, 'gt');
+      return [mul(b, g, w), mul(b, g, sub(b, 1, w))];
+    },
+    domain: ['distinct', 'distinct'],
+  }),
+  binaryOp({
+    name: 'min',
+    doc: 'elementwise minimum (on ties the gradient is split equally)',
+    accepts: 'numeric',
+    fn: (a, b) => Math.min(a, b),
+    grad: (b, x, y, _o, g) => {
+      const w = winShare(b, x, y, 'lt');
+      return [mul(b, g, w), mul(b, g, sub(b, 1, w))];
+    },
+    domain: ['distinct', 'distinct'],
+  }),
   binaryOp({ name: 'eq', doc: 'a == b', accepts: 'any', result: 'bool', fn: (a, b) => (a === b ? 1 : 0) }),
   binaryOp({ name: 'ne', doc: 'a != b', accepts: 'any', result: 'bool', fn: (a, b) => (a !== b ? 1 : 0) }),
   binaryOp({ name: 'lt', doc: 'a < b', accepts: 'numeric', result: 'bool', fn: (a, b) => (a < b ? 1 : 0) }),
@@ -172,6 +266,18 @@ export const select = defineOp({
   evaluate([c, a, b], _x, out) {
     return mapData(out, c!.size, (i) => (c!.data[i] ? a!.data[i]! : b!.data[i]!));
   },
+  // The gradient goes to the branch that was chosen.
+  vjp: ({ b, node, g }) => {
+    const c = node.inputs[0]!;
+    return [undefined, mask(b, c, g), mask(b, b.add('not', [c]), g)];
+  },
+  test: {
+    sample(d) {
+      const shape = d.shape(0, 3, 4);
+      return { attrs: {}, inputs: [{ dtype: 'bool', shape, domain: 'bool' }, { dtype: 'f32', shape }, { dtype: 'f32', shape }] };
+    },
+    order: 2,
+  },
 });
 
 export const cast = defineOp<{ dtype: DType }>({
@@ -186,4 +292,24 @@ export const cast = defineOp<{ dtype: DType }>({
   evaluate([x], _a, out) {
     return mapData(out, x!.size, (i) => x!.data[i]!);
   },
+  // Only float → float casts carry a gradient (the identity).
+  vjp: ({ node, g }) => [node.inputs[0]!.type.dtype === 'f32' && node.type.dtype === 'f32' ? g : undefined],
+  test: {
+    sample: (d) => ({ inputs: [{ dtype: 'f32', shape: d.shape(0, 3, 4) }], attrs: { dtype: d.pick(['f32', 'i32', 'bool'] as DType[]) } }),
+    order: 2,
+  },
+});
+
+/** Identity whose gradient is zero: the value is treated as a constant by differentiation. */
+export const stopGradient = defineOp({
+  name: 'stop_gradient',
+  kind: 'elementwise',
+  doc: 'identity that blocks differentiation (the value is treated as a constant)',
+  arity: 1,
+  attrs: {},
+  infer: ([x]) => x!,
+  evaluate: ([x]) => x!,
+  cost: () => ({ flops: 0, bytes: 0 }),
+  vjp: () => [undefined],
+  test: { sample: (d) => elementwiseCase(d, 'f32', 1), order: 0 },
 });

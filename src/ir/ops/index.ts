@@ -1,7 +1,7 @@
 /** @file The op registry: every primitive, by name. Passes look ops up here; none lists them. */
 import type { OpDef } from '../op.js';
 import { dotGeneral } from './contraction.js';
-import { BINARY, cast, select, UNARY } from './elementwise.js';
+import { BINARY, cast, select, stopGradient, UNARY } from './elementwise.js';
 import { gather, scatterAdd } from './indexing.js';
 import { MOVEMENT } from './movement.js';
 import { ARG, REDUCE } from './reduce.js';
@@ -13,6 +13,7 @@ const ALL: OpDef[] = [
   ...BINARY,
   select,
   cast,
+  stopGradient,
   ...REDUCE,
   ...ARG,
   ...MOVEMENT,

@@ -39,6 +39,25 @@ export const gather = defineOp<{ axis: number }>({
     return new NDArray(out.shape, data);
   },
   cost: (ins, out) => ({ flops: 0, bytes: (numel(out.shape) * 2 + numel(ins[1]!.shape)) * 4 }),
+  // d gather = scatter-add of the cotangent to the gathered rows (repeated indices accumulate).
+  vjp: ({ b, node, attrs, g }) => {
+    const [x, idx] = node.inputs as [typeof node, typeof node];
+    return [b.add('scatter_add', [idx, g], { axis: attrs.axis, size: x.type.shape[attrs.axis]! }), undefined];
+  },
+  test: {
+    sample(d) {
+      const shape = d.shape(1, 3, 4);
+      const axis = d.int(0, shape.length - 1);
+      return {
+        inputs: [
+          { dtype: 'f32', shape },
+          { dtype: 'i32', shape: d.shape(0, 2, 4), domain: { int: shape[axis]! } },
+        ],
+        attrs: { axis },
+      };
+    },
+    order: 2,
+  },
 });
 
 export const scatterAdd = defineOp<{ axis: number; size: number }>({
@@ -68,5 +87,21 @@ export const scatterAdd = defineOp<{ axis: number; size: number }>({
       }
     }
     return new NDArray(out.shape, data);
+  },
+  vjp: ({ b, node, attrs, g }) => [undefined, b.add('gather', [g, node.inputs[0]!], { axis: attrs.axis })],
+  test: {
+    sample(d) {
+      const idx = d.shape(0, 2, 3);
+      const lead = d.shape(0, 2, 3);
+      const size = d.int(1, 4);
+      return {
+        inputs: [
+          { dtype: 'i32', shape: idx, domain: { int: size } },
+          { dtype: 'f32', shape: [...lead, ...idx, ...d.shape(0, 1, 3)] },
+        ],
+        attrs: { axis: lead.length, size },
+      };
+    },
+    order: 2,
   },
 });

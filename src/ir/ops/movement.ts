@@ -3,8 +3,10 @@
  * (output multi-index → input multi-index, or none for padding), the form codegen turns into
  * address arithmetic instead of a copy.
  */
+import type { GraphBuilder } from '../builder.js';
+import type { Node } from '../graph.js';
 import { forEachIndex, NDArray } from '../ndarray.js';
-import { defineOp, opError, type OpDef } from '../op.js';
+import { defineOp, opError, type Draw, type OpDef } from '../op.js';
 import { formatShape, formatType, numel, type TensorType } from '../types.js';
 
 /** Evaluates a movement op from its index map: `src` writes the input index or returns false. */
@@ -22,6 +24,41 @@ function gatherBy(x: NDArray, out: TensorType, src: (o: readonly number[], i: nu
     data[f] = x.data[off]!;
   });
   return new NDArray(out.shape, data);
+}
+
+/** A random permutation of 0..n-1. */
+export function drawPerm(d: Draw, n: number): number[] {
+  const rest = [...Array(n).keys()];
+  const out: number[] = [];
+  while (rest.length) out.push(rest.splice(d.int(0, rest.length - 1), 1)[0]!);
+  return out;
+}
+
+const f32 = 'f32' as const;
+
+/**
+ * Places g (the result of slicing with start/step) back into zeros of `shape`: the gradient of
+ * `slice`. Strided axes are dilated by interleaving zeros (reshape + pad), then padded into place.
+ */
+export function unslice(b: GraphBuilder, g: Node, shape: readonly number[], start: readonly number[], step: readonly number[]): Node {
+  let y = g;
+  for (let ax = 0; ax < shape.length; ax++) {
+    const s = step[ax]!;
+    const n = y.type.shape[ax]!;
+    if (s === 1 || n === 0) continue;
+    const sh = y.type.shape;
+    const lifted = b.add('reshape', [y], { shape: [...sh.slice(0, ax + 1), 1, ...sh.slice(ax + 1)] });
+    const lo = lifted.type.shape.map(() => 0);
+    const hi = lifted.type.shape.map((_, i) => (i === ax + 1 ? s - 1 : 0));
+    const spread = b.add('pad', [lifted], { lo, hi, value: 0 });
+    const merged = b.add('reshape', [spread], { shape: sh.map((d, i) => (i === ax ? d * s : d)) });
+    const len = (n - 1) * s + 1;
+    const mshape = merged.type.shape;
+    y = b.add('slice', [merged], { start: mshape.map(() => 0), stop: mshape.map((d, i) => (i === ax ? len : d)), step: mshape.map(() => 1) });
+  }
+  const lo = [...start];
+  const hi = shape.map((d, i) => d - start[i]! - y.type.shape[i]!);
+  return lo.every((v) => v === 0) && hi.every((v) => v === 0) ? y : b.add('pad', [y], { lo, hi, value: 0 });
 }
 
 const moveCost = (ins: readonly TensorType[], out: TensorType) => ({ flops: 0, bytes: numel(out.shape) * 8 });
@@ -42,6 +79,14 @@ export const reshape = defineOp<{ shape: number[] }>({
     return new NDArray(out.shape, x!.data);
   },
   cost: () => ({ flops: 0, bytes: 0 }),
+  vjp: ({ b, node, g }) => [b.add('reshape', [g], { shape: [...node.inputs[0]!.type.shape] })],
+  test: {
+    sample(d) {
+      const shape = d.shape(0, 3, 4);
+      return { inputs: [{ dtype: f32, shape }], attrs: { shape: d.bool() ? [...shape].reverse() : [shape.reduce((p, q) => p * q, 1)] } };
+    },
+    order: 2,
+  },
 });
 
 export const permute = defineOp<{ perm: number[] }>({
@@ -63,6 +108,18 @@ export const permute = defineOp<{ perm: number[] }>({
     });
   },
   cost: moveCost,
+  vjp: ({ b, attrs, g }) => {
+    const inv = new Array<number>(attrs.perm.length);
+    attrs.perm.forEach((p, i) => (inv[p] = i));
+    return [b.add('permute', [g], { perm: inv })];
+  },
+  test: {
+    sample(d) {
+      const shape = d.shape(1, 4, 3);
+      return { inputs: [{ dtype: f32, shape }], attrs: { perm: drawPerm(d, shape.length) } };
+    },
+    order: 2,
+  },
 });
 
 export const broadcast = defineOp<{ shape: number[] }>({
@@ -83,6 +140,21 @@ export const broadcast = defineOp<{ shape: number[] }>({
     });
   },
   cost: moveCost,
+  // Broadcasting is undone here, in one place: sum over the axes that were repeated.
+  vjp: ({ b, node, g }) => {
+    const x = node.inputs[0]!;
+    const axes = x.type.shape.flatMap((d, i) => (d === 1 && node.type.shape[i] !== 1 ? [i] : []));
+    const summed = axes.length ? b.add('reduce_sum', [g], { axes }) : g;
+    return [b.add('reshape', [summed], { shape: [...x.type.shape] })];
+  },
+  test: {
+    sample(d) {
+      const shape = d.shape(1, 3, 4);
+      const xs = shape.map((n) => (d.bool() ? 1 : n));
+      return { inputs: [{ dtype: f32, shape: xs }], attrs: { shape } };
+    },
+    order: 2,
+  },
 });
 
 export const slice = defineOp<{ start: number[]; stop: number[]; step: number[] }>({
@@ -114,6 +186,17 @@ export const slice = defineOp<{ start: number[]; stop: number[]; step: number[] 
     });
   },
   cost: moveCost,
+  vjp: ({ b, node, attrs, g }) => [unslice(b, g, node.inputs[0]!.type.shape, attrs.start, attrs.step)],
+  test: {
+    sample(d) {
+      const shape = d.shape(1, 3, 5);
+      const start = shape.map((n) => d.int(0, n - 1));
+      const stop = shape.map((n, i) => d.int(start[i]! + 1, n));
+      const step = shape.map(() => d.int(1, 3));
+      return { inputs: [{ dtype: f32, shape }], attrs: { start, stop, step } };
+    },
+    order: 2,
+  },
 });
 
 export const pad = defineOp<{ lo: number[]; hi: number[]; value: number }>({
@@ -145,6 +228,17 @@ export const pad = defineOp<{ lo: number[]; hi: number[]; value: number }>({
     );
   },
   cost: moveCost,
+  vjp: ({ b, node, attrs, g }) => {
+    const xs = node.inputs[0]!.type.shape;
+    return [b.add('slice', [g], { start: [...attrs.lo], stop: xs.map((d, i) => attrs.lo[i]! + d), step: xs.map(() => 1) })];
+  },
+  test: {
+    sample(d) {
+      const shape = d.shape(1, 3, 3);
+      return { inputs: [{ dtype: f32, shape }], attrs: { lo: shape.map(() => d.int(0, 2)), hi: shape.map(() => d.int(0, 2)), value: d.pick([0, 1.5]) } };
+    },
+    order: 2,
+  },
 });
 
 export const reverse = defineOp<{ axes: number[] }>({
@@ -164,6 +258,14 @@ export const reverse = defineOp<{ axes: number[] }>({
     });
   },
   cost: moveCost,
+  vjp: ({ b, attrs, g }) => [b.add('reverse', [g], { axes: [...attrs.axes] })],
+  test: {
+    sample(d) {
+      const shape = d.shape(1, 3, 4);
+      return { inputs: [{ dtype: f32, shape }], attrs: { axes: shape.map((_, i) => i).filter(() => d.bool()) } };
+    },
+    order: 2,
+  },
 });
 
 export const concat = defineOp<{ axis: number }>({
@@ -200,6 +302,25 @@ export const concat = defineOp<{ axis: number }>({
     return new NDArray(out.shape, data);
   },
   cost: moveCost,
+  vjp: ({ b, node, attrs, g }) => {
+    let at = 0;
+    return node.inputs.map((x) => {
+      const n = x.type.shape[attrs.axis]!;
+      const start = g.type.shape.map((_, i) => (i === attrs.axis ? at : 0));
+      const stop = g.type.shape.map((d, i) => (i === attrs.axis ? at + n : d));
+      at += n;
+      return b.add('slice', [g], { start, stop, step: g.type.shape.map(() => 1) });
+    });
+  },
+  test: {
+    sample(d) {
+      const shape = d.shape(1, 3, 3);
+      const axis = d.int(0, shape.length - 1);
+      const n = d.int(1, 3);
+      return { inputs: Array.from({ length: n }, () => ({ dtype: f32, shape: shape.map((s, i) => (i === axis ? d.int(1, 3) : s)) })), attrs: { axis } };
+    },
+    order: 2,
+  },
 });
 
 export const MOVEMENT: OpDef[] = [reshape, permute, broadcast, slice, pad, reverse, concat];

@@ -2,8 +2,12 @@
  * @file Reductions over a set of axes. The reduced axes are removed from the shape;
  * `keepdims` is a reshape added by the frontend.
  */
+import * as C from '../compose.js';
+import type { GraphBuilder } from '../builder.js';
+import type { Node } from '../graph.js';
 import { forEachIndex, NDArray } from '../ndarray.js';
-import { defineOp, defaultCost, opError, type OpDef } from '../op.js';
+import { defineOp, defaultCost, opError, type Draw, type OpDef, type VjpRule } from '../op.js';
+import { div, mul } from './ad.js';
 import { formatType, numel, stridesOf, type TensorType } from '../types.js';
 
 export type ReduceAttrs = { axes: number[] };
@@ -33,7 +37,30 @@ export function reductionMap(shape: readonly number[], axes: readonly number[]):
   return { outShape, target };
 }
 
-function reduceOp(name: string, doc: string, init: number, combine: (acc: number, v: number) => number, accepts: 'numeric'): OpDef<ReduceAttrs> {
+/** Broadcasts a reduced value back over the reduced axes of `x`. */
+export function unreduce(b: GraphBuilder, v: Node, x: Node, axes: readonly number[]): Node {
+  const kept = C.reshape(b, v, x.type.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+  return C.broadcastTo(b, kept, x.type.shape);
+}
+
+// d Σx = broadcast of the cotangent.
+const sumGrad: VjpRule<ReduceAttrs> = ({ b, node, attrs, g }) => [unreduce(b, g, node.inputs[0]!, attrs.axes)];
+
+// d max: the cotangent goes to the elements equal to the max, split equally among ties.
+const extremumGrad: VjpRule<ReduceAttrs> = ({ b, node, attrs, g }) => {
+  const x = node.inputs[0]!;
+  const hit = C.cast(b, C.binary(b, 'eq', x, unreduce(b, node, x, attrs.axes)), x.type.dtype);
+  const count = unreduce(b, b.add('reduce_sum', [hit], { axes: attrs.axes }), x, attrs.axes);
+  return [mul(b, hit, div(b, unreduce(b, g, x, attrs.axes), count))];
+};
+
+function reduceCase(d: Draw, distinct: boolean) {
+  const shape = d.shape(1, 3, 4);
+  const axes = shape.map((_, i) => i).filter(() => d.bool());
+  return { inputs: [{ dtype: 'f32' as const, shape, domain: distinct ? ('distinct' as const) : ('any' as const) }], attrs: { axes } };
+}
+
+function reduceOp(name: string, doc: string, init: number, combine: (acc: number, v: number) => number, accepts: 'numeric', vjp: VjpRule<ReduceAttrs>): OpDef<ReduceAttrs> {
   return defineOp<ReduceAttrs>({
     name,
     kind: 'reduce',
@@ -54,13 +81,15 @@ function reduceOp(name: string, doc: string, init: number, combine: (acc: number
       return new NDArray(out.shape, data);
     },
     cost: (ins, out) => ({ flops: numel(ins[0]!.shape), bytes: defaultCost(ins, out).bytes }),
+    vjp,
+    test: { sample: (d) => reduceCase(d, name !== 'reduce_sum'), order: 2 },
   });
 }
 
 export const REDUCE = [
-  reduceOp('reduce_sum', 'sum over axes', 0, (a, v) => a + v, 'numeric'),
-  reduceOp('reduce_max', 'maximum over axes (−∞ for an empty reduction)', -Infinity, (a, v) => (v > a || Number.isNaN(v) ? v : a), 'numeric'),
-  reduceOp('reduce_min', 'minimum over axes (+∞ for an empty reduction)', Infinity, (a, v) => (v < a || Number.isNaN(v) ? v : a), 'numeric'),
+  reduceOp('reduce_sum', 'sum over axes', 0, (a, v) => a + v, 'numeric', sumGrad),
+  reduceOp('reduce_max', 'maximum over axes (−∞ for an empty reduction; ties share the gradient)', -Infinity, (a, v) => (v > a || Number.isNaN(v) ? v : a), 'numeric', extremumGrad),
+  reduceOp('reduce_min', 'minimum over axes (+∞ for an empty reduction; ties share the gradient)', Infinity, (a, v) => (v < a || Number.isNaN(v) ? v : a), 'numeric', extremumGrad),
 ];
 
 function argOp(name: string, doc: string, better: (v: number, best: number) => boolean): OpDef<{ axis: number }> {
@@ -93,6 +122,15 @@ function argOp(name: string, doc: string, better: (v: number, best: number) => b
         }
       }
       return new NDArray(out.shape, arg);
+    },
+    // The result is an integer index: no gradient flows back.
+    vjp: () => [undefined],
+    test: {
+      sample(d) {
+        const shape = d.shape(1, 3, 4);
+        return { inputs: [{ dtype: 'f32', shape, domain: 'distinct' }], attrs: { axis: d.int(0, shape.length - 1) } };
+      },
+      order: 0,
     },
   });
 }

@@ -15,6 +15,7 @@ export const input = defineOp<{ name: string; dtype: DType; shape: number[] }>({
   infer: (_i, a) => ({ dtype: a.dtype, shape: [...a.shape] }),
   evaluate: (_i, a, _o, env) => env.input(a.name),
   cost: noCost,
+  vjp: () => [],
 });
 
 export const param = defineOp<{ name: string; dtype: DType; shape: number[]; init: AttrValue }>({
@@ -26,6 +27,7 @@ export const param = defineOp<{ name: string; dtype: DType; shape: number[]; ini
   infer: (_i, a) => ({ dtype: a.dtype, shape: [...a.shape] }),
   evaluate: (_i, a, _o, env) => env.param(a.name),
   cost: noCost,
+  vjp: () => [],
 });
 
 export const constant = defineOp<{ dtype: DType; shape: number[]; value: number | number[] }>({
@@ -48,6 +50,7 @@ export const constant = defineOp<{ dtype: DType; shape: number[]; value: number 
     return new NDArray(out.shape, data);
   },
   cost: noCost,
+  vjp: () => [],
 });
 
 export const iota = defineOp<{ dtype: DType; shape: number[]; axis: number }>({
@@ -70,4 +73,5 @@ export const iota = defineOp<{ dtype: DType; shape: number[]; axis: number }>({
     return new NDArray(out.shape, data);
   },
   cost: noCost,
+  vjp: () => [],
 });

@@ -5,7 +5,7 @@
  * transpose: it sums each window element back to the position it was read from.
  */
 import { forEachIndex, NDArray } from '../ndarray.js';
-import { defineOp, opError } from '../op.js';
+import { defineOp, opError, type Draw } from '../op.js';
 import { formatShape, formatType, numel, stridesOf, type TensorType } from '../types.js';
 
 export type WindowAttrs = {
@@ -67,6 +67,23 @@ function windowSources(lead: readonly number[], spatial: readonly number[], outS
   return src;
 }
 
+function windowCase(d: Draw): { lead: number[]; spatial: number[]; attrs: WindowAttrs } {
+  const n = d.int(1, 2);
+  const lead = d.shape(0, 2, 2);
+  const window = Array.from({ length: n }, () => d.int(1, 3));
+  const stride = Array.from({ length: n }, () => d.int(1, 2));
+  const dilation = Array.from({ length: n }, () => d.int(1, 2));
+  const pad_lo = Array.from({ length: n }, () => d.int(0, 1));
+  const pad_hi = Array.from({ length: n }, () => d.int(0, 1));
+  // Large enough for at least one window.
+  const spatial = window.map((k, i) => dilation[i]! * (k - 1) + 1 + d.int(0, 3));
+  return { lead, spatial, attrs: { window, stride, dilation, pad_lo, pad_hi } };
+}
+
+function windowAttrs(a: WindowAttrs): WindowAttrs {
+  return { window: [...a.window], stride: [...a.stride], dilation: [...a.dilation], pad_lo: [...a.pad_lo], pad_hi: [...a.pad_hi] };
+}
+
 export const unfold = defineOp<WindowAttrs & { value: number }>({
   name: 'unfold',
   kind: 'movement',
@@ -90,6 +107,17 @@ export const unfold = defineOp<WindowAttrs & { value: number }>({
     return new NDArray(out.shape, data);
   },
   cost: (_ins, out) => ({ flops: 0, bytes: numel(out.shape) * 8 }),
+  vjp: ({ b, node, attrs, g }) => {
+    const xs = node.inputs[0]!.type.shape;
+    return [b.add('fold', [g], { ...windowAttrs(attrs), spatial: xs.slice(xs.length - attrs.window.length) })];
+  },
+  test: {
+    sample(d) {
+      const c = windowCase(d);
+      return { inputs: [{ dtype: 'f32', shape: [...c.lead, ...c.spatial] }], attrs: { ...c.attrs, value: d.pick([0, 2.5]) } };
+    },
+    order: 2,
+  },
 });
 
 export const fold = defineOp<WindowAttrs & { spatial: number[] }>({
@@ -118,4 +146,13 @@ export const fold = defineOp<WindowAttrs & { spatial: number[] }>({
     return new NDArray(out.shape, data);
   },
   cost: (ins, out) => ({ flops: numel(ins[0]!.shape), bytes: (numel(ins[0]!.shape) + numel(out.shape)) * 4 }),
+  vjp: ({ b, attrs, g }) => [b.add('unfold', [g], { ...windowAttrs(attrs), value: 0 })],
+  test: {
+    sample(d) {
+      const c = windowCase(d);
+      const outSp = c.spatial.map((x, i) => windowOutSize(x, c.attrs.window[i]!, c.attrs.stride[i]!, c.attrs.dilation[i]!, c.attrs.pad_lo[i]!, c.attrs.pad_hi[i]!));
+      return { inputs: [{ dtype: 'f32', shape: [...c.lead, ...outSp, ...c.attrs.window] }], attrs: { ...c.attrs, spatial: c.spatial } };
+    },
+    order: 2,
+  },
 });

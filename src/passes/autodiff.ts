@@ -1,0 +1,86 @@
+/**
+ * @file Reverse-mode differentiation over the IR. Walks the nodes between the differentiated
+ * value and the variables in reverse creation (topological) order, applying each op's VJP rule
+ * from its definition. Fan-out is handled by summing cotangents; broadcasting is undone by the
+ * `broadcast` op's own rule. The gradient is ordinary IR built into the same graph, so it can be
+ * differentiated again (gradients of gradients) and loops, being unrolled, give BPTT.
+ */
+import { DiagnosticError, error } from '../diagnostics/diagnostic.js';
+import type { GraphBuilder } from '../ir/builder.js';
+import type { Node } from '../ir/graph.js';
+import { getOp } from '../ir/ops/index.js';
+import { formatType, sameType } from '../ir/types.js';
+
+const differentiable = (n: Node) => n.type.dtype === 'f32';
+
+/** Nodes between `wrt` and `y`: those `y` depends on that depend on some variable. */
+function relevantNodes(y: Node, wrt: ReadonlySet<Node>): Set<Node> {
+  const dep = new Map<Node, boolean>();
+  // Iterative post-order DFS (programs can be deep: unrolled loops).
+  const stack: [Node, number][] = [[y, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const [n, i] = top;
+    if (dep.has(n)) {
+      stack.pop();
+      continue;
+    }
+    if (i < n.inputs.length) {
+      top[1]++;
+      const c = n.inputs[i]!;
+      if (!dep.has(c)) stack.push([c, 0]);
+      continue;
+    }
+    stack.pop();
+    dep.set(n, wrt.has(n) || n.inputs.some((c) => dep.get(c)));
+  }
+  const out = new Set<Node>();
+  for (const [n, d] of dep) if (d) out.add(n);
+  return out;
+}
+
+/**
+ * Cotangents of `wrt` for the value `y` with output cotangent `seed` (same type as y).
+ * An entry is undefined when `y` does not depend on that variable.
+ */
+export function vjp(b: GraphBuilder, y: Node, wrt: readonly Node[], seed: Node): (Node | undefined)[] {
+  const vars = new Set(wrt);
+  const relevant = relevantNodes(y, vars);
+  const order = [...relevant].sort((p, q) => q.id - p.id);
+  const ct = new Map<Node, Node>();
+  if (relevant.has(y)) ct.set(y, seed);
+  const savedSpan = b.span;
+  try {
+    for (const n of order) {
+      const g = ct.get(n);
+      if (!g) continue;
+      const into = n.inputs.filter((i) => relevant.has(i) && differentiable(i));
+      if (into.length === 0) continue;
+      const def = getOp(n.op);
+      if (def.vjp === null) {
+        throw new DiagnosticError(
+          error('DL0401', `cannot differentiate through \`${n.op}\`, which is not differentiable`, {
+            span: n.span,
+            notes: [`\`${n.op}\`: ${def.doc}`],
+            help: 'if the value should be treated as a constant, wrap it in `stop_gradient(…)`',
+          }),
+        );
+      }
+      // Gradient nodes point at the forward expression they came from.
+      b.span = n.span;
+      const grads = def.vjp({ b, node: n, attrs: n.attrs, g });
+      n.inputs.forEach((inp, k) => {
+        const gi = grads[k];
+        if (!gi || !relevant.has(inp) || !differentiable(inp)) return;
+        if (!sameType(gi.type, inp.type)) {
+          throw new Error(`internal: the VJP of ${n.op} gave ${formatType(gi.type)} for an input of type ${formatType(inp.type)}`);
+        }
+        const prev = ct.get(inp);
+        ct.set(inp, prev ? b.add('add', [prev, gi]) : gi);
+      });
+    }
+  } finally {
+    b.span = savedSpan;
+  }
+  return wrt.map((w) => ct.get(w));
+}
