@@ -35,11 +35,14 @@ Dimension variables not fixed by --dim get small example sizes.
 
 Exit status: 0 when there are no errors, 1 when there are, 2 for a usage error.
 `,
-  ir: `dlc ir FILE --fn NAME [--dim NAME=SIZE]... [--spans] [--format text|json]
+  ir: `dlc ir FILE --fn NAME [--after PASS] [--dim NAME=SIZE]... [--spans] [--format text|json]
 
-Prints the IR graph of one function after inlining and unrolling: one line per operation
-with its result type. NAME is \`f\`, \`Model.f\` or \`instance.f\`. --spans adds the source
-location of each operation.
+Prints the IR graph of one function: one line per operation with its result type. NAME is
+\`f\`, \`Model.f\` or \`instance.f\`. The first line gives the number of operations after each pass.
+
+  --after PASS  show the graph after this pass: lower (inlined and unrolled, as written) or
+                simplify (CSE, constant folding, algebraic identities, dead code removed; default)
+  --spans       add the source location of each operation
 `,
   run: `dlc run FILE --fn NAME [--input NAME=FILE.npy]... [--dim NAME=SIZE]... [--seed N]
         [--out DIR] [--full] [--format text|json]

@@ -12,6 +12,7 @@ import { loadStdlib } from '../frontend/stdlib.js';
 import type { Graph } from '../ir/graph.js';
 import { NDArray } from '../ir/ndarray.js';
 import { printGraph } from '../ir/print.js';
+import { PASS_NAMES, runPipeline } from '../passes/pipeline.js';
 import { numel, type DType } from '../ir/types.js';
 import { EvalError, initParams, interpret } from '../interp/interpret.js';
 import { NpyError, readNpy, writeNpy } from '../io/npy.js';
@@ -78,11 +79,14 @@ function cmdCheck(io: Io, args: ParsedArgs): void {
 }
 
 function cmdIr(io: Io, args: ParsedArgs): void {
-  checkFlags(args, ['fn', 'dim', 'spans', 'format', 'json']);
-  const g = lowerFor(io, args);
-  const text = printGraph(g, { spans: has(args, 'spans') });
-  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: [], ir: text }, null, 2) + '\n');
-  else io.out(text);
+  checkFlags(args, ['fn', 'dim', 'spans', 'after', 'format', 'json']);
+  const after = flag(args, 'after') ?? PASS_NAMES[PASS_NAMES.length - 1]!;
+  if (!PASS_NAMES.includes(after)) throw new UsageError(`--after is one of ${PASS_NAMES.join(', ')}, got \`${after}\``);
+  const r = runPipeline(lowerFor(io, args), { until: after });
+  const counts = r.counts.map((c) => `${c.pass} ${c.nodes}`).join(' → ');
+  const text = printGraph(r.graph, { spans: has(args, 'spans') });
+  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: [], counts: r.counts, ir: text }, null, 2) + '\n');
+  else io.out(`# nodes: ${counts}\n${text}`);
 }
 
 function loadInputs(args: ParsedArgs): { arrays: Map<string, { array: NDArray; kind: string }>; shapes: Record<string, number[]> } {
@@ -124,7 +128,7 @@ function cmdRun(io: Io, args: ParsedArgs): void {
   if (!/^\d+$/.test(seedText)) throw new UsageError(`--seed expects a non-negative integer, got \`${seedText}\``);
   const seed = Number(seedText);
   const { arrays, shapes } = loadInputs(args);
-  const g = lowerFor(io, args, shapes);
+  const g = runPipeline(lowerFor(io, args, shapes)).graph;
   for (const name of arrays.keys()) {
     if (!g.inputs.some((i) => String(i.attrs['name']) === name)) {
       throw new DiagnosticExit(error('DL0602', `--input ${name}: the function has no parameter \`${name}\``, { help: `its inputs are ${g.inputs.map((i) => `\`${String(i.attrs['name'])}\``).join(', ') || 'none'}` }));

@@ -105,6 +105,14 @@ export interface OpTestSpec {
   readonly order?: number;
 }
 
+/** A node about to be rebuilt by the simplifier (its inputs already simplified). */
+export interface SimplifyContext<A extends Attrs = any> {
+  readonly b: GraphBuilder;
+  readonly inputs: readonly Node[];
+  readonly attrs: A;
+  readonly type: TensorType;
+}
+
 export interface OpDef<A extends Attrs = any> {
   readonly name: string;
   readonly kind: OpKind;
@@ -129,6 +137,11 @@ export interface OpDef<A extends Attrs = any> {
   vjp: VjpRule<A> | null;
   /** How property tests draw instances of this op. */
   readonly test?: OpTestSpec;
+  /**
+   * Algebraic identities exact in floating point (x·1 → x, reshape∘reshape → reshape, …): a
+   * replacement for the node, or undefined to keep it.
+   */
+  simplify?(ctx: SimplifyContext<A>): Node | undefined;
 }
 
 export function defineOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {

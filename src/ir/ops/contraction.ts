@@ -55,16 +55,26 @@ function dotVjp({ b, node, attrs: a, g }: VjpContext<DotAttrs>): Node[] {
   const gBatch = [...Array(nb).keys()];
   const gL = lf.map((_, i) => nb + i);
   const gR = rf.map((_, i) => nb + lf.length + i);
-  // lhs: contract g's rhs-free axes with rhs's free axes.
-  const dl = b.add('dot_general', [g, r], { lhs_batch: gBatch, rhs_batch: [...a.rhs_batch], lhs_contract: gR, rhs_contract: rf });
-  const rRest = [...a.rhs_contract].sort((p, q) => p - q);
-  const lOrder = [...a.lhs_batch, ...lf, ...rRest.map((ax) => a.lhs_contract[a.rhs_contract.indexOf(ax)]!)];
-  // rhs: contract g's lhs-free axes with lhs's free axes.
-  const dr = b.add('dot_general', [g, l], { lhs_batch: gBatch, rhs_batch: [...a.lhs_batch], lhs_contract: gL, rhs_contract: lf });
-  const lRest = [...a.lhs_contract].sort((p, q) => p - q);
-  const rOrder = [...a.rhs_batch, ...rf, ...lRest.map((ax) => a.rhs_contract[a.lhs_contract.indexOf(ax)]!)];
-  const place = (x: Node, order: number[]) => (order.every((v, i) => v === i) ? x : b.add('permute', [x], { perm: inversePerm(order) }));
-  return [place(dl, lOrder), place(dr, rOrder)];
+  const identity = (o: number[]) => o.every((v, i) => v === i);
+  const place = (x: Node, order: number[]) => (identity(order) ? x : b.add('permute', [x], { perm: inversePerm(order) }));
+  /**
+   * The cotangent of one operand (`self`) contracts g's axes that belong to the other operand
+   * (`other`) with other's free axes. Either operand order works; take the one whose result is
+   * already laid out like `self`, so no transpose is needed.
+   */
+  const cotangent = (selfBatch: number[], selfFree: number[], selfContract: number[], gSelf: number[], other: Node, otherBatch: number[], otherFree: number[], otherContract: number[], gOther: number[]) => {
+    const rest = [...otherContract].sort((p, q) => p - q).map((ax) => selfContract[otherContract.indexOf(ax)]!);
+    const orderA = [...selfBatch, ...selfFree, ...rest];
+    const orderB = [...selfBatch, ...rest, ...selfFree];
+    if (!identity(orderA) && identity(orderB)) {
+      return place(b.add('dot_general', [other, g], { lhs_batch: [...otherBatch], rhs_batch: gBatch, lhs_contract: otherFree, rhs_contract: gOther }), orderB);
+    }
+    return place(b.add('dot_general', [g, other], { lhs_batch: gBatch, rhs_batch: [...otherBatch], lhs_contract: gOther, rhs_contract: otherFree }), orderA);
+  };
+  return [
+    cotangent(a.lhs_batch, lf, a.lhs_contract, gL, r, a.rhs_batch, rf, a.rhs_contract, gR),
+    cotangent(a.rhs_batch, rf, a.rhs_contract, gR, l, a.lhs_batch, lf, a.lhs_contract, gL),
+  ];
 }
 
 /** A random contraction: shared batch and contracted axes, free axes on each side, shuffled. */

@@ -10,6 +10,8 @@ import { defineOp, defaultCost, opError, type Domain, type Draw, type OpCase, ty
 import { formatType, sameShape, type DType, type TensorType } from '../types.js';
 import type { GraphBuilder } from '../builder.js';
 import { add, div, mask, mul, neg, sq, sub, un } from './ad.js';
+import { isSplat, splatValue } from '../const-value.js';
+import type { SimplifyContext } from '../op.js';
 import { erf } from './special.js';
 
 /** Which dtypes an elementwise op accepts. */
@@ -108,6 +110,7 @@ export interface BinarySpec {
   /** Cotangents of (a, b) given the output y and its cotangent g; absent for bool results. */
   grad?: (b: GraphBuilder, x: Node, y: Node, out: Node, g: Node) => [Node | undefined, Node | undefined];
   domain?: [Domain, Domain];
+  simplify?: (ctx: SimplifyContext) => Node | undefined;
 }
 
 export function binaryOp(s: BinarySpec): OpDef {
@@ -132,6 +135,7 @@ export function binaryOp(s: BinarySpec): OpDef {
       return mapData(out, a!.size, (i) => s.fn(a!.data[i]!, b!.data[i]!, out.dtype));
     },
     cost: (ins, out) => defaultCost(ins, out, s.flops ?? 1),
+    ...(s.simplify ? { simplify: s.simplify } : {}),
     // Comparisons and logic produce bool: no gradient flows back through them.
     vjp: s.grad ? ({ b, node, g }) => s.grad!(b, node.inputs[0]!, node.inputs[1]!, node, g) : () => [],
     test: {
@@ -151,7 +155,7 @@ const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / 
 const SQRT_PI_2 = 1.1283791670955126; // 2/√π
 
 export const UNARY = [
-  unaryOp({ name: 'neg', doc: 'negation −x', accepts: 'numeric', fn: (x) => -x, grad: (b, _x, _y, g) => neg(b, g) }),
+  { ...unaryOp({ name: 'neg', doc: 'negation −x', accepts: 'numeric', fn: (x) => -x, grad: (b, _x, _y, g) => neg(b, g) }), simplify: ({ inputs: [x] }: SimplifyContext) => (x!.op === 'neg' ? x!.inputs[0] : undefined) },
   // d eˣ = eˣ
   unaryOp({ name: 'exp', doc: 'eˣ', accepts: 'float', fn: Math.exp, flops: 4, grad: (b, _x, y, g) => mul(b, g, y) }),
   // d log x = 1/x
@@ -185,6 +189,15 @@ export const UNARY = [
   unaryOp({ name: 'not', doc: 'logical not', accepts: 'bool', fn: (x) => (x ? 0 : 1), grad: null }),
 ];
 
+/** x ⊕ e → x for the identity element e (on the right only when `rightOnly`). */
+function identityOperand(e: number, rightOnly = false) {
+  return ({ inputs: [x, y] }: SimplifyContext): Node | undefined => {
+    if (isSplat(y!, e)) return x;
+    if (!rightOnly && isSplat(x!, e)) return y;
+    return undefined;
+  };
+}
+
 /** Weight of the first operand in d max(a, b): 1 where a wins, ½ on ties, 0 where b wins. */
 function winShare(b: GraphBuilder, x: Node, y: Node, wins: 'gt' | 'lt'): Node {
   const w = C.select(b, C.binary(b, 'eq', x, y), C.fullLike(b, 0.5, x), C.fullLike(b, 0, x));
@@ -192,14 +205,15 @@ function winShare(b: GraphBuilder, x: Node, y: Node, wins: 'gt' | 'lt'): Node {
 }
 
 export const BINARY = [
-  binaryOp({ name: 'add', doc: 'a + b', accepts: 'numeric', fn: (a, b) => a + b, grad: (_b, _x, _y, _o, g) => [g, g] }),
-  binaryOp({ name: 'sub', doc: 'a − b', accepts: 'numeric', fn: (a, b) => a - b, grad: (b, _x, _y, _o, g) => [g, neg(b, g)] }),
-  binaryOp({ name: 'mul', doc: 'a × b', accepts: 'numeric', fn: (a, b) => a * b, grad: (b, x, y, _o, g) => [mul(b, g, y), mul(b, g, x)] }),
+  binaryOp({ name: 'add', doc: 'a + b', accepts: 'numeric', fn: (a, b) => a + b, grad: (_b, _x, _y, _o, g) => [g, g], simplify: identityOperand(0) }),
+  binaryOp({ name: 'sub', doc: 'a − b', accepts: 'numeric', fn: (a, b) => a - b, grad: (b, _x, _y, _o, g) => [g, neg(b, g)], simplify: identityOperand(0, true) }),
+  binaryOp({ name: 'mul', doc: 'a × b', accepts: 'numeric', fn: (a, b) => a * b, grad: (b, x, y, _o, g) => [mul(b, g, y), mul(b, g, x)], simplify: identityOperand(1) }),
   binaryOp({
     name: 'div',
     doc: 'a / b (integer division truncates toward zero; x / 0 is 0 for i32)',
     accepts: 'numeric',
     fn: (a, b, dt) => (dt === 'i32' ? (b === 0 ? 0 : Math.trunc(a / b)) : a / b),
+    simplify: identityOperand(1, true),
     // d(a/b) = da/b − (a/b)·db/b
     grad: (b, _x, y, o, g) => {
       const gy = div(b, g, y);
@@ -266,6 +280,11 @@ export const select = defineOp({
   evaluate([c, a, b], _x, out) {
     return mapData(out, c!.size, (i) => (c!.data[i] ? a!.data[i]! : b!.data[i]!));
   },
+  simplify({ inputs: [c, x, y] }) {
+    if (x === y) return x;
+    const v = splatValue(c!);
+    return v === undefined ? undefined : v ? x : y;
+  },
   // The gradient goes to the branch that was chosen.
   vjp: ({ b, node, g }) => {
     const c = node.inputs[0]!;
@@ -292,6 +311,7 @@ export const cast = defineOp<{ dtype: DType }>({
   evaluate([x], _a, out) {
     return mapData(out, x!.size, (i) => x!.data[i]!);
   },
+  simplify: ({ inputs: [x], attrs }) => (x!.type.dtype === attrs.dtype ? x : undefined),
   // Only float → float casts carry a gradient (the identity).
   vjp: ({ node, g }) => [node.inputs[0]!.type.dtype === 'f32' && node.type.dtype === 'f32' ? g : undefined],
   test: {

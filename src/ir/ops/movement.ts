@@ -7,7 +7,7 @@ import type { GraphBuilder } from '../builder.js';
 import type { Node } from '../graph.js';
 import { forEachIndex, NDArray } from '../ndarray.js';
 import { defineOp, opError, type Draw, type OpDef } from '../op.js';
-import { formatShape, formatType, numel, type TensorType } from '../types.js';
+import { formatShape, formatType, numel, sameShape, type TensorType } from '../types.js';
 
 /** Evaluates a movement op from its index map: `src` writes the input index or returns false. */
 function gatherBy(x: NDArray, out: TensorType, src: (o: readonly number[], i: number[]) => boolean, fill = 0): NDArray {
@@ -79,6 +79,11 @@ export const reshape = defineOp<{ shape: number[] }>({
     return new NDArray(out.shape, x!.data);
   },
   cost: () => ({ flops: 0, bytes: 0 }),
+  simplify({ b, inputs: [x], attrs }) {
+    if (sameShape(x!.type.shape, attrs.shape)) return x;
+    if (x!.op === 'reshape') return b.add('reshape', [x!.inputs[0]!], { shape: [...attrs.shape] });
+    return undefined;
+  },
   vjp: ({ b, node, g }) => [b.add('reshape', [g], { shape: [...node.inputs[0]!.type.shape] })],
   test: {
     sample(d) {
@@ -108,6 +113,14 @@ export const permute = defineOp<{ perm: number[] }>({
     });
   },
   cost: moveCost,
+  simplify({ b, inputs: [x], attrs }) {
+    if (attrs.perm.every((p, i) => p === i)) return x;
+    if (x!.op === 'permute') {
+      const inner = x!.attrs['perm'] as number[];
+      return b.add('permute', [x!.inputs[0]!], { perm: attrs.perm.map((p) => inner[p]!) });
+    }
+    return undefined;
+  },
   vjp: ({ b, attrs, g }) => {
     const inv = new Array<number>(attrs.perm.length);
     attrs.perm.forEach((p, i) => (inv[p] = i));
@@ -140,6 +153,11 @@ export const broadcast = defineOp<{ shape: number[] }>({
     });
   },
   cost: moveCost,
+  simplify({ b, inputs: [x], attrs }) {
+    if (sameShape(x!.type.shape, attrs.shape)) return x;
+    if (x!.op === 'broadcast') return b.add('broadcast', [x!.inputs[0]!], { shape: [...attrs.shape] });
+    return undefined;
+  },
   // Broadcasting is undone here, in one place: sum over the axes that were repeated.
   vjp: ({ b, node, g }) => {
     const x = node.inputs[0]!;
@@ -186,6 +204,7 @@ export const slice = defineOp<{ start: number[]; stop: number[]; step: number[] 
     });
   },
   cost: moveCost,
+  simplify: ({ inputs: [x], attrs }) => (attrs.start.every((v, i) => v === 0 && attrs.stop[i] === x!.type.shape[i] && attrs.step[i] === 1) ? x : undefined),
   vjp: ({ b, node, attrs, g }) => [unslice(b, g, node.inputs[0]!.type.shape, attrs.start, attrs.step)],
   test: {
     sample(d) {
@@ -228,6 +247,7 @@ export const pad = defineOp<{ lo: number[]; hi: number[]; value: number }>({
     );
   },
   cost: moveCost,
+  simplify: ({ inputs: [x], attrs }) => ([...attrs.lo, ...attrs.hi].every((v) => v === 0) ? x : undefined),
   vjp: ({ b, node, attrs, g }) => {
     const xs = node.inputs[0]!.type.shape;
     return [b.add('slice', [g], { start: [...attrs.lo], stop: xs.map((d, i) => attrs.lo[i]! + d), step: xs.map(() => 1) })];

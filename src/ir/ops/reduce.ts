@@ -83,6 +83,16 @@ function reduceOp(name: string, doc: string, init: number, combine: (acc: number
     cost: (ins, out) => ({ flops: numel(ins[0]!.shape), bytes: defaultCost(ins, out).bytes }),
     vjp,
     test: { sample: (d) => reduceCase(d, name !== 'reduce_sum'), order: 2 },
+    simplify({ b, inputs: [x], attrs, type }) {
+      if (attrs.axes.length === 0) return x;
+      // Reducing a broadcast over exactly repeated axes: max/min give the value, sum n·value.
+      if (x!.op !== 'broadcast') return undefined;
+      const src = x!.inputs[0]!;
+      if (!attrs.axes.every((a) => src.type.shape[a] === 1)) return undefined;
+      const r = C.reshape(b, src, type.shape);
+      const n = attrs.axes.reduce((p, a) => p * x!.type.shape[a]!, 1);
+      return name !== 'reduce_sum' || n === 1 ? r : mul(b, r, n);
+    },
   });
 }
 

@@ -1,0 +1,112 @@
+/**
+ * @file Simplification to a fixpoint: common-subexpression elimination, constant folding of
+ * small values, each op's algebraic identities (from its definition), removal of
+ * `stop_gradient` (differentiation is over once a graph is lowered) and dead-code elimination.
+ */
+import { buildGraph, GraphBuilder } from '../ir/builder.js';
+import { splatValue } from '../ir/const-value.js';
+import type { Graph, Node } from '../ir/graph.js';
+import { NDArray } from '../ir/ndarray.js';
+import { getOp } from '../ir/ops/index.js';
+import { formatAttr } from '../ir/print.js';
+import { numel } from '../ir/types.js';
+
+/** Results with at most this many elements are computed at compile time. */
+const FOLD_LIMIT = 64;
+
+function isConstantLike(n: Node): boolean {
+  if (n.op === 'constant' || n.op === 'iota') return true;
+  const k = getOp(n.op).kind;
+  return k === 'movement' && n.inputs.length === 1 && isConstantLike(n.inputs[0]!);
+}
+
+const noEnv = {
+  input(): NDArray {
+    throw new Error('internal: constant folding reached an input');
+  },
+  param(): NDArray {
+    throw new Error('internal: constant folding reached a parameter');
+  },
+};
+
+/** Evaluates a small constant subgraph. */
+function evalConstant(n: Node, memo: Map<Node, NDArray>): NDArray {
+  const hit = memo.get(n);
+  if (hit) return hit;
+  const v = getOp(n.op).evaluate(
+    n.inputs.map((i) => evalConstant(i, memo)),
+    n.attrs,
+    n.type,
+    noEnv,
+  );
+  memo.set(n, v);
+  return v;
+}
+
+function onePass(g: Graph): Graph {
+  const b = new GraphBuilder();
+  const map = new Map<Node, Node>();
+  const cse = new Map<string, Node>();
+  const memo = new Map<Node, NDArray>();
+  const emit = (op: string, inputs: readonly Node[], attrs: Node['attrs']): Node => {
+    const key = `${op}(${inputs.map((i) => i.id).join(',')})${formatAttr(attrs)}`;
+    const hit = cse.get(key);
+    if (hit) return hit;
+    const n = b.add(op, inputs, attrs);
+    cse.set(key, n);
+    return n;
+  };
+  for (const n of g.nodes) {
+    b.span = n.span;
+    const inputs = n.inputs.map((i) => map.get(i)!);
+    const def = getOp(n.op);
+    let out: Node | undefined;
+    if (n.op === 'stop_gradient') out = inputs[0];
+    // A splat constant seen through reshapes and broadcasts: one scalar, broadcast once.
+    if (!out && def.kind === 'movement' && n.op !== 'constant') {
+      const v = splatValue(inputs[0]!);
+      if (v !== undefined) out = reshapeTo(emit('constant', [], { dtype: n.type.dtype, shape: [], value: v }), n.type.shape, emit);
+    }
+    if (!out && def.simplify) out = def.simplify({ b, inputs, attrs: n.attrs, type: n.type });
+    if (!out && def.kind !== 'source' && def.kind !== 'movement' && inputs.length && inputs.every(isConstantLike) && numel(n.type.shape) <= FOLD_LIMIT) {
+      const tmp = b.add(n.op, inputs, n.attrs);
+      const v = evalConstant(tmp, memo);
+      const first = v.data[0];
+      const splat = v.size > 0 && v.data.every((x) => Object.is(x, first));
+      out = splat
+        ? reshapeTo(emit('constant', [], { dtype: n.type.dtype, shape: [], value: first! }), n.type.shape, emit)
+        : emit('constant', [], { dtype: n.type.dtype, shape: [...n.type.shape], value: Array.from(v.data) });
+    }
+    map.set(n, out ?? emit(n.op, inputs, n.attrs));
+  }
+  return buildGraph(
+    g.name,
+    g.inputs.map((i) => map.get(i)!),
+    g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
+  );
+}
+
+function reshapeTo(x: Node, shape: readonly number[], emit: (op: string, i: readonly Node[], a: Node['attrs']) => Node): Node {
+  if (shape.length === 0) return x;
+  const ones = emit('reshape', [x], { shape: shape.map(() => 1) });
+  return shape.every((d) => d === 1) ? ones : emit('broadcast', [ones], { shape: [...shape] });
+}
+
+export interface SimplifyResult {
+  readonly graph: Graph;
+  readonly before: number;
+  readonly after: number;
+  readonly rounds: number;
+}
+
+export function simplify(g: Graph, maxRounds = 10): SimplifyResult {
+  let cur = g;
+  let rounds = 0;
+  for (; rounds < maxRounds; rounds++) {
+    const next = onePass(cur);
+    const same = next.nodes.length === cur.nodes.length && next.nodes.every((n, i) => n.op === cur.nodes[i]!.op);
+    cur = next;
+    if (same) break;
+  }
+  return { graph: cur, before: g.nodes.length, after: cur.nodes.length, rounds: rounds + 1 };
+}
