@@ -10,6 +10,7 @@ Commands:
   check   report every error in a .dl file (exit 0: clean, 1: errors)
   ir      print the IR graph of one function
   run     run a function on the reference interpreter and print its results
+  gradcheck  check the gradients of functions against finite differences
   help    explain a command: dlc help run
 
 Common options:
@@ -55,5 +56,17 @@ shape and values (a summary for large tensors; --full prints everything).
   --seed N            seed for parameter initialization and for inputs not given (default 0);
                       random inputs are N(0, 1) for f32, 0 or 1 for i32 and bool
   --out DIR           also write each result to DIR/NAME.npy
+`,
+  gradcheck: `dlc gradcheck FILE [--fn NAME] [--wrt NAME,...] [--runs N] [--seed S] [--dim NAME=SIZE]...
+        [--format text|json]
+
+Checks reverse-mode gradients against central finite differences in float64. Without --fn,
+every function returning an f32 scalar is checked, with respect to all its float inputs and
+the parameters it uses (--wrt picks some by name). Each run draws sizes 1..3 for the free
+dimension variables (unless --dim fixes them) and random inputs, parameters and directions;
+a failure is shrunk to the smallest sizes and reported with a command that replays it.
+
+For every tensor the report gives the largest absolute and relative error over the runs.
+Exit status: 0 when every gradient agrees, 1 otherwise.
 `,
 };

@@ -42,6 +42,25 @@ export class GraphBuilder {
     return node;
   }
 
+  /** Re-creates every node of `g` in this builder; returns the old → new node map. */
+  import(g: Graph): Map<Node, Node> {
+    const map = new Map<Node, Node>();
+    const saved = this.span;
+    for (const n of g.nodes) {
+      this.span = n.span;
+      map.set(
+        n,
+        this.add(
+          n.op,
+          n.inputs.map((i) => map.get(i)!),
+          n.attrs,
+        ),
+      );
+    }
+    this.span = saved;
+    return map;
+  }
+
   /**
    * Builds the graph: keeps the inputs and every node the outputs depend on, in creation order,
    * renumbered from 0. Parameters are listed in the order they are first used.

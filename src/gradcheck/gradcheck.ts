@@ -1,0 +1,163 @@
+/**
+ * @file Property-based gradient checking of a user's `.dl` functions (`dlc gradcheck` and the
+ * library function `gradcheck`). Each run draws sizes for the free dimension variables and a
+ * seed for the inputs, parameters and directions; fast-check shrinks a failure to the smallest
+ * sizes and seed, which are reported with the seed to replay it.
+ */
+import fc from 'fast-check';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { error } from '../diagnostics/diagnostic.js';
+import { listEntries, lowerEntry } from '../frontend/lower/entry.js';
+import { parseSource, type ParseResult } from '../frontend/parse.js';
+import { loadStdlib } from '../frontend/stdlib.js';
+import type { Graph, Node } from '../ir/graph.js';
+import type { NDArray } from '../ir/ndarray.js';
+import { initParams } from '../interp/interpret.js';
+import { directionalCheck, floatVariables, gradientGraph, randomArray, type CheckOptions, type DirectionalResult } from './check.js';
+
+export interface GradcheckOptions extends CheckOptions {
+  /** One function (`f`, `Model.f`, `inst.f`); default: every function returning a scalar. */
+  readonly fn?: string;
+  /** Names of inputs or parameters to check; default: all float inputs and used parameters. */
+  readonly wrt?: readonly string[];
+  readonly runs?: number;
+  readonly seed?: number;
+  /** Fixed sizes; other free dimension variables are drawn from 1..maxDim. */
+  readonly dims?: Readonly<Record<string, number>>;
+  readonly maxDim?: number;
+}
+
+export interface TensorReport {
+  readonly kind: 'input' | 'param';
+  readonly name: string;
+  readonly maxAbsErr: number;
+  readonly maxRelErr: number;
+  readonly ok: boolean;
+}
+
+export interface Counterexample {
+  readonly dims: Record<string, number>;
+  /** Seed of the failing point (inputs, parameters, directions). */
+  readonly pointSeed: number;
+  readonly failures: readonly DirectionalResult[];
+}
+
+export interface FunctionReport {
+  readonly fn: string;
+  readonly ok: boolean;
+  readonly runs: number;
+  readonly tensors: readonly TensorReport[];
+  readonly counterexample?: Counterexample;
+  /** fast-check's seed for the whole property, to replay it. */
+  readonly seed: number;
+  readonly skipped?: string;
+}
+
+export interface GradcheckResult {
+  readonly ok: boolean;
+  readonly functions: readonly FunctionReport[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+interface Compiled {
+  readonly graph: Graph;
+  readonly grad: Graph;
+  readonly wrt: readonly Node[];
+}
+
+function isScalarFunction(g: Graph): boolean {
+  return g.outputs.length === 1 && g.outputs[0]!.node.type.dtype === 'f32' && g.outputs[0]!.node.type.shape.length === 0;
+}
+
+function checkFunction(std: ParseResult, user: ParseResult, fn: string, opts: GradcheckOptions, diags: Diagnostic[], explicit: boolean): FunctionReport | undefined {
+  const seed = opts.seed ?? 0;
+  const runs = opts.runs ?? 20;
+  const probe = lowerEntry(std, user, fn, { dims: opts.dims ?? {} });
+  if (!probe.graph) {
+    diags.push(...probe.diagnostics);
+    return undefined;
+  }
+  if (!isScalarFunction(probe.graph)) {
+    if (explicit) diags.push(error('DL0604', `\`${fn}\` does not return a single f32 scalar, so it has no gradient to check`, { help: 'gradcheck a loss: a function returning f32' }));
+    return undefined;
+  }
+  const free = probe.defaulted;
+  const maxDim = opts.maxDim ?? 3;
+  const cache = new Map<string, Compiled | undefined>();
+  const compile = (dims: Record<string, number>): Compiled | undefined => {
+    const key = JSON.stringify(dims);
+    if (cache.has(key)) return cache.get(key);
+    const r = lowerEntry(std, user, fn, { dims: { ...(opts.dims ?? {}), ...dims } });
+    let c: Compiled | undefined;
+    if (r.graph) {
+      const all = floatVariables(r.graph);
+      const wrt = opts.wrt ? all.filter((n) => opts.wrt!.includes(String(n.attrs['name']))) : all;
+      c = { graph: r.graph, grad: gradientGraph(r.graph, wrt), wrt };
+    }
+    cache.set(key, c);
+    return c;
+  };
+  const worst = new Map<string, TensorReport>();
+  const record = (res: DirectionalResult) => {
+    const key = `${res.variable.kind}:${res.variable.name}`;
+    const prev = worst.get(key);
+    worst.set(key, {
+      kind: res.variable.kind,
+      name: res.variable.name,
+      maxAbsErr: Math.max(prev?.maxAbsErr ?? 0, res.absErr),
+      maxRelErr: Math.max(prev?.maxRelErr ?? 0, res.relErr),
+      ok: (prev?.ok ?? true) && res.ok,
+    });
+  };
+  const evalPoint = (dims: Record<string, number>, pointSeed: number): DirectionalResult[] => {
+    const c = compile(dims);
+    if (!c) return [];
+    const inputs = new Map<string, NDArray>();
+    for (const i of c.graph.inputs) inputs.set(String(i.attrs['name']), randomArray(i.type.dtype, i.type.shape, pointSeed, `input:${String(i.attrs['name'])}`));
+    const params = initParams(c.graph, pointSeed);
+    return directionalCheck(c.graph, c.grad, c.wrt, inputs, params, pointSeed, opts);
+  };
+  const dimsArb = fc.record(Object.fromEntries(free.map((d) => [d, fc.integer({ min: 1, max: maxDim })]))) as fc.Arbitrary<Record<string, number>>;
+  const prop = fc.property(dimsArb, fc.integer({ min: 0, max: 0x7fffffff }), (dims, pointSeed) => {
+    const results = evalPoint(dims, pointSeed);
+    results.forEach(record);
+    return results.every((r) => r.ok);
+  });
+  const details = fc.check(prop, { numRuns: runs, seed, endOnFailure: false });
+  let counterexample: Counterexample | undefined;
+  if (details.failed && details.counterexample) {
+    const [dims, pointSeed] = details.counterexample as [Record<string, number>, number];
+    counterexample = { dims, pointSeed, failures: evalPoint(dims, pointSeed).filter((r) => !r.ok) };
+  }
+  if (details.errorInstance) {
+    diags.push(error('DL9001', `internal error while checking \`${fn}\`: ${String((details.errorInstance as Error).message ?? details.errorInstance)}`, {}));
+  }
+  const tensors = [...worst.values()];
+  return {
+    fn,
+    ok: !details.failed,
+    runs: details.numRuns,
+    tensors,
+    ...(counterexample ? { counterexample } : {}),
+    seed: details.seed,
+  };
+}
+
+/** Checks the gradients of a file's functions; see GradcheckOptions. */
+export function gradcheck(text: string, path = 'input.dl', opts: GradcheckOptions = {}): GradcheckResult {
+  const std = loadStdlib();
+  const user = parseSource(path, text);
+  const diags: Diagnostic[] = [...user.diagnostics];
+  if (user.diagnostics.some((d) => d.severity === 'error')) return { ok: false, functions: [], diagnostics: diags };
+  const entries = opts.fn ? [opts.fn] : listEntries(user).filter((e) => e.standalone && !e.fn.broken).map((e) => e.name);
+  const functions: FunctionReport[] = [];
+  for (const fn of entries) {
+    const r = checkFunction(std, user, fn, opts, diags, opts.fn !== undefined);
+    if (r) functions.push(r);
+  }
+  if (opts.fn === undefined && functions.length === 0 && !diags.some((d) => d.severity === 'error')) {
+    diags.push(error('DL0604', `no function in ${path} returns a scalar f32 to check`, { help: 'gradcheck checks losses: functions returning f32' }));
+  }
+  const ok = functions.every((f) => f.ok) && !diags.some((d) => d.severity === 'error');
+  return { ok, functions, diagnostics: diags };
+}
