@@ -118,8 +118,15 @@ function checkFunction(std: ParseResult, user: ParseResult, fn: string, opts: Gr
     return directionalCheck(c.graph, c.grad, c.wrt, inputs, params, pointSeed, opts);
   };
   const dimsArb = fc.record(Object.fromEntries(free.map((d) => [d, fc.integer({ min: 1, max: maxDim })]))) as fc.Arbitrary<Record<string, number>>;
+  let crash: unknown;
   const prop = fc.property(dimsArb, fc.integer({ min: 0, max: 0x7fffffff }), (dims, pointSeed) => {
-    const results = evalPoint(dims, pointSeed);
+    let results: DirectionalResult[];
+    try {
+      results = evalPoint(dims, pointSeed);
+    } catch (e) {
+      crash ??= e;
+      return false;
+    }
     results.forEach(record);
     return results.every((r) => r.ok);
   });
@@ -127,10 +134,16 @@ function checkFunction(std: ParseResult, user: ParseResult, fn: string, opts: Gr
   let counterexample: Counterexample | undefined;
   if (details.failed && details.counterexample) {
     const [dims, pointSeed] = details.counterexample as [Record<string, number>, number];
-    counterexample = { dims, pointSeed, failures: evalPoint(dims, pointSeed).filter((r) => !r.ok) };
+    let failures: DirectionalResult[] = [];
+    try {
+      failures = evalPoint(dims, pointSeed).filter((r) => !r.ok);
+    } catch {
+      // Reported through `crash`.
+    }
+    counterexample = { dims, pointSeed, failures };
   }
-  if (details.errorInstance) {
-    diags.push(error('DL9001', `internal error while checking \`${fn}\`: ${String((details.errorInstance as Error).message ?? details.errorInstance)}`, {}));
+  if (crash !== undefined) {
+    diags.push(error('DL9001', `internal error while checking \`${fn}\`: ${crash instanceof Error ? crash.message : String(crash)}`, {}));
   }
   const tensors = [...worst.values()];
   return {

@@ -386,6 +386,13 @@ export const BUILTIN_LIST: Builtin[] = [
     const io = lw.b.add('iota', [], { dtype, shape: [hi - lo], axis: 0 });
     return tensor(lo === 0 ? io : C.binary(lw.b, 'add', io, C.scalarConst(lw.b, lo, dtype)));
   }),
+  def('eye', ['n', 'dtype'], 'the n×n identity matrix (f32 unless dtype says)', (lw, a, span) => {
+    const n = lw.staticInt(req(lw, a, 0, 'eye', ['n', 'dtype'], span).value, a[0]!.span, 'the size');
+    if (n < 1) lw.fail('DL0311', `eye(${n}) is empty`, span);
+    const rows = lw.b.add('iota', [], { dtype: 'i32', shape: [n, n], axis: 0 });
+    const cols = lw.b.add('iota', [], { dtype: 'i32', shape: [n, n], axis: 1 });
+    return tensor(C.cast(lw.b, lw.b.add('eq', [rows, cols]), dtypeArg(lw, a[1], 'f32')));
+  }),
   fullBuiltin('zeros', 0),
   fullBuiltin('ones', 1),
   fullBuiltin('full', undefined),
