@@ -44,11 +44,16 @@ function json(args: ParsedArgs): boolean {
   return f === 'json' || has(args, 'json');
 }
 
-/** Prints diagnostics; exits 1 when any is an error. */
-function emit(io: Io, args: ParsedArgs, diags: readonly Diagnostic[], extra: Record<string, unknown> = {}): void {
+/**
+ * Reports diagnostics. With errors it prints them (as text, or as the command's one JSON
+ * document) and exits 1. Without errors, text mode prints warnings now; JSON mode leaves them to
+ * the command's final document unless `final` says this is it.
+ */
+function emit(io: Io, args: ParsedArgs, diags: readonly Diagnostic[], extra: Record<string, unknown> = {}, final = false): void {
   const errors = diags.some((d) => d.severity === 'error');
-  if (json(args)) io.out(JSON.stringify({ ok: !errors, diagnostics: diags.map(diagnosticToJson), ...extra }, null, 2) + '\n');
-  else if (diags.length) io.err(renderDiagnostics(diags));
+  if (json(args)) {
+    if (errors || final) io.out(JSON.stringify({ ok: !errors, diagnostics: diags.map(diagnosticToJson), ...extra }, null, 2) + '\n');
+  } else if (diags.length) io.err(renderDiagnostics(diags));
   if (errors) throw new Exit(1);
 }
 
@@ -60,7 +65,7 @@ function readSource(args: ParsedArgs): { path: string; text: string } {
   return { path, text: readFileSync(path, 'utf8') };
 }
 
-function lowerFor(io: Io, args: ParsedArgs, inputShapes: Record<string, number[]> = {}): Graph {
+function lowerFor(io: Io, args: ParsedArgs, inputShapes: Record<string, number[]> = {}): { graph: Graph; warnings: Diagnostic[] } {
   const { path, text } = readSource(args);
   const fn = flag(args, 'fn');
   if (!fn) throw new UsageError(`\`dlc ${args.command}\` needs --fn NAME (see \`dlc check ${path}\` for the functions)`);
@@ -68,14 +73,14 @@ function lowerFor(io: Io, args: ParsedArgs, inputShapes: Record<string, number[]
   if (user.diagnostics.length) emit(io, args, user.diagnostics);
   const r = lowerEntry(loadStdlib(), user, fn, { dims: dimsFlag(args), inputShapes });
   emit(io, args, r.diagnostics);
-  return r.graph!;
+  return { graph: r.graph!, warnings: r.diagnostics };
 }
 
 function cmdCheck(io: Io, args: ParsedArgs): void {
   checkFlags(args, ['dim', 'format', 'json']);
   const { path, text } = readSource(args);
   const r = checkModule(loadStdlib(), parseSource(path, text), { dims: dimsFlag(args) });
-  emit(io, args, r.diagnostics, { checked: r.checked });
+  emit(io, args, r.diagnostics, { checked: r.checked }, true);
   if (!json(args)) io.out(`${path}: no errors (${r.checked.length} function${r.checked.length === 1 ? '' : 's'} checked)\n`);
 }
 
@@ -83,10 +88,11 @@ function cmdIr(io: Io, args: ParsedArgs): void {
   checkFlags(args, ['fn', 'dim', 'spans', 'after', 'format', 'json']);
   const after = flag(args, 'after') ?? PASS_NAMES[PASS_NAMES.length - 1]!;
   if (!PASS_NAMES.includes(after)) throw new UsageError(`--after is one of ${PASS_NAMES.join(', ')}, got \`${after}\``);
-  const r = runPipeline(lowerFor(io, args), { until: after });
+  const lowered = lowerFor(io, args);
+  const r = runPipeline(lowered.graph, { until: after });
   const counts = r.counts.map((c) => `${c.pass} ${c.nodes}`).join(' → ');
   const text = printGraph(r.graph, { spans: has(args, 'spans') });
-  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: [], counts: r.counts, ir: text }, null, 2) + '\n');
+  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: lowered.warnings.map(diagnosticToJson), counts: r.counts, ir: text }, null, 2) + '\n');
   else io.out(`# nodes: ${counts}\n${text}`);
 }
 
@@ -129,7 +135,8 @@ function cmdRun(io: Io, args: ParsedArgs): void {
   if (!/^\d+$/.test(seedText)) throw new UsageError(`--seed expects a non-negative integer, got \`${seedText}\``);
   const seed = Number(seedText);
   const { arrays, shapes } = loadInputs(args);
-  const g = runPipeline(lowerFor(io, args, shapes)).graph;
+  const lowered = lowerFor(io, args, shapes);
+  const g = runPipeline(lowered.graph).graph;
   for (const name of arrays.keys()) {
     if (!g.inputs.some((i) => String(i.attrs['name']) === name)) {
       throw new DiagnosticExit(error('DL0602', `--input ${name}: the function has no parameter \`${name}\``, { help: `its inputs are ${g.inputs.map((i) => `\`${String(i.attrs['name'])}\``).join(', ') || 'none'}` }));
@@ -163,7 +170,7 @@ function cmdRun(io: Io, args: ParsedArgs): void {
     results[name] = { dtype, shape: a.shape, data: Array.from(a.data) };
     if (!json(args)) io.out(formatResult(name, a, dtype, has(args, 'full')) + '\n');
   }
-  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: [], outputs: results }, null, 2) + '\n');
+  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: lowered.warnings.map(diagnosticToJson), outputs: results }, null, 2) + '\n');
 }
 
 function sci(x: number): string {
@@ -182,6 +189,8 @@ function formatReport(r: FunctionReport, path: string): string {
   if (c) {
     const dims = Object.entries(c.dims).map(([k, v]) => `${k}=${v}`).join(', ');
     lines.push(`     smallest failing case: ${dims || 'no free dimensions'}, point seed ${c.pointSeed}`);
+    const value = c.failures[0]?.value;
+    if (value !== undefined && !Number.isFinite(value)) lines.push(`     the function's value there is ${value} (is a mean taken over an empty axis?)`);
     for (const f of c.failures) {
       lines.push(`       ${f.variable.kind} ${f.variable.name}: reverse mode gives ⟨∇, v⟩ = ${f.ad.toPrecision(6)}, finite differences give ${f.fd.toPrecision(6)}`);
     }

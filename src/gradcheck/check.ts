@@ -63,6 +63,8 @@ export function randomArray(dtype: DType, shape: readonly number[], seed: number
 
 export interface DirectionalResult {
   readonly variable: Variable;
+  /** The function's value at the point (a NaN or infinite value explains a failure). */
+  readonly value: number;
   /** ⟨∇L, v⟩ from reverse mode. */
   readonly ad: number;
   /** The central difference. */
@@ -105,6 +107,7 @@ export function directionalCheck(
   const rtol = opts.rtol ?? 1e-5;
   const atol = opts.atol ?? 1e-7;
   const out = interpret(grad, inputs, params);
+  const at = out.get('value')!.data[0]!;
   const value = (ins: ReadonlyMap<string, NDArray>, ps: ParamStore) => interpret(g, ins, ps).get(g.outputs[0]!.name)!.data[0]!;
   return wrt.map((w, i) => {
     const variable = variableOf(w);
@@ -125,6 +128,6 @@ export function directionalCheck(
     const scale = Math.max(Math.abs(ad), Math.abs(fd));
     const relErr = scale > 0 ? absErr / scale : 0;
     const ok = Number.isFinite(ad) && Number.isFinite(fd) ? absErr <= atol + rtol * scale : Object.is(ad, fd);
-    return { variable, ad, fd, absErr, relErr, ok };
+    return { variable, value: at, ad, fd, absErr, relErr, ok };
   });
 }

@@ -22,8 +22,9 @@ export interface GradcheckOptions extends CheckOptions {
   readonly wrt?: readonly string[];
   readonly runs?: number;
   readonly seed?: number;
-  /** Fixed sizes; other free dimension variables are drawn from 1..maxDim. */
+  /** Fixed sizes; other free dimension variables are drawn from minDim..maxDim (default 1..3). */
   readonly dims?: Readonly<Record<string, number>>;
+  readonly minDim?: number;
   readonly maxDim?: number;
 }
 
@@ -82,7 +83,8 @@ function checkFunction(std: ParseResult, user: ParseResult, fn: string, opts: Gr
     return undefined;
   }
   const free = probe.defaulted;
-  const maxDim = opts.maxDim ?? 3;
+  const minDim = opts.minDim ?? 1;
+  const maxDim = Math.max(minDim, opts.maxDim ?? 3);
   const cache = new Map<string, Compiled | undefined>();
   const compile = (dims: Record<string, number>): Compiled | undefined => {
     const key = JSON.stringify(dims);
@@ -117,7 +119,7 @@ function checkFunction(std: ParseResult, user: ParseResult, fn: string, opts: Gr
     const params = initParams(c.graph, pointSeed);
     return directionalCheck(c.graph, c.grad, c.wrt, inputs, params, pointSeed, opts);
   };
-  const dimsArb = fc.record(Object.fromEntries(free.map((d) => [d, fc.integer({ min: 1, max: maxDim })]))) as fc.Arbitrary<Record<string, number>>;
+  const dimsArb = fc.record(Object.fromEntries(free.map((d) => [d, fc.integer({ min: minDim, max: maxDim })]))) as fc.Arbitrary<Record<string, number>>;
   let crash: unknown;
   const prop = fc.property(dimsArb, fc.integer({ min: 0, max: 0x7fffffff }), (dims, pointSeed) => {
     let results: DirectionalResult[];

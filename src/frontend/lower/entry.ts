@@ -129,7 +129,12 @@ export function lowerEntry(std: ParseResult, user: ParseResult, entry: string, o
       const pname = p.name.name;
       const what = `input \`${pname}\``;
       let v: Value;
-      if (p.default && !(p.type && p.type.kind === 'named' && p.type.dims !== null)) {
+      const isStatic = !(p.type && p.type.kind === 'named' && p.type.dims !== null);
+      const dimGiven = opts.dims?.[pname];
+      if (isStatic && dimGiven !== undefined && p.type?.kind === 'named' && p.type.name.name === 'int') {
+        // `--dim n=8` also sets an `n: int` parameter of the entry point.
+        v = { k: 'int', v: dimGiven };
+      } else if (p.default && isStatic) {
         v = lw.eval(p.default, fsc);
         if (p.type && v.k !== 'poison') v = lw.types.match(v, p.type, env, fsc, what, p.span);
       } else if (!p.type) {
@@ -191,7 +196,6 @@ function resolveEntry(lw: Lowerer, sc: Scope, user: ParseResult, entry: string):
   if (!decl || (decl.kind !== 'model' && decl.kind !== 'instance')) return notFound();
   let inst;
   if (decl.kind === 'instance') {
-    lw.rootInstance = decl;
     const v = lw.lookupName(owner, decl.name.span, sc);
     if (v.k !== 'instance') return undefined;
     inst = v.inst;

@@ -76,8 +76,6 @@ export class Lowerer {
   /** Set while evaluating a `layer` declaration: the dotted path the new instance gets. */
   private pendingPath: string | undefined;
   private readonly topInstances = new Map<A.InstanceDecl, Instance>();
-  /** The top-level instance lowered as the root of the entry point (its parameters get bare names). */
-  rootInstance: A.InstanceDecl | undefined;
   /** Added to shape errors when free dimensions were given example sizes. */
   dimNote: string | undefined;
 
@@ -332,21 +330,31 @@ export class Lowerer {
   tensorBinary(op: A.BinaryOp, l: Value, r: Value, ls: Span, rs: Span, span: Span): Node {
     if (op === '@') return C.matmul(this.b, this.toTensor(l, ls), this.toTensor(r, rs));
     if (op === '**') return this.power(l, r, ls, rs);
-    if (op === '//' || op === '%') {
-      const x = this.toTensor(l, ls, 'f32');
-      const y = this.toTensor(r, rs, x.type.dtype);
-      if (x.type.dtype !== 'f32' || y.type.dtype !== 'f32') {
-        this.fail('DL0303', `\`${op}\` on tensors needs f32 values${this.where(span)}`, span, 'convert with `cast(x, f32)`');
-      }
-      const q = this.b.add('floor', [C.binary(this.b, 'div', x, y)]);
-      return op === '//' ? q : C.binary(this.b, 'sub', x, C.binary(this.b, 'mul', C.broadcastAll(this.b, [y, q])[0]!, q));
-    }
+    if (op === '//' || op === '%') return this.floorDivMod(op, l, r, ls, rs, span);
     const dt = this.commonDType(op, l, r, span);
     const x = C.cast(this.b, this.toTensor(l, ls, dt), dt);
     const y = C.cast(this.b, this.toTensor(r, rs, dt), dt);
     const name = BINARY_OPS[op]!;
     if (COMPARISONS.has(op) || op === 'and' || op === 'or') return C.binary(this.b, name, x, y);
     return C.binary(this.b, name, x, y);
+  }
+
+  /** Python semantics: a // b rounds toward −∞ and a % b takes the sign of b. */
+  private floorDivMod(op: '//' | '%', l: Value, r: Value, ls: Span, rs: Span, span: Span): Node {
+    const dt = this.commonDType(op, l, r, span);
+    const [x, y] = C.broadcastAll(this.b, [C.cast(this.b, this.toTensor(l, ls, dt), dt), C.cast(this.b, this.toTensor(r, rs, dt), dt)]);
+    const b = this.b;
+    if (dt === 'f32') {
+      const q = b.add('floor', [b.add('div', [x!, y!])]);
+      return op === '//' ? q : b.add('sub', [x!, b.add('mul', [y!, q])]);
+    }
+    // Integers: truncated division, corrected where the remainder's sign differs from b's.
+    const q0 = b.add('div', [x!, y!]);
+    const r0 = b.add('sub', [x!, b.add('mul', [q0, y!])]);
+    const zero = C.fullLike(b, 0, r0);
+    const fix = b.add('and', [b.add('ne', [r0, zero]), b.add('ne', [b.add('lt', [r0, zero]), b.add('lt', [y!, zero])])]);
+    if (op === '//') return b.add('sub', [q0, C.cast(b, fix, dt)]);
+    return b.add('add', [r0, C.select(b, fix, y!, zero)]);
   }
 
   private power(l: Value, r: Value, ls: Span, rs: Span): Node {
@@ -827,7 +835,8 @@ export class Lowerer {
   private topInstance(decl: A.InstanceDecl, sc: Scope): Instance {
     const have = this.topInstances.get(decl);
     if (have) return have;
-    const path = this.rootInstance === decl ? '' : decl.name.name;
+    // Parameters of a top-level instance are named after it (`net.l1.W`), however it is reached.
+    const path = decl.name.name;
     const v = decl.value;
     if (decl.broken || v.kind !== 'call') {
       this.fail('DL0210', `\`${decl.name.name}\` must be created by calling a model, e.g. \`let net = MLP(…)\``, v.span);

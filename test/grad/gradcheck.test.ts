@@ -1,0 +1,132 @@
+/** `dlc gradcheck` and the `gradcheck` library function, including a planted wrong rule. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { compile, evaluate, NDArray } from '../../src/index.js';
+import { gradcheck } from '../../src/gradcheck/gradcheck.js';
+import { randomArray } from '../../src/gradcheck/check.js';
+import type { OpDef, VjpRule } from '../../src/ir/op.js';
+import { OPS } from '../../src/ir/ops/index.js';
+import { add, mul, sq } from '../../src/ir/ops/ad.js';
+
+function capture(argv: string[]): { code: number; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const code = main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+}
+
+/** Runs `body` with the VJP rule of `op` replaced. */
+function withRule<T>(op: string, rule: VjpRule, body: () => T): T {
+  const def = OPS.get(op) as OpDef & { vjp: VjpRule | null };
+  const saved = def.vjp;
+  def.vjp = rule;
+  try {
+    return body();
+  } finally {
+    def.vjp = saved;
+  }
+}
+
+const TANH_NET = 'fn loss(x: f32[B, 3], w: f32[3]) -> f32 { return sum(tanh(x @ w)) }';
+
+describe('gradcheck', () => {
+  it('passes on correct gradients and reports per-tensor errors', () => {
+    const r = gradcheck(TANH_NET, 't.dl', { runs: 10, seed: 1 });
+    expect(r.ok).toBe(true);
+    expect(r.functions.map((f) => f.fn)).toEqual(['loss']);
+    const names = r.functions[0]!.tensors.map((t) => t.name).sort();
+    expect(names).toEqual(['w', 'x']);
+    for (const t of r.functions[0]!.tensors) expect(t.maxRelErr).toBeLessThan(1e-6);
+  });
+
+  it('reports a planted wrong VJP rule with a counterexample shrunk to the smallest sizes', () => {
+    // tanh′ = 1 − tanh², planted as 1 + tanh².
+    const r = withRule('tanh', ({ b, node, g }) => [mul(b, g, add(b, 1, sq(b, node)))], () => gradcheck(TANH_NET, 't.dl', { runs: 30, seed: 7 }));
+    expect(r.ok).toBe(false);
+    const f = r.functions[0]!;
+    expect(f.ok).toBe(false);
+    expect(f.counterexample?.dims).toEqual({ B: 1 });
+    expect(f.counterexample!.failures.length).toBeGreaterThan(0);
+    expect(f.tensors.every((t) => !t.ok)).toBe(true);
+  });
+
+  it('makes `dlc gradcheck` exit 1 and print the shrunk case and a replay command', () => {
+    const file = new URL('./fixtures/tanh-net.dl', import.meta.url).pathname;
+    const ok = capture(['gradcheck', file, '--runs', '5']);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('ok   loss');
+    const bad = withRule('tanh', ({ b, node, g }) => [mul(b, g, add(b, 1, sq(b, node)))], () => capture(['gradcheck', file, '--runs', '20']));
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('FAIL loss');
+    expect(bad.out).toContain('smallest failing case: B=1');
+    expect(bad.out).toMatch(/replay: dlc gradcheck .* --fn loss --seed \d+ --dim B=1/);
+  });
+
+  it('rejects a function that does not return a scalar', () => {
+    const r = gradcheck('fn f(x: f32[3]) { return tanh(x) }', 't.dl', { fn: 'f' });
+    expect(r.ok).toBe(false);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['DL0604']);
+  });
+
+  it('honours --wrt', () => {
+    const r = gradcheck(TANH_NET, 't.dl', { runs: 3, wrt: ['w'] });
+    expect(r.functions[0]!.tensors.map((t) => t.name)).toEqual(['w']);
+  });
+});
+
+describe('every example passes gradcheck', () => {
+  const dir = new URL('../../examples/', import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.dl'));
+  it.each(files)('%s', (file) => {
+    const text = readFileSync(new URL(file, dir), 'utf8');
+    // Sizes start at 2: a language model over one token has no next token to predict.
+    const r = gradcheck(text, `examples/${file}`, { runs: 3, seed: 2, minDim: 2, maxDim: 3 });
+    const failures = r.functions.filter((f) => !f.ok).map((f) => `${f.fn}: ${JSON.stringify(f.counterexample)}`);
+    expect(failures).toEqual([]);
+    expect(r.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'DL0604')).toEqual([]);
+  });
+});
+
+describe('second-order examples agree with finite differences', () => {
+  const hvp = readFileSync(new URL('../../examples/hvp.dl', import.meta.url), 'utf8');
+
+  it('the Hessian-vector product equals the central difference of the gradient', () => {
+    const hv = compile(hvp, 'hvp', { dims: { B: 4 } });
+    const gw = compile(hvp, 'grad_w1', { dims: { B: 4 } });
+    const inputs: Record<string, NDArray> = {};
+    for (const i of hv.inputs) inputs[String(i.attrs['name'])] = randomArray('f32', i.type.shape, 4, String(i.attrs['name']));
+    const got = evaluate(hv, inputs).get('out')!;
+    const eps = 1e-6;
+    const shifted = (s: number) => {
+      const W1 = inputs['W1']!;
+      const v = inputs['v']!;
+      const moved = new NDArray(W1.shape, W1.data.map((w, k) => w + s * eps * v.data[k]!));
+      return evaluate(gw, { ...inputs, W1: moved }).get('out')!;
+    };
+    const plus = shifted(1);
+    const minus = shifted(-1);
+    got.data.forEach((h, k) => expect(Math.abs(h - (plus.data[k]! - minus.data[k]!) / (2 * eps))).toBeLessThan(1e-7));
+  });
+
+  it('forward-over-reverse (jvp of the gradient) equals reverse-over-reverse', () => {
+    const fwd = compile(hvp, 'hvp_forward', { dims: { B: 4 } });
+    const rev = compile(hvp, 'hvp', { dims: { B: 4 } });
+    const W1 = randomArray('f32', [3, 5], 9, 'W1');
+    const v = randomArray('f32', [3, 5], 9, 'v');
+    const x = NDArray.from([4, 3], Array.from({ length: 12 }, (_, i) => i / 10));
+    const y = NDArray.fill([4, 2], 1);
+    const W2 = NDArray.from([5, 2], Array.from({ length: 10 }, (_, i) => i / 20 - 0.2));
+    const a = evaluate(fwd, { W1, W2, x, y, v }).get('hv')!;
+    const b = evaluate(rev, { W1, W2, x, y, v }).get('out')!;
+    a.data.forEach((h, k) => expect(Math.abs(h - b.data[k]!)).toBeLessThan(1e-12));
+  });
+
+  it('the WGAN-GP critic gradients (second order in the critic) agree with finite differences', () => {
+    const wgan = readFileSync(new URL('../../examples/wgan-gp.dl', import.meta.url), 'utf8');
+    const r = gradcheck(wgan, 'wgan-gp.dl', { fn: 'Critic.critic_loss', runs: 10, seed: 3, dims: { B: 3 } });
+    expect(r.ok).toBe(true);
+    const params = r.functions[0]!.tensors.filter((t) => t.kind === 'param').map((t) => t.name);
+    expect(params).toEqual(expect.arrayContaining(['l1.W', 'l1.b', 'l2.W']));
+  });
+});
