@@ -175,7 +175,7 @@ export const UNARY = [
     grad: (b, x, _y, g) => add(b, mask(b, C.binary(b, 'gt', x, C.fullLike(b, 0, x)), g), mask(b, C.binary(b, 'lt', x, C.fullLike(b, 0, x)), neg(b, g))),
     domain: 'nonzero',
   }),
-  unaryOp({ name: 'sign', doc: 'sign: −1, 0 or +1 (sign(0) = 0); not differentiable', accepts: 'numeric', fn: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), grad: null }),
+  unaryOp({ name: 'sign', doc: 'the sign, −1, 0 or +1 (sign(0) = 0); not differentiable', accepts: 'numeric', fn: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), grad: null }),
   // d tanh = 1 − tanh²
   unaryOp({ name: 'tanh', doc: 'hyperbolic tangent', accepts: 'float', fn: Math.tanh, flops: 6, grad: (b, _x, y, g) => mul(b, g, sub(b, 1, sq(b, y))) }),
   // dσ = σ(1 − σ)
