@@ -4,6 +4,7 @@
  * evaluation, cost and fusion kind. Passes ask the definition; none switches over op names.
  */
 import type { Code } from '../diagnostics/codes.js';
+import type { Expr } from '../kernel/expr.js';
 import type { GraphBuilder } from './builder.js';
 import type { Node } from './graph.js';
 import type { NDArray } from './ndarray.js';
@@ -105,6 +106,38 @@ export interface OpTestSpec {
   readonly order?: number;
 }
 
+/** The code generators. Adding one makes every op with templates fail to type-check until it has one. */
+export type Backend = 'js' | 'wgsl';
+
+/** What a backend template gets: its operands as code, their dtypes and the result dtype. */
+export interface EmitContext {
+  readonly args: readonly string[];
+  readonly types: readonly DType[];
+  readonly out: DType;
+  /** Requests a helper function of the backend's prelude (emitted once per module). */
+  helper(name: string): string;
+}
+
+export type Template = (c: EmitContext) => string;
+
+/** How codegen sees one output element of an op: reads of its inputs at computed indices. */
+export interface ExprContext<A extends Attrs = any> {
+  readonly attrs: A;
+  /** The output element's multi-index. */
+  readonly idx: readonly Expr[];
+  readonly inputs: readonly TensorType[];
+  readonly out: TensorType;
+  /** The element of input `i` at a multi-index. */
+  read(i: number, idx: readonly Expr[]): Expr;
+  /** The element of input `i` at a flat (row-major) position: how reshape stays free. */
+  readFlat(i: number, flat: Expr): Expr;
+  /** A fresh loop-index name for a reduction. */
+  fresh(): string;
+}
+
+/** A reduction's combining rule: an elementwise op and its identity, or arg-max/min tracking. */
+export type Monoid = { readonly combine: string; readonly identity: number } | { readonly arg: 'max' | 'min' };
+
 /** A node about to be rebuilt by the simplifier (its inputs already simplified). */
 export interface SimplifyContext<A extends Attrs = any> {
   readonly b: GraphBuilder;
@@ -142,6 +175,16 @@ export interface OpDef<A extends Attrs = any> {
    * replacement for the node, or undefined to keep it.
    */
   simplify?(ctx: SimplifyContext<A>): Node | undefined;
+  /**
+   * Codegen: one output element as a kernel expression over reads of the inputs. Movement ops
+   * are pure index arithmetic here, which is how they become views instead of copies.
+   * Absent for `input` and `param` (their values live in buffers).
+   */
+  expr?(ctx: ExprContext<A>): Expr;
+  /** Scalar templates per backend (elementwise ops). */
+  readonly emit?: Readonly<Record<Backend, Template>>;
+  /** For reductions: how values combine. */
+  readonly monoid?: Monoid;
 }
 
 export function defineOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {

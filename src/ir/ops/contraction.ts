@@ -4,7 +4,26 @@
  */
 import { forEachIndex, NDArray } from '../ndarray.js';
 import type { Node } from '../graph.js';
-import { defineOp, opError, type Draw, type VjpContext } from '../op.js';
+import { defineOp, opError, type Draw, type ExprContext, type VjpContext } from '../op.js';
+import { idx as loopIdx, op, type Expr } from '../../kernel/expr.js';
+
+/** The generic form (codegen tiles it): Σ_k lhs[b, i, k] · rhs[b, k, j]. */
+function dotExpr({ attrs: a, idx, read, inputs, out, fresh }: ExprContext<DotAttrs>): Expr {
+  const [l, r] = inputs as [typeof inputs[0], typeof inputs[0]];
+  const nb = a.lhs_batch.length;
+  const lf = freeAxes(l!.shape.length, a.lhs_batch, a.lhs_contract);
+  const rf = freeAxes(r!.shape.length, a.rhs_batch, a.rhs_contract);
+  const vars = a.lhs_contract.map((ax) => ({ v: fresh(), n: l!.shape[ax]! }));
+  const li = new Array<Expr>(l!.shape.length);
+  const ri = new Array<Expr>(r!.shape.length);
+  a.lhs_batch.forEach((ax, i) => (li[ax] = idx[i]!));
+  a.rhs_batch.forEach((ax, i) => (ri[ax] = idx[i]!));
+  lf.forEach((ax, i) => (li[ax] = idx[nb + i]!));
+  rf.forEach((ax, i) => (ri[ax] = idx[nb + lf.length + i]!));
+  a.lhs_contract.forEach((ax, i) => (li[ax] = loopIdx(vars[i]!.v)));
+  a.rhs_contract.forEach((ax, i) => (ri[ax] = loopIdx(vars[i]!.v)));
+  return { k: 'red', op: 'reduce_sum', vars, body: op('mul', [read(0, li), read(1, ri)], out.dtype), t: out.dtype };
+}
 import { formatType, numel, type TensorType } from '../types.js';
 
 export type DotAttrs = {
@@ -172,5 +191,6 @@ export const dotGeneral = defineOp<DotAttrs>({
     return { flops: 2 * numel(out.shape) * K, bytes: (numel(l!.shape) + numel(r!.shape) + numel(out.shape)) * 4 };
   },
   vjp: dotVjp,
+  expr: dotExpr,
   test: { sample: dotCase, order: 2 },
 });

@@ -11,7 +11,8 @@ import { formatType, sameShape, type DType, type TensorType } from '../types.js'
 import type { GraphBuilder } from '../builder.js';
 import { add, div, mask, mul, neg, sq, sub, un } from './ad.js';
 import { isSplat, splatValue } from '../const-value.js';
-import type { SimplifyContext } from '../op.js';
+import type { EmitContext, ExprContext, SimplifyContext, Template } from '../op.js';
+import { op as opExpr } from '../../kernel/expr.js';
 import { erf } from './special.js';
 
 /** Which dtypes an elementwise op accepts. */
@@ -57,6 +58,18 @@ function mapData(out: TensorType, n: number, f: (i: number) => number): NDArray 
 /** d/dx of a unary op as IR: gets the input x, the output y and the output cotangent g. */
 type UnaryGrad = (b: GraphBuilder, x: Node, y: Node, g: Node) => Node;
 
+/** A JS and a WGSL template. */
+type Emit = { js: Template; wgsl: Template };
+
+const call = (js: string, wgsl: string): Emit => ({ js: (c) => `${js}(${c.args.join(', ')})`, wgsl: (c) => `${wgsl}(${c.args.join(', ')})` });
+const helper = (name: string): Emit => ({ js: (c) => `${c.helper(name)}(${c.args.join(', ')})`, wgsl: (c) => `${c.helper(name)}(${c.args.join(', ')})` });
+const infix = (js: string, wgsl = js): Emit => ({ js: (c) => `(${c.args[0]} ${js} ${c.args[1]})`, wgsl: (c) => `(${c.args[0]} ${wgsl} ${c.args[1]})` });
+
+/** Every elementwise op computes its element from its inputs' elements at the same index. */
+function sameIndexExpr(name: string) {
+  return ({ idx, read, inputs, out }: ExprContext) => opExpr(name, inputs.map((_, i) => read(i, idx)), out.dtype);
+}
+
 export interface UnarySpec {
   name: string;
   doc: string;
@@ -70,6 +83,7 @@ export interface UnarySpec {
   grad: UnaryGrad | null;
   /** Where test inputs come from (default: any real number). */
   domain?: Domain;
+  emit: Emit;
 }
 
 function elementwiseCase(d: Draw, dtype: DType, arity: number, domain: Domain = 'any'): OpCase {
@@ -93,6 +107,8 @@ export function unaryOp(s: UnarySpec): OpDef {
     },
     cost: (ins, out) => defaultCost(ins, out, s.flops ?? 1),
     vjp: s.grad ? ({ b, node, g }) => [s.grad!(b, node.inputs[0]!, node, g)] : null,
+    expr: sameIndexExpr(s.name),
+    emit: s.emit,
     test: {
       sample: (d) => elementwiseCase(d, CLASS_MEMBERS[s.accepts][0]!, 1, s.domain),
       order: s.grad ? 2 : 0,
@@ -111,6 +127,7 @@ export interface BinarySpec {
   grad?: (b: GraphBuilder, x: Node, y: Node, out: Node, g: Node) => [Node | undefined, Node | undefined];
   domain?: [Domain, Domain];
   simplify?: (ctx: SimplifyContext) => Node | undefined;
+  emit: Emit;
 }
 
 export function binaryOp(s: BinarySpec): OpDef {
@@ -136,6 +153,8 @@ export function binaryOp(s: BinarySpec): OpDef {
     },
     cost: (ins, out) => defaultCost(ins, out, s.flops ?? 1),
     ...(s.simplify ? { simplify: s.simplify } : {}),
+    expr: sameIndexExpr(s.name),
+    emit: s.emit,
     // Comparisons and logic produce bool: no gradient flows back through them.
     vjp: s.grad ? ({ b, node, g }) => s.grad!(b, node.inputs[0]!, node.inputs[1]!, node, g) : () => [],
     test: {
@@ -155,38 +174,38 @@ const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / 
 const SQRT_PI_2 = 1.1283791670955126; // 2/√π
 
 export const UNARY = [
-  { ...unaryOp({ name: 'neg', doc: 'negation −x', accepts: 'numeric', fn: (x) => -x, grad: (b, _x, _y, g) => neg(b, g) }), simplify: ({ inputs: [x] }: SimplifyContext) => (x!.op === 'neg' ? x!.inputs[0] : undefined) },
+  { ...unaryOp({ name: 'neg', emit: { js: (c) => `(-${c.args[0]})`, wgsl: (c) => `(-${c.args[0]})` }, doc: 'negation −x', accepts: 'numeric', fn: (x) => -x, grad: (b, _x, _y, g) => neg(b, g) }), simplify: ({ inputs: [x] }: SimplifyContext) => (x!.op === 'neg' ? x!.inputs[0] : undefined) },
   // d eˣ = eˣ
-  unaryOp({ name: 'exp', doc: 'eˣ', accepts: 'float', fn: Math.exp, flops: 4, grad: (b, _x, y, g) => mul(b, g, y) }),
+  unaryOp({ name: 'exp', emit: call('Math.exp', 'exp'), doc: 'eˣ', accepts: 'float', fn: Math.exp, flops: 4, grad: (b, _x, y, g) => mul(b, g, y) }),
   // d log x = 1/x
-  unaryOp({ name: 'log', doc: 'natural logarithm', accepts: 'float', fn: Math.log, flops: 4, grad: (b, x, _y, g) => div(b, g, x), domain: 'positive' }),
+  unaryOp({ name: 'log', emit: call('Math.log', 'log'), doc: 'natural logarithm', accepts: 'float', fn: Math.log, flops: 4, grad: (b, x, _y, g) => div(b, g, x), domain: 'positive' }),
   // d log(1+x) = 1/(1+x)
-  unaryOp({ name: 'log1p', doc: 'log(1 + x), accurate near 0', accepts: 'float', fn: Math.log1p, flops: 4, grad: (b, x, _y, g) => div(b, g, add(b, x, 1)), domain: 'positive' }),
+  unaryOp({ name: 'log1p', emit: { js: (c) => `Math.log1p(${c.args[0]})`, wgsl: (c) => `${c.helper('dlc_log1p')}(${c.args[0]})` }, doc: 'log(1 + x), accurate near 0', accepts: 'float', fn: Math.log1p, flops: 4, grad: (b, x, _y, g) => div(b, g, add(b, x, 1)), domain: 'positive' }),
   // d √x = 1/(2√x)
-  unaryOp({ name: 'sqrt', doc: 'square root', accepts: 'float', fn: Math.sqrt, flops: 2, grad: (b, _x, y, g) => div(b, mul(b, g, 0.5), y), domain: 'positive' }),
+  unaryOp({ name: 'sqrt', emit: call('Math.sqrt', 'sqrt'), doc: 'square root', accepts: 'float', fn: Math.sqrt, flops: 2, grad: (b, _x, y, g) => div(b, mul(b, g, 0.5), y), domain: 'positive' }),
   // d x^{-1/2} = −½ x^{-3/2} = −½ y³
-  unaryOp({ name: 'rsqrt', doc: '1 / √x', accepts: 'float', fn: (x) => 1 / Math.sqrt(x), flops: 2, grad: (b, _x, y, g) => mul(b, g, mul(b, -0.5, mul(b, y, sq(b, y)))), domain: 'positive' }),
+  unaryOp({ name: 'rsqrt', emit: { js: (c) => `(1 / Math.sqrt(${c.args[0]}))`, wgsl: (c) => `inverseSqrt(${c.args[0]})` }, doc: '1 / √x', accepts: 'float', fn: (x) => 1 / Math.sqrt(x), flops: 2, grad: (b, _x, y, g) => mul(b, g, mul(b, -0.5, mul(b, y, sq(b, y)))), domain: 'positive' }),
   // d|x| = sign(x), taken as 0 at 0
   unaryOp({
-    name: 'abs',
+    name: 'abs', emit: call('Math.abs', 'abs'),
     doc: '|x| (its derivative at 0 is taken to be 0)',
     accepts: 'numeric',
     fn: Math.abs,
     grad: (b, x, _y, g) => add(b, mask(b, C.binary(b, 'gt', x, C.fullLike(b, 0, x)), g), mask(b, C.binary(b, 'lt', x, C.fullLike(b, 0, x)), neg(b, g))),
     domain: 'nonzero',
   }),
-  unaryOp({ name: 'sign', doc: 'the sign, −1, 0 or +1 (sign(0) = 0); not differentiable', accepts: 'numeric', fn: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), grad: null }),
+  unaryOp({ name: 'sign', emit: { js: (c) => `${c.helper('dlc_sign')}(${c.args[0]})`, wgsl: (c) => `sign(${c.args[0]})` }, doc: 'the sign, −1, 0 or +1 (sign(0) = 0); not differentiable', accepts: 'numeric', fn: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), grad: null }),
   // d tanh = 1 − tanh²
-  unaryOp({ name: 'tanh', doc: 'hyperbolic tangent', accepts: 'float', fn: Math.tanh, flops: 6, grad: (b, _x, y, g) => mul(b, g, sub(b, 1, sq(b, y))) }),
+  unaryOp({ name: 'tanh', emit: { js: (c) => `Math.tanh(${c.args[0]})`, wgsl: (c) => `${c.helper('dlc_tanh')}(${c.args[0]})` }, doc: 'hyperbolic tangent', accepts: 'float', fn: Math.tanh, flops: 6, grad: (b, _x, y, g) => mul(b, g, sub(b, 1, sq(b, y))) }),
   // dσ = σ(1 − σ)
-  unaryOp({ name: 'sigmoid', doc: 'logistic σ(x) = 1 / (1 + e⁻ˣ), evaluated without overflow', accepts: 'float', fn: sigmoid, flops: 6, grad: (b, _x, y, g) => mul(b, g, mul(b, y, sub(b, 1, y))) }),
-  unaryOp({ name: 'sin', doc: 'sine', accepts: 'float', fn: Math.sin, flops: 4, grad: (b, x, _y, g) => mul(b, g, un(b, 'cos', x)) }),
-  unaryOp({ name: 'cos', doc: 'cosine', accepts: 'float', fn: Math.cos, flops: 4, grad: (b, x, _y, g) => neg(b, mul(b, g, un(b, 'sin', x))) }),
+  unaryOp({ name: 'sigmoid', emit: helper('dlc_sigmoid'), doc: 'logistic σ(x) = 1 / (1 + e⁻ˣ), evaluated without overflow', accepts: 'float', fn: sigmoid, flops: 6, grad: (b, _x, y, g) => mul(b, g, mul(b, y, sub(b, 1, y))) }),
+  unaryOp({ name: 'sin', emit: call('Math.sin', 'sin'), doc: 'sine', accepts: 'float', fn: Math.sin, flops: 4, grad: (b, x, _y, g) => mul(b, g, un(b, 'cos', x)) }),
+  unaryOp({ name: 'cos', emit: call('Math.cos', 'cos'), doc: 'cosine', accepts: 'float', fn: Math.cos, flops: 4, grad: (b, x, _y, g) => neg(b, mul(b, g, un(b, 'sin', x))) }),
   // d erf = 2/√π e^{−x²}
-  unaryOp({ name: 'erf', doc: 'error function', accepts: 'float', fn: erf, flops: 12, grad: (b, x, _y, g) => mul(b, g, mul(b, SQRT_PI_2, un(b, 'exp', neg(b, sq(b, x))))) }),
-  unaryOp({ name: 'floor', doc: 'round down; not differentiable', accepts: 'float', fn: Math.floor, grad: null }),
-  unaryOp({ name: 'ceil', doc: 'round up; not differentiable', accepts: 'float', fn: Math.ceil, grad: null }),
-  unaryOp({ name: 'not', doc: 'logical not', accepts: 'bool', fn: (x) => (x ? 0 : 1), grad: null }),
+  unaryOp({ name: 'erf', emit: helper('dlc_erf'), doc: 'error function', accepts: 'float', fn: erf, flops: 12, grad: (b, x, _y, g) => mul(b, g, mul(b, SQRT_PI_2, un(b, 'exp', neg(b, sq(b, x))))) }),
+  unaryOp({ name: 'floor', emit: call('Math.floor', 'floor'), doc: 'round down; not differentiable', accepts: 'float', fn: Math.floor, grad: null }),
+  unaryOp({ name: 'ceil', emit: call('Math.ceil', 'ceil'), doc: 'round up; not differentiable', accepts: 'float', fn: Math.ceil, grad: null }),
+  unaryOp({ name: 'not', emit: { js: (c) => `(!${c.args[0]})`, wgsl: (c) => `(!${c.args[0]})` }, doc: 'logical not', accepts: 'bool', fn: (x) => (x ? 0 : 1), grad: null }),
 ];
 
 /** x ⊕ e → x for the identity element e (on the right only when `rightOnly`). */
@@ -205,11 +224,15 @@ function winShare(b: GraphBuilder, x: Node, y: Node, wins: 'gt' | 'lt'): Node {
 }
 
 export const BINARY = [
-  binaryOp({ name: 'add', doc: 'a + b', accepts: 'numeric', fn: (a, b) => a + b, grad: (_b, _x, _y, _o, g) => [g, g], simplify: identityOperand(0) }),
-  binaryOp({ name: 'sub', doc: 'a − b', accepts: 'numeric', fn: (a, b) => a - b, grad: (b, _x, _y, _o, g) => [g, neg(b, g)], simplify: identityOperand(0, true) }),
-  binaryOp({ name: 'mul', doc: 'a × b', accepts: 'numeric', fn: (a, b) => a * b, grad: (b, x, y, _o, g) => [mul(b, g, y), mul(b, g, x)], simplify: identityOperand(1) }),
+  binaryOp({ name: 'add', emit: infix('+'), doc: 'a + b', accepts: 'numeric', fn: (a, b) => a + b, grad: (_b, _x, _y, _o, g) => [g, g], simplify: identityOperand(0) }),
+  binaryOp({ name: 'sub', emit: infix('-'), doc: 'a − b', accepts: 'numeric', fn: (a, b) => a - b, grad: (b, _x, _y, _o, g) => [g, neg(b, g)], simplify: identityOperand(0, true) }),
+  binaryOp({ name: 'mul', emit: infix('*'), doc: 'a × b', accepts: 'numeric', fn: (a, b) => a * b, grad: (b, x, y, _o, g) => [mul(b, g, y), mul(b, g, x)], simplify: identityOperand(1) }),
   binaryOp({
     name: 'div',
+    emit: {
+      js: (c) => (c.out === 'i32' ? `${c.helper('dlc_idiv')}(${c.args[0]}, ${c.args[1]})` : `(${c.args[0]} / ${c.args[1]})`),
+      wgsl: (c) => (c.out === 'i32' ? `${c.helper('dlc_idiv')}(${c.args[0]}, ${c.args[1]})` : `(${c.args[0]} / ${c.args[1]})`),
+    },
     doc: 'a / b (integer division truncates toward zero; x / 0 is 0 for i32)',
     accepts: 'numeric',
     fn: (a, b, dt) => (dt === 'i32' ? (b === 0 ? 0 : Math.trunc(a / b)) : a / b),
@@ -222,7 +245,7 @@ export const BINARY = [
     domain: ['any', 'nonzero'],
   }),
   binaryOp({
-    name: 'pow',
+    name: 'pow', emit: call('Math.pow', 'pow'),
     doc: 'aᵇ',
     accepts: 'float',
     fn: Math.pow,
@@ -232,7 +255,7 @@ export const BINARY = [
     domain: ['positive', 'any'],
   }),
   binaryOp({
-    name: 'max',
+    name: 'max', emit: call('Math.max', 'max'),
     doc: 'elementwise maximum (on ties the gradient is split equally)',
     accepts: 'numeric',
     fn: (a, b) => Math.max(a, b),
@@ -243,7 +266,7 @@ export const BINARY = [
     domain: ['distinct', 'distinct'],
   }),
   binaryOp({
-    name: 'min',
+    name: 'min', emit: call('Math.min', 'min'),
     doc: 'elementwise minimum (on ties the gradient is split equally)',
     accepts: 'numeric',
     fn: (a, b) => Math.min(a, b),
@@ -253,14 +276,14 @@ export const BINARY = [
     },
     domain: ['distinct', 'distinct'],
   }),
-  binaryOp({ name: 'eq', doc: 'a == b', accepts: 'any', result: 'bool', fn: (a, b) => (a === b ? 1 : 0) }),
-  binaryOp({ name: 'ne', doc: 'a != b', accepts: 'any', result: 'bool', fn: (a, b) => (a !== b ? 1 : 0) }),
-  binaryOp({ name: 'lt', doc: 'a < b', accepts: 'numeric', result: 'bool', fn: (a, b) => (a < b ? 1 : 0) }),
-  binaryOp({ name: 'le', doc: 'a <= b', accepts: 'numeric', result: 'bool', fn: (a, b) => (a <= b ? 1 : 0) }),
-  binaryOp({ name: 'gt', doc: 'a > b', accepts: 'numeric', result: 'bool', fn: (a, b) => (a > b ? 1 : 0) }),
-  binaryOp({ name: 'ge', doc: 'a >= b', accepts: 'numeric', result: 'bool', fn: (a, b) => (a >= b ? 1 : 0) }),
-  binaryOp({ name: 'and', doc: 'logical and', accepts: 'bool', fn: (a, b) => (a && b ? 1 : 0) }),
-  binaryOp({ name: 'or', doc: 'logical or', accepts: 'bool', fn: (a, b) => (a || b ? 1 : 0) }),
+  binaryOp({ name: 'eq', emit: infix('===', '=='), doc: 'a == b', accepts: 'any', result: 'bool', fn: (a, b) => (a === b ? 1 : 0) }),
+  binaryOp({ name: 'ne', emit: infix('!==', '!='), doc: 'a != b', accepts: 'any', result: 'bool', fn: (a, b) => (a !== b ? 1 : 0) }),
+  binaryOp({ name: 'lt', emit: infix('<'), doc: 'a < b', accepts: 'numeric', result: 'bool', fn: (a, b) => (a < b ? 1 : 0) }),
+  binaryOp({ name: 'le', emit: infix('<='), doc: 'a <= b', accepts: 'numeric', result: 'bool', fn: (a, b) => (a <= b ? 1 : 0) }),
+  binaryOp({ name: 'gt', emit: infix('>'), doc: 'a > b', accepts: 'numeric', result: 'bool', fn: (a, b) => (a > b ? 1 : 0) }),
+  binaryOp({ name: 'ge', emit: infix('>='), doc: 'a >= b', accepts: 'numeric', result: 'bool', fn: (a, b) => (a >= b ? 1 : 0) }),
+  binaryOp({ name: 'and', emit: infix('&&'), doc: 'logical and', accepts: 'bool', fn: (a, b) => (a && b ? 1 : 0) }),
+  binaryOp({ name: 'or', emit: infix('||'), doc: 'logical or', accepts: 'bool', fn: (a, b) => (a || b ? 1 : 0) }),
 ];
 
 export const select = defineOp({
@@ -280,6 +303,8 @@ export const select = defineOp({
   evaluate([c, a, b], _x, out) {
     return mapData(out, c!.size, (i) => (c!.data[i] ? a!.data[i]! : b!.data[i]!));
   },
+  expr: sameIndexExpr('select'),
+  emit: { js: (c) => `(${c.args[0]} ? ${c.args[1]} : ${c.args[2]})`, wgsl: (c) => `select(${c.args[2]}, ${c.args[1]}, ${c.args[0]})` },
   simplify({ inputs: [c, x, y] }) {
     if (x === y) return x;
     const v = splatValue(c!);
@@ -312,6 +337,8 @@ export const cast = defineOp<{ dtype: DType }>({
     return mapData(out, x!.size, (i) => x!.data[i]!);
   },
   simplify: ({ inputs: [x], attrs }) => (x!.type.dtype === attrs.dtype ? x : undefined),
+  expr: sameIndexExpr('cast'),
+  emit: { js: castJs, wgsl: castWgsl },
   // Only float → float casts carry a gradient (the identity).
   vjp: ({ node, g }) => [node.inputs[0]!.type.dtype === 'f32' && node.type.dtype === 'f32' ? g : undefined],
   test: {
@@ -319,6 +346,24 @@ export const cast = defineOp<{ dtype: DType }>({
     order: 2,
   },
 });
+
+function castJs(c: EmitContext): string {
+  const [a] = c.args;
+  const from = c.types[0];
+  if (from === c.out) return a!;
+  if (c.out === 'bool') return `(${a} !== 0)`;
+  if (from === 'bool') return `(${a} ? 1 : 0)`;
+  return c.out === 'i32' ? `${c.helper('dlc_f2i')}(${a})` : a!;
+}
+
+function castWgsl(c: EmitContext): string {
+  const [a] = c.args;
+  const from = c.types[0];
+  if (from === c.out) return a!;
+  if (c.out === 'bool') return from === 'f32' ? `(${a} != 0.0)` : `(${a} != 0)`;
+  if (from === 'bool') return c.out === 'f32' ? `select(0.0, 1.0, ${a})` : `select(0, 1, ${a})`;
+  return `${c.out}(${a})`;
+}
 
 /** Identity whose gradient is zero: the value is treated as a constant by differentiation. */
 export const stopGradient = defineOp({
@@ -331,5 +376,6 @@ export const stopGradient = defineOp({
   evaluate: ([x]) => x!,
   cost: () => ({ flops: 0, bytes: 0 }),
   vjp: () => [undefined],
+  expr: ({ idx, read }) => read(0, idx),
   test: { sample: (d) => elementwiseCase(d, 'f32', 1), order: 0 },
 });

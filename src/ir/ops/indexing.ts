@@ -4,9 +4,11 @@
  */
 import { NDArray } from '../ndarray.js';
 import { defineOp, opError } from '../op.js';
+import { idx as loopIdx, ix, lit, op } from '../../kernel/expr.js';
+import { clampIndex } from './movement.js';
 import { formatType, numel, type TensorType } from '../types.js';
 
-const clampIndex = (v: number, n: number) => Math.min(Math.max(Math.trunc(v), 0), n - 1);
+const clampValue = (v: number, n: number) => Math.min(Math.max(Math.trunc(v), 0), n - 1);
 
 function checkIndices(op: string, idx: TensorType): void {
   if (idx.dtype !== 'i32') opError('DL0303', (w) => `\`${op}\` indices must be i32, got ${formatType(idx)}${w}`, 'convert with `cast(i, i32)`');
@@ -32,13 +34,21 @@ export const gather = defineOp<{ axis: number }>({
     const data = new Float64Array(numel(out.shape));
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < m; j++) {
-        const k = clampIndex(idx!.data[j]!, n);
+        const k = clampValue(idx!.data[j]!, n);
         data.set(x!.data.subarray((o * n + k) * inner, (o * n + k + 1) * inner), (o * m + j) * inner);
       }
     }
     return new NDArray(out.shape, data);
   },
   cost: (ins, out) => ({ flops: 0, bytes: (numel(out.shape) * 2 + numel(ins[1]!.shape)) * 4 }),
+  // x[pre, clamp(idx[j]), post]: an index read from the index tensor.
+  expr({ idx, read, attrs, inputs }) {
+    const [x, ind] = inputs as [typeof inputs[0], typeof inputs[0]];
+    const r = ind!.shape.length;
+    const j = idx.slice(attrs.axis, attrs.axis + r);
+    const k = clampIndex(read(1, j), x!.shape[attrs.axis]!);
+    return read(0, [...idx.slice(0, attrs.axis), k, ...idx.slice(attrs.axis + r)]);
+  },
   // d gather = scatter-add of the cotangent to the gathered rows (repeated indices accumulate).
   vjp: ({ b, node, attrs, g }) => {
     const [x, idx] = node.inputs as [typeof node, typeof node];
@@ -82,13 +92,23 @@ export const scatterAdd = defineOp<{ axis: number; size: number }>({
     const data = new Float64Array(numel(out.shape));
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < m; j++) {
-        const k = clampIndex(idx!.data[j]!, n);
+        const k = clampValue(idx!.data[j]!, n);
         for (let t = 0; t < inner; t++) data[(o * n + k) * inner + t]! += u!.data[(o * m + j) * inner + t]!;
       }
     }
     return new NDArray(out.shape, data);
   },
   vjp: ({ b, node, attrs, g }) => [undefined, b.add('gather', [g, node.inputs[0]!], { axis: attrs.axis })],
+  // Computed per output element (no atomics): Σ_j [clamp(idx[j]) = k] · u[pre, j, post].
+  expr({ idx, read, attrs, inputs, out, fresh }) {
+    const ind = inputs[0]!;
+    const vars = ind.shape.map((n) => ({ v: fresh(), n }));
+    const j = vars.map((v) => loopIdx(v.v));
+    const k = idx[attrs.axis]!;
+    const hit = ix('==', clampIndex(read(0, j), attrs.size), k);
+    const u = read(1, [...idx.slice(0, attrs.axis), ...j, ...idx.slice(attrs.axis + 1)]);
+    return { k: 'red', op: 'reduce_sum', vars, body: op('select', [hit, u, lit(0, out.dtype)], out.dtype), t: out.dtype };
+  },
   test: {
     sample(d) {
       const idx = d.shape(0, 2, 3);

@@ -7,6 +7,17 @@ import type { GraphBuilder } from '../builder.js';
 import type { Node } from '../graph.js';
 import { forEachIndex, NDArray } from '../ndarray.js';
 import { defineOp, opError, type Draw, type OpDef } from '../op.js';
+import { add, flatIndex, ix, lit, mul, op, type Expr } from '../../kernel/expr.js';
+
+/** An index clamped into [0, n): reads under a guard stay in bounds even when discarded. */
+export function clampIndex(i: Expr, n: number): Expr {
+  return ix('min', ix('max', i, lit(0)), lit(n - 1));
+}
+
+/** All of the conditions (bool expressions). */
+function allOf(conds: readonly Expr[]): Expr {
+  return conds.reduce((a, c) => ix('&&', a, c), lit(1, 'bool'));
+}
 import { formatShape, formatType, numel, sameShape, type TensorType } from '../types.js';
 
 /** Evaluates a movement op from its index map: `src` writes the input index or returns false. */
@@ -85,6 +96,7 @@ export const reshape = defineOp<{ shape: number[] }>({
     return undefined;
   },
   vjp: ({ b, node, g }) => [b.add('reshape', [g], { shape: [...node.inputs[0]!.type.shape] })],
+  expr: ({ idx, readFlat, out }) => readFlat(0, flatIndex(idx, out.shape)),
   test: {
     sample(d) {
       const shape = d.shape(0, 3, 4);
@@ -120,6 +132,11 @@ export const permute = defineOp<{ perm: number[] }>({
       return b.add('permute', [x!.inputs[0]!], { perm: attrs.perm.map((p) => inner[p]!) });
     }
     return undefined;
+  },
+  expr({ idx, read, attrs }) {
+    const inIdx = new Array<Expr>(idx.length);
+    attrs.perm.forEach((p, d) => (inIdx[p] = idx[d]!));
+    return read(0, inIdx);
   },
   vjp: ({ b, attrs, g }) => {
     const inv = new Array<number>(attrs.perm.length);
@@ -158,6 +175,7 @@ export const broadcast = defineOp<{ shape: number[] }>({
     if (x!.op === 'broadcast') return b.add('broadcast', [x!.inputs[0]!], { shape: [...attrs.shape] });
     return undefined;
   },
+  expr: ({ idx, read, inputs }) => read(0, inputs[0]!.shape.map((d, i) => (d === 1 ? lit(0) : idx[i]!))),
   // Broadcasting is undone here, in one place: sum over the axes that were repeated.
   vjp: ({ b, node, g }) => {
     const x = node.inputs[0]!;
@@ -206,6 +224,7 @@ export const slice = defineOp<{ start: number[]; stop: number[]; step: number[] 
   cost: moveCost,
   simplify: ({ inputs: [x], attrs }) => (attrs.start.every((v, i) => v === 0 && attrs.stop[i] === x!.type.shape[i] && attrs.step[i] === 1) ? x : undefined),
   vjp: ({ b, node, attrs, g }) => [unslice(b, g, node.inputs[0]!.type.shape, attrs.start, attrs.step)],
+  expr: ({ idx, read, attrs }) => read(0, idx.map((i, d) => add(lit(attrs.start[d]!), mul(i, lit(attrs.step[d]!))))),
   test: {
     sample(d) {
       const shape = d.shape(1, 3, 5);
@@ -248,6 +267,13 @@ export const pad = defineOp<{ lo: number[]; hi: number[]; value: number }>({
   },
   cost: moveCost,
   simplify: ({ inputs: [x], attrs }) => ([...attrs.lo, ...attrs.hi].every((v) => v === 0) ? x : undefined),
+  expr({ idx, read, attrs, inputs, out }) {
+    const shape = inputs[0]!.shape;
+    const src = idx.map((i, d) => ix('-', i, lit(attrs.lo[d]!)));
+    const inside = allOf(src.flatMap((s, d) => (attrs.lo[d] || attrs.hi[d] ? [ix('>=', s, lit(0)), ix('<', s, lit(shape[d]!))] : [])));
+    const value = read(0, src.map((s, d) => (attrs.lo[d] || attrs.hi[d] ? clampIndex(s, shape[d]!) : s)));
+    return inside.k === 'lit' ? value : op('select', [inside, value, lit(attrs.value, out.dtype)], out.dtype);
+  },
   vjp: ({ b, node, attrs, g }) => {
     const xs = node.inputs[0]!.type.shape;
     return [b.add('slice', [g], { start: [...attrs.lo], stop: xs.map((d, i) => attrs.lo[i]! + d), step: xs.map(() => 1) })];
@@ -279,6 +305,7 @@ export const reverse = defineOp<{ axes: number[] }>({
   },
   cost: moveCost,
   vjp: ({ b, attrs, g }) => [b.add('reverse', [g], { axes: [...attrs.axes] })],
+  expr: ({ idx, read, attrs, out }) => read(0, idx.map((i, d) => (attrs.axes.includes(d) ? ix('-', lit(out.shape[d]! - 1), i) : i))),
   test: {
     sample(d) {
       const shape = d.shape(1, 3, 4);
@@ -322,6 +349,20 @@ export const concat = defineOp<{ axis: number }>({
     return new NDArray(out.shape, data);
   },
   cost: moveCost,
+  expr({ idx, read, attrs, inputs, out }) {
+    // Nested selects over the ranges of the concatenation axis, last input innermost.
+    const a = attrs.axis;
+    const offsets: number[] = [];
+    let at = 0;
+    for (const t of inputs) {
+      offsets.push(at);
+      at += t.shape[a]!;
+    }
+    const readPart = (j: number) => read(j, idx.map((i, d) => (d === a ? clampIndex(ix('-', i, lit(offsets[j]!)), inputs[j]!.shape[a]!) : i)));
+    let e = readPart(inputs.length - 1);
+    for (let j = inputs.length - 2; j >= 0; j--) e = op('select', [ix('<', idx[a]!, lit(offsets[j + 1]!)), readPart(j), e], out.dtype);
+    return e;
+  },
   vjp: ({ b, node, attrs, g }) => {
     let at = 0;
     return node.inputs.map((x) => {

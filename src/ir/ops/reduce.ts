@@ -8,6 +8,19 @@ import type { Node } from '../graph.js';
 import { forEachIndex, NDArray } from '../ndarray.js';
 import { defineOp, defaultCost, opError, type Draw, type OpDef, type VjpRule } from '../op.js';
 import { div, mul } from './ad.js';
+import type { Expr } from '../../kernel/expr.js';
+import type { ExprContext, Monoid } from '../op.js';
+
+/** Output element: a reduction over fresh loop indices standing for the reduced axes. */
+function reduceExpr(name: string, axes: (a: any) => number[]) {
+  return ({ attrs, idx, read, inputs, out, fresh }: ExprContext): Expr => {
+    const ax = axes(attrs);
+    const vars = ax.map((a) => ({ v: fresh(), n: inputs[0]!.shape[a]! }));
+    let k = 0;
+    const inIdx = inputs[0]!.shape.map((_, d) => (ax.includes(d) ? { k: 'idx' as const, v: vars[ax.indexOf(d)]!.v } : idx[k++]!));
+    return { k: 'red', op: name, vars, body: read(0, inIdx), t: out.dtype };
+  };
+}
 import { formatType, numel, stridesOf, type TensorType } from '../types.js';
 
 export type ReduceAttrs = { axes: number[] };
@@ -60,7 +73,7 @@ function reduceCase(d: Draw, distinct: boolean) {
   return { inputs: [{ dtype: 'f32' as const, shape, domain: distinct ? ('distinct' as const) : ('any' as const) }], attrs: { axes } };
 }
 
-function reduceOp(name: string, doc: string, init: number, combine: (acc: number, v: number) => number, accepts: 'numeric', vjp: VjpRule<ReduceAttrs>): OpDef<ReduceAttrs> {
+function reduceOp(name: string, doc: string, init: number, combine: (acc: number, v: number) => number, accepts: 'numeric', vjp: VjpRule<ReduceAttrs>, monoid: Monoid): OpDef<ReduceAttrs> {
   return defineOp<ReduceAttrs>({
     name,
     kind: 'reduce',
@@ -82,6 +95,8 @@ function reduceOp(name: string, doc: string, init: number, combine: (acc: number
     },
     cost: (ins, out) => ({ flops: numel(ins[0]!.shape), bytes: defaultCost(ins, out).bytes }),
     vjp,
+    monoid,
+    expr: reduceExpr(name, (a: ReduceAttrs) => a.axes),
     test: { sample: (d) => reduceCase(d, name !== 'reduce_sum'), order: 2 },
     simplify({ b, inputs: [x], attrs, type }) {
       if (attrs.axes.length === 0) return x;
@@ -97,12 +112,12 @@ function reduceOp(name: string, doc: string, init: number, combine: (acc: number
 }
 
 export const REDUCE = [
-  reduceOp('reduce_sum', 'sum over axes', 0, (a, v) => a + v, 'numeric', sumGrad),
-  reduceOp('reduce_max', 'maximum over axes (−∞ for an empty reduction; ties share the gradient)', -Infinity, (a, v) => (v > a || Number.isNaN(v) ? v : a), 'numeric', extremumGrad),
-  reduceOp('reduce_min', 'minimum over axes (+∞ for an empty reduction; ties share the gradient)', Infinity, (a, v) => (v < a || Number.isNaN(v) ? v : a), 'numeric', extremumGrad),
+  reduceOp('reduce_sum', 'sum over axes', 0, (a, v) => a + v, 'numeric', sumGrad, { combine: 'add', identity: 0 }),
+  reduceOp('reduce_max', 'maximum over axes (−∞ for an empty reduction; ties share the gradient)', -Infinity, (a, v) => (v > a || Number.isNaN(v) ? v : a), 'numeric', extremumGrad, { combine: 'max', identity: -Infinity }),
+  reduceOp('reduce_min', 'minimum over axes (+∞ for an empty reduction; ties share the gradient)', Infinity, (a, v) => (v < a || Number.isNaN(v) ? v : a), 'numeric', extremumGrad, { combine: 'min', identity: Infinity }),
 ];
 
-function argOp(name: string, doc: string, better: (v: number, best: number) => boolean): OpDef<{ axis: number }> {
+function argOp(name: string, doc: string, better: (v: number, best: number) => boolean, arg: 'max' | 'min'): OpDef<{ axis: number }> {
   return defineOp<{ axis: number }>({
     name,
     kind: 'reduce',
@@ -135,6 +150,8 @@ function argOp(name: string, doc: string, better: (v: number, best: number) => b
     },
     // The result is an integer index: no gradient flows back.
     vjp: () => [undefined],
+    monoid: { arg },
+    expr: reduceExpr(name, (a: { axis: number }) => [a.axis]),
     test: {
       sample(d) {
         const shape = d.shape(1, 3, 4);
@@ -146,6 +163,6 @@ function argOp(name: string, doc: string, better: (v: number, best: number) => b
 }
 
 export const ARG = [
-  argOp('argmax', 'index of the largest element along an axis (first on ties)', (v, b) => v > b),
-  argOp('argmin', 'index of the smallest element along an axis (first on ties)', (v, b) => v < b),
+  argOp('argmax', 'index of the largest element along an axis (first on ties)', (v, b) => v > b, 'max'),
+  argOp('argmin', 'index of the smallest element along an axis (first on ties)', (v, b) => v < b, 'min'),
 ];

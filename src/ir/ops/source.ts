@@ -3,6 +3,7 @@ import { forEachIndex, NDArray } from '../ndarray.js';
 import { defineOp, opError, type AttrValue } from '../op.js';
 import { formatShape, numel, stridesOf, type DType } from '../types.js';
 import { toDType } from './elementwise.js';
+import { lit, op } from '../../kernel/expr.js';
 
 const noCost = () => ({ flops: 0, bytes: 0 });
 
@@ -51,6 +52,8 @@ export const constant = defineOp<{ dtype: DType; shape: number[]; value: number 
   },
   cost: noCost,
   vjp: () => [],
+  // A one-value constant is a literal; an array of values lives in a buffer (no expr).
+  expr: ({ attrs }) => lit(toDType(Array.isArray(attrs.value) ? attrs.value[0]! : attrs.value, attrs.dtype), attrs.dtype),
 });
 
 export const iota = defineOp<{ dtype: DType; shape: number[]; axis: number }>({
@@ -74,4 +77,5 @@ export const iota = defineOp<{ dtype: DType; shape: number[]; axis: number }>({
   },
   cost: noCost,
   vjp: () => [],
+  expr: ({ attrs, idx }) => (attrs.dtype === 'i32' ? idx[attrs.axis]! : op('cast', [idx[attrs.axis]!], attrs.dtype)),
 });

@@ -1,13 +1,13 @@
-/** @file Special functions for the float64 reference evaluation. */
+/**
+ * @file Special functions for the float64 reference evaluation. The erf source is kept as text
+ * so the generated JavaScript modules embed exactly the algorithm the interpreter runs.
+ */
 
-const TWO_OVER_SQRT_PI = 1.1283791670955126;
-
-/** erf(x) to about 1e-15: a non-alternating series for |x| < 3, a continued fraction beyond. */
-export function erf(x: number): number {
-  if (Number.isNaN(x)) return NaN;
+/** erf(x) to about 1e-15: a non-alternating series for |x| < 3, Lentz's continued fraction for erfc beyond. */
+export const ERF_SOURCE = `function dlc_erf(x) {
+  if (x !== x) return NaN;
   const ax = Math.abs(x);
   if (ax < 3) {
-    // erf(x) = 2/√π · e^{−x²} · Σ 2ⁿ x^{2n+1} / (1·3·…·(2n+1))
     const x2 = x * x;
     let term = x;
     let sum = x;
@@ -16,29 +16,25 @@ export function erf(x: number): number {
       sum += term;
       if (Math.abs(term) < 1e-17 * Math.abs(sum)) break;
     }
-    return TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
+    return 1.1283791670955126 * Math.exp(-x2) * sum;
   }
-  return Math.sign(x) * (1 - erfcLarge(ax));
-}
-
-/** erfc(x) for x ≥ 3 by Lentz's continued fraction. */
-function erfcLarge(x: number): number {
-  if (x > 27) return 0;
-  // erfc(x) = e^{−x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …)))))
+  if (ax > 27) return Math.sign(x);
   const tiny = 1e-300;
-  let f = x;
-  let c = x;
+  let f = ax;
+  let c = ax;
   let d = 0;
   for (let n = 1; n < 300; n++) {
     const a = n / 2;
-    d = x + a * d;
+    d = ax + a * d;
     d = Math.abs(d) < tiny ? tiny : d;
-    c = x + a / c;
+    c = ax + a / c;
     c = Math.abs(c) < tiny ? tiny : c;
     d = 1 / d;
     const delta = c * d;
     f *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return Math.exp(-x * x) / (Math.sqrt(Math.PI) * f);
-}
+  return Math.sign(x) * (1 - Math.exp(-ax * ax) / (Math.sqrt(Math.PI) * f));
+}`;
+
+export const erf = new Function(`${ERF_SOURCE}\nreturn dlc_erf;`)() as (x: number) => number;

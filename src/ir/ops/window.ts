@@ -6,6 +6,8 @@
  */
 import { forEachIndex, NDArray } from '../ndarray.js';
 import { defineOp, opError, type Draw } from '../op.js';
+import { add, idx as loopIdx, ix, lit, mul, op, type Expr } from '../../kernel/expr.js';
+import { clampIndex } from './movement.js';
 import { formatShape, formatType, numel, stridesOf, type TensorType } from '../types.js';
 
 export type WindowAttrs = {
@@ -107,6 +109,26 @@ export const unfold = defineOp<WindowAttrs & { value: number }>({
     return new NDArray(out.shape, data);
   },
   cost: (_ins, out) => ({ flops: 0, bytes: numel(out.shape) * 8 }),
+  // x[lead, o·s + k·d − lo], or `value` outside the input.
+  expr({ idx, read, attrs, inputs, out }) {
+    const n = attrs.window.length;
+    const xs = inputs[0]!.shape;
+    const L = xs.length - n;
+    const conds: Expr[] = [];
+    const src = idx.slice(0, L) as Expr[];
+    for (let i = 0; i < n; i++) {
+      const pos = ix('-', add(mul(idx[L + i]!, lit(attrs.stride[i]!)), mul(idx[L + n + i]!, lit(attrs.dilation[i]!))), lit(attrs.pad_lo[i]!));
+      const X = xs[L + i]!;
+      if (attrs.pad_lo[i] || attrs.pad_hi[i]) {
+        conds.push(ix('>=', pos, lit(0)), ix('<', pos, lit(X)));
+        src.push(clampIndex(pos, X));
+      } else src.push(pos);
+    }
+    const v = read(0, src);
+    if (conds.length === 0) return v;
+    const inside = conds.reduce((a, c) => ix('&&', a, c));
+    return op('select', [inside, v, lit(attrs.value, out.dtype)], out.dtype);
+  },
   vjp: ({ b, node, attrs, g }) => {
     const xs = node.inputs[0]!.type.shape;
     return [b.add('fold', [g], { ...windowAttrs(attrs), spatial: xs.slice(xs.length - attrs.window.length) })];
@@ -147,6 +169,29 @@ export const fold = defineOp<WindowAttrs & { spatial: number[] }>({
   },
   cost: (ins, out) => ({ flops: numel(ins[0]!.shape), bytes: (numel(ins[0]!.shape) + numel(out.shape)) * 4 }),
   vjp: ({ b, attrs, g }) => [b.add('unfold', [g], { ...windowAttrs(attrs), value: 0 })],
+  // Σ over window positions k of g[lead, o, k] where o·s + k·d − lo = x (when o is whole and in range).
+  expr({ idx, read, attrs, inputs, out, fresh }) {
+    const n = attrs.window.length;
+    const gs = inputs[0]!.shape;
+    const L = gs.length - 2 * n;
+    const vars = attrs.window.map((k) => ({ v: fresh(), n: k }));
+    const conds: Expr[] = [];
+    const oIdx: Expr[] = [];
+    for (let i = 0; i < n; i++) {
+      const O = gs[L + i]!;
+      const s = attrs.stride[i]!;
+      const t = ix('-', add(idx[L + i]!, lit(attrs.pad_lo[i]!)), mul(loopIdx(vars[i]!.v), lit(attrs.dilation[i]!)));
+      const tc = ix('max', t, lit(0));
+      conds.push(ix('>=', t, lit(0)));
+      if (s > 1) conds.push(ix('==', ix('%', tc, lit(s)), lit(0)));
+      const o = ix('/', tc, lit(s));
+      conds.push(ix('<', o, lit(O)));
+      oIdx.push(clampIndex(o, O));
+    }
+    const v = read(0, [...idx.slice(0, L), ...oIdx, ...vars.map((w) => loopIdx(w.v))]);
+    const inside = conds.reduce((a, c) => ix('&&', a, c));
+    return { k: 'red', op: 'reduce_sum', vars, body: op('select', [inside, v, lit(0, out.dtype)], out.dtype), t: out.dtype };
+  },
   test: {
     sample(d) {
       const c = windowCase(d);

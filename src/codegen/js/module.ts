@@ -1,0 +1,149 @@
+/**
+ * @file The JavaScript backend: a kernel program as an ES module (source text) with one function
+ * per kernel over typed-array views of the two memory spaces, in float32 or float64. The module
+ * imports nothing, so it runs in Node or a browser without the compiler.
+ */
+import type { DType } from '../../ir/types.js';
+import { elementBytes, type Precision } from '../../kernel/memory.js';
+import type { BufferInfo, ContractionKernel, KernelProgram, MapKernel } from '../../kernel/program.js';
+import { ExprRenderer, Helpers, type Dialect } from '../render-expr.js';
+import { JS_HELPERS } from './prelude.js';
+
+const INDENT = '  ';
+
+function jsLiteral(v: number, t: DType): string {
+  if (t === 'bool') return v ? 'true' : 'false';
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
+/** The typed-array view a buffer lives in, and its element offset there. */
+function view(b: BufferInfo, precision: Precision): { name: string; off: number } {
+  const name = `${b.space === 'state' ? 's' : 'a'}${b.dtype === 'f32' ? 'f' : 'i'}`;
+  return { name, off: b.offset / elementBytes(b.dtype, precision) };
+}
+
+function jsDialect(precision: Precision): Dialect {
+  return {
+    backend: 'js',
+    lit: jsLiteral,
+    load(b, index) {
+      const v = view(b, precision);
+      const at = `${v.name}[${v.off ? `${v.off} + ${index}` : index}]`;
+      return b.dtype === 'bool' ? `(${at} !== 0)` : at;
+    },
+    ix(op, a, b) {
+      switch (op) {
+        case '/':
+          return `((${a} / ${b}) | 0)`;
+        case 'min':
+          return `Math.min(${a}, ${b})`;
+        case 'max':
+          return `Math.max(${a}, ${b})`;
+        case '==':
+          return `(${a} === ${b})`;
+        default:
+          return `(${a} ${op} ${b})`;
+      }
+    },
+    let: (name, _t, value) => `const ${name} = ${value};`,
+    var: (name, _t, value) => `let ${name} = ${value};`,
+    assign: (name, value) => `${name} = ${value};`,
+    loop: (v, n, body) => [`for (let ${v} = 0; ${v} < ${n}; ${v}++) {`, ...body.map((l) => INDENT + l), '}'],
+    if: (cond, body) => [`if (${cond}) {`, ...body.map((l) => INDENT + l), '}'],
+  };
+}
+
+function storeValue(b: BufferInfo, value: string): string {
+  return b.dtype === 'bool' ? `(${value} ? 1 : 0)` : value;
+}
+
+function mapKernel(k: MapKernel, p: KernelProgram, d: Dialect, helpers: Helpers, precision: Precision): string[] {
+  const body: string[] = [];
+  const r = new ExprRenderer(d, p.buffers, helpers, body);
+  const outs = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: r.render(o.value) }));
+  for (const o of outs) {
+    const v = view(o.b, precision);
+    body.push(`${v.name}[o${o.b.id}++] = ${storeValue(o.b, o.v)};`);
+  }
+  let loops = body;
+  for (let i = k.domain.length - 1; i >= 0; i--) loops = d.loop(k.vars[i]!, k.domain[i]!, loops);
+  const init = outs.map((o) => `let o${o.b.id} = ${view(o.b, precision).off};`);
+  return [`function ${k.name}(sf, si, af, ai) {`, ...[...init, ...loops].map((l) => INDENT + l), '}'];
+}
+
+/**
+ * A 4×4 register-blocked contraction: for each 4-column panel of B, every 4-row block of A
+ * accumulates 16 sums over k in locals; edges fall back to one element at a time.
+ */
+function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Precision): string[] {
+  const A = view(p.buffers[k.a.buf]!, precision);
+  const B = view(p.buffers[k.b.buf]!, precision);
+  const C = view(p.buffers[k.out]!, precision);
+  const { m: M, n: N, k: K } = k;
+  const a = k.a;
+  const b = k.b;
+  const L: string[] = [];
+  const R = [0, 1, 2, 3];
+  L.push(`function ${k.name}(sf, si, af, ai) {`);
+  L.push(`  const A = ${A.name}, B = ${B.name}, C = ${C.name};`);
+  L.push(`  for (let bt = 0; bt < ${k.batch}; bt++) {`);
+  L.push(`    const ao = ${A.off + a.offset} + bt * ${a.sb}, bo = ${B.off + b.offset} + bt * ${b.sb}, co = ${C.off} + bt * ${M * N};`);
+  L.push(`    for (let j = 0; j + 4 <= ${N}; j += 4) {`);
+  L.push(`      for (let i = 0; i + 4 <= ${M}; i += 4) {`);
+  L.push(`        ${R.map((i) => R.map((j) => `c${i}${j} = 0`).join(', ')).map((s) => `let ${s};`).join(' ')}`);
+  L.push(`        let pa = ao + i * ${a.sr}, pb = bo + j * ${b.sc};`);
+  L.push(`        for (let kk = 0; kk < ${K}; kk++) {`);
+  L.push(`          ${R.map((i) => `const a${i} = A[pa + ${i * a.sr}];`).join(' ')}`);
+  L.push(`          ${R.map((j) => `const b${j} = B[pb + ${j * b.sc}];`).join(' ')}`);
+  for (const i of R) L.push(`          ${R.map((j) => `c${i}${j} += a${i} * b${j};`).join(' ')}`);
+  L.push(`          pa += ${a.sc}; pb += ${b.sr};`);
+  L.push('        }');
+  for (const i of R) L.push(`        ${R.map((j) => `C[co + (i + ${i}) * ${N} + j + ${j}] = c${i}${j};`).join(' ')}`);
+  L.push('      }');
+  L.push('    }');
+  // Edges: rows below the last full 4-block, and columns right of the last full 4-block.
+  L.push(`    const m4 = ${M - (M % 4)}, n4 = ${N - (N % 4)};`);
+  L.push(`    for (let i = 0; i < ${M}; i++) {`);
+  L.push(`      for (let j = (i < m4 ? n4 : 0); j < ${N}; j++) {`);
+  L.push(`        let s = 0, pa = ao + i * ${a.sr}, pb = bo + j * ${b.sc};`);
+  L.push(`        for (let kk = 0; kk < ${K}; kk++) { s += A[pa] * B[pb]; pa += ${a.sc}; pb += ${b.sr}; }`);
+  L.push(`        C[co + i * ${N} + j] = s;`);
+  L.push('      }');
+  L.push('    }');
+  L.push('  }');
+  L.push('}');
+  return L;
+}
+
+/** The ES module for a planned kernel program. */
+export function renderJsModule(p: KernelProgram, precision: Precision): string {
+  const d = jsDialect(precision);
+  const helpers = new Helpers();
+  const fns: string[] = [];
+  for (const k of p.kernels) {
+    const src = k.source.spans.map((s) => `${s.file.path}:${s.file.position(s.start).line}`).join(', ');
+    fns.push(`// ${k.name}: ${k.source.ops.join(' ')}${src ? ` (${src})` : ''}`);
+    fns.push(...(k.kind === 'map' ? mapKernel(k, p, d, helpers, precision) : contractionKernel(k, p, precision)));
+    fns.push('');
+  }
+  const names = p.kernels.map((k) => k.name);
+  const lines = [
+    `// Generated by dlc from \`${p.name}\` (${precision}). Kernels: ${p.kernels.length}.`,
+    `export const precision = ${JSON.stringify(precision)};`,
+    '',
+    ...[...helpers.used].sort().map((h) => JS_HELPERS[h]!),
+    ...(helpers.used.size ? [''] : []),
+    ...fns,
+    `export const kernels = [${names.join(', ')}];`,
+    '',
+    '/** Runs every kernel in order over the state and arena memories ({ f, i } typed-array views). */',
+    'export function run(state, arena) {',
+    '  const sf = state.f, si = state.i, af = arena.f, ai = arena.i;',
+    ...names.map((n) => `  ${n}(sf, si, af, ai);`),
+    '}',
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,99 @@
+/**
+ * @file WebGPU device limits, checked at compile time so that a program a device cannot run is
+ * a diagnostic at the `.dl` line responsible, never a silent wrong answer.
+ */
+import { error, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import { formatShape } from '../../ir/types.js';
+import type { KernelProgram, Kernel } from '../../kernel/program.js';
+import { elementBytes } from '../../kernel/memory.js';
+
+export interface DeviceLimits {
+  readonly maxStorageBufferBindingSize: number;
+  readonly maxBufferSize: number;
+  readonly maxStorageBuffersPerShaderStage: number;
+  readonly maxComputeWorkgroupStorageSize: number;
+  readonly maxComputeInvocationsPerWorkgroup: number;
+  readonly maxComputeWorkgroupSizeX: number;
+  readonly maxComputeWorkgroupSizeY: number;
+  readonly maxComputeWorkgroupsPerDimension: number;
+}
+
+/** The limits every WebGPU implementation guarantees (the spec's defaults). */
+export const DEFAULT_LIMITS: DeviceLimits = {
+  maxStorageBufferBindingSize: 134217728,
+  maxBufferSize: 268435456,
+  maxStorageBuffersPerShaderStage: 8,
+  maxComputeWorkgroupStorageSize: 16384,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupSizeY: 256,
+  maxComputeWorkgroupsPerDimension: 65535,
+};
+
+/** Storage buffers each kernel binds: the state space and the arena. */
+export const BINDINGS_PER_KERNEL = 2;
+
+/** Threads per workgroup of elementwise kernels and of workgroup reductions. */
+export const MAP_WORKGROUP = 64;
+/** Side of the square tiles of the tiled contraction. */
+export const TILE = 16;
+
+const MiB = (n: number) => `${(n / 1048576).toFixed(n < 1048576 ? 3 : 1)} MiB`;
+
+/** Workgroups for `count` groups of work: a 2-D grid when one dimension is not enough. */
+export function grid(count: number, limits: DeviceLimits): [number, number] {
+  const x = Math.max(1, Math.min(count, limits.maxComputeWorkgroupsPerDimension));
+  return [x, Math.max(1, Math.ceil(count / x))];
+}
+
+function firstSpan(k: Kernel) {
+  return k.source.spans[0];
+}
+
+export function checkLimits(p: KernelProgram, limits: DeviceLimits): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const space of ['state', 'arena'] as const) {
+    const bytes = space === 'state' ? p.stateBytes : p.arenaBytes;
+    const max = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    if (bytes <= max) continue;
+    const bufs = p.buffers.filter((b) => b.space === space);
+    const biggest = bufs.reduce((a, b) => (b.size * elementBytes(b.dtype, 'f32') > a.size * elementBytes(a.dtype, 'f32') ? b : a));
+    out.push(
+      error('DL0501', `this program needs ${MiB(bytes)} of GPU memory for its ${space === 'state' ? 'inputs, parameters and outputs' : 'intermediate values'}, but the device allows ${MiB(max)} in one buffer`, {
+        span: biggest.span,
+        notes: [`the largest value is \`${biggest.name}\`: ${biggest.dtype}${formatShape(biggest.shape)}, ${MiB(biggest.size * 4)}`],
+        help: 'use smaller batch or layer sizes, or run it with --backend js',
+      }),
+    );
+  }
+  if (limits.maxStorageBuffersPerShaderStage < BINDINGS_PER_KERNEL) {
+    out.push(error('DL0501', `every kernel binds ${BINDINGS_PER_KERNEL} storage buffers, but the device allows ${limits.maxStorageBuffersPerShaderStage} per shader stage`, {}));
+  }
+  const wgNeeds = [MAP_WORKGROUP, TILE * TILE];
+  for (const n of wgNeeds) {
+    if (n > limits.maxComputeInvocationsPerWorkgroup || Math.min(n, TILE) > limits.maxComputeWorkgroupSizeY || Math.min(n, 64) > limits.maxComputeWorkgroupSizeX) {
+      out.push(error('DL0501', `kernels use workgroups of ${n} threads, but the device allows ${limits.maxComputeInvocationsPerWorkgroup}`, {}));
+      break;
+    }
+  }
+  const tileBytes = 2 * TILE * TILE * 4;
+  if (p.kernels.some((k) => k.kind === 'contraction') && tileBytes > limits.maxComputeWorkgroupStorageSize) {
+    const k = p.kernels.find((x) => x.kind === 'contraction')!;
+    out.push(error('DL0501', `the tiled matrix product needs ${tileBytes} bytes of workgroup memory, but the device allows ${limits.maxComputeWorkgroupStorageSize}`, { span: firstSpan(k) }));
+  }
+  for (const k of p.kernels) {
+    const total = k.kind === 'map' ? k.domain.reduce((a, b) => a * b, 1) : Math.ceil(k.m / TILE) * Math.ceil(k.n / TILE);
+    const groups = k.kind === 'map' ? Math.ceil(total / MAP_WORKGROUP) : total;
+    const [, y] = grid(groups, limits);
+    const z = k.kind === 'contraction' ? k.batch : 1;
+    if (y > limits.maxComputeWorkgroupsPerDimension || z > limits.maxComputeWorkgroupsPerDimension) {
+      out.push(
+        error('DL0501', `this operation needs more workgroups than the device can dispatch (${limits.maxComputeWorkgroupsPerDimension} per dimension)`, {
+          span: firstSpan(k),
+          help: 'split the work into smaller tensors',
+        }),
+      );
+    }
+  }
+  return out;
+}

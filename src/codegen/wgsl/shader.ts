@@ -1,0 +1,234 @@
+/**
+ * @file The WGSL backend: one compute shader per kernel. Every shader binds the two memory
+ * spaces as `array<u32>` (values are bit-cast), so any number of tensors costs two bindings.
+ * Elementwise kernels use one thread per element; a kernel whose value is a reduction uses one
+ * workgroup per output element with a shared-memory tree; contractions use 16×16 tiles staged
+ * in workgroup memory.
+ */
+import { getOp } from '../../ir/ops/index.js';
+import type { DType } from '../../ir/types.js';
+import { typeOf, type Expr } from '../../kernel/expr.js';
+import type { BufferInfo, ContractionKernel, Kernel, KernelProgram, MapKernel } from '../../kernel/program.js';
+import { ExprRenderer, Helpers, type Dialect } from '../render-expr.js';
+import { grid, MAP_WORKGROUP, TILE, type DeviceLimits } from './limits.js';
+import { WGSL_HELPERS } from './prelude.js';
+
+const INDENT = '  ';
+
+const WGSL_TYPE: Record<DType, string> = { f32: 'f32', i32: 'i32', bool: 'bool' };
+
+/**
+ * f32 bit patterns for the values WGSL has no literal for. They go through a function with a
+ * `var`, because a constant expression may not evaluate to an infinity or NaN.
+ */
+const SPECIAL: Record<string, string> = { Infinity: '0x7f800000u', '-Infinity': '0xff800000u', NaN: '0x7fc00000u' };
+
+export function wgslLiteral(v: number, t: DType, helpers?: Helpers): string {
+  if (t === 'bool') return v ? 'true' : 'false';
+  if (t === 'i32') return v < 0 ? `(${v}i)` : `${v}i`;
+  const f = Math.fround(v);
+  if (!Number.isFinite(f)) {
+    helpers?.use('dlc_f32_bits');
+    return `dlc_f32_bits(${SPECIAL[String(f)]})`;
+  }
+  if (Math.abs(f) < 1.1754943508222875e-38) return '0.0f';
+  let s = String(f);
+  if (!s.includes('.') && !s.includes('e')) s += '.0';
+  return f < 0 ? `(${s}f)` : `${s}f`;
+}
+
+function spaceVar(b: BufferInfo): string {
+  return b.space === 'state' ? 'S' : 'A';
+}
+
+function at(b: BufferInfo, index: string): string {
+  const off = b.offset / 4;
+  return `${spaceVar(b)}[${off ? `${off} + ${index}` : index}]`;
+}
+
+function load(b: BufferInfo, index: string): string {
+  const x = at(b, index);
+  if (b.dtype === 'bool') return `(${x} != 0u)`;
+  return `bitcast<${WGSL_TYPE[b.dtype]}>(${x})`;
+}
+
+function store(b: BufferInfo, index: string, value: string): string {
+  const v = b.dtype === 'bool' ? `select(0u, 1u, ${value})` : `bitcast<u32>(${value})`;
+  return `${at(b, index)} = ${v};`;
+}
+
+const dialect: Dialect = {
+  backend: 'wgsl',
+  lit: wgslLiteral,
+  load,
+  ix(op, a, b) {
+    if (op === 'min' || op === 'max') return `${op}(${a}, ${b})`;
+    return `(${a} ${op} ${b})`;
+  },
+  let: (name, t, value) => `let ${name}: ${WGSL_TYPE[t]} = ${value};`,
+  var: (name, t, value) => `var ${name}: ${WGSL_TYPE[t]} = ${value};`,
+  assign: (name, value) => `${name} = ${value};`,
+  loop: (v, n, body) => [`for (var ${v}: i32 = 0; ${v} < ${n}; ${v}++) {`, ...body.map((l) => INDENT + l), '}'],
+  if: (cond, body) => [`if (${cond}) {`, ...body.map((l) => INDENT + l), '}'],
+};
+
+const HEADER = ['@group(0) @binding(0) var<storage, read_write> S: array<u32>;', '@group(0) @binding(1) var<storage, read_write> A: array<u32>;', ''];
+
+function withHelpers(helpers: Helpers, body: string[]): string {
+  const pre = [...helpers.used].sort().map((h) => WGSL_HELPERS[h]!);
+  return [...HEADER, ...(pre.length ? [...pre, ''] : []), ...body, ''].join('\n');
+}
+
+/** `let` bindings of the multi-index of a flat index over `shape`. */
+function unflattenLets(flat: string, vars: readonly string[], shape: readonly number[]): string[] {
+  const out: string[] = [];
+  let stride = shape.reduce((a, b) => a * b, 1);
+  shape.forEach((n, d) => {
+    stride /= n;
+    const q = stride === 1 ? flat : `(${flat} / ${stride})`;
+    out.push(`let ${vars[d]}: i32 = ${d === 0 ? q : n === 1 ? '0' : `${q} % ${n}`};`);
+  });
+  return out;
+}
+
+export interface WgslShader {
+  readonly code: string;
+  readonly workgroups: readonly [number, number, number];
+}
+
+function mapShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
+  const total = k.domain.reduce((a, b) => a * b, 1);
+  const only = k.outputs.length === 1 ? k.outputs[0]! : undefined;
+  if (only && only.value.k === 'red' && reductionSize(only.value) >= MAP_WORKGROUP) return reductionShader(k, only.buf, only.value, p, limits);
+  const helpers = new Helpers();
+  const body: string[] = [];
+  const r = new ExprRenderer(dialect, p.buffers, helpers, body);
+  const values = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: r.render(o.value) }));
+  const [x, y] = grid(Math.ceil(total / MAP_WORKGROUP), limits);
+  const lines = [
+    `@compute @workgroup_size(${MAP_WORKGROUP})`,
+    'fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {',
+    `  let flat: i32 = i32((wg.y * nwg.x + wg.x) * ${MAP_WORKGROUP}u + li);`,
+    `  if (flat >= ${total}) { return; }`,
+    ...unflattenLets('flat', k.vars, k.domain).map((l) => INDENT + l),
+    ...body.map((l) => INDENT + l),
+    ...values.map((o) => INDENT + store(o.b, 'flat', o.v)),
+    '}',
+  ];
+  return { code: withHelpers(helpers, lines), workgroups: [x, y, 1] };
+}
+
+function reductionSize(e: Expr & { k: 'red' }): number {
+  return e.vars.reduce((a, v) => a * v.n, 1);
+}
+
+/**
+ * One workgroup per output element: each thread folds a strided share of the reduction, then a
+ * tree in workgroup memory combines the shares (ties of arg-reductions go to the lower index).
+ */
+function reductionShader(k: MapKernel, buf: number, red: Expr & { k: 'red' }, p: KernelProgram, limits: DeviceLimits): WgslShader {
+  const total = k.domain.reduce((a, b) => a * b, 1);
+  const out = p.buffers[buf]!;
+  const monoid = getOp(red.op).monoid!;
+  const helpers = new Helpers();
+  const bodyT = typeOf(red.body);
+  const T = WGSL_TYPE[bodyT];
+  const W = MAP_WORKGROUP;
+  const R = reductionSize(red);
+  const inner: string[] = [];
+  const r = new ExprRenderer(dialect, p.buffers, helpers, inner);
+  const value = r.render(red.body);
+  const combine = (a: string, b: string) =>
+    'combine' in monoid ? getOp(monoid.combine).emit!.wgsl({ args: [a, b], types: [red.t, red.t], out: red.t, helper: (h) => helpers.use(h) }) : '';
+  const isArg = 'arg' in monoid;
+  const better = isArg ? (monoid.arg === 'max' ? '>' : '<') : '';
+  const identity = dialect.lit(isArg ? (better === '>' ? -Infinity : Infinity) : monoid.identity, bodyT, helpers);
+  const loopBody = [
+    ...unflattenLets('rr', red.vars.map((v) => v.v), red.vars.map((v) => v.n)),
+    ...inner,
+    `let v: ${T} = ${value};`,
+    ...(isArg ? [`if (v ${better} best) { best = v; bi = rr; }`] : [`acc = ${combine('acc', 'v')};`]),
+  ];
+  const tree = isArg
+    ? [
+        `if (li < s) {`,
+        `  let ov = shv[li + s]; let oi = shi[li + s];`,
+        `  if (ov ${better} shv[li] || (ov == shv[li] && oi < shi[li])) { shv[li] = ov; shi[li] = oi; }`,
+        `}`,
+      ]
+    : [`if (li < s) { shv[li] = ${combine('shv[li]', 'shv[li + s]')}; }`];
+  const [x, y] = grid(total, limits);
+  const lines = [
+    `var<workgroup> shv: array<${T}, ${W}>;`,
+    ...(isArg ? [`var<workgroup> shi: array<i32, ${W}>;`] : []),
+    '',
+    `@compute @workgroup_size(${W})`,
+    'fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {',
+    `  let flat: i32 = min(i32(wg.y * nwg.x + wg.x), ${total - 1});`,
+    ...unflattenLets('flat', k.vars, k.domain).map((l) => INDENT + l),
+    ...(isArg ? [`  var best: ${T} = ${identity};`, '  var bi: i32 = 0;'] : [`  var acc: ${T} = ${dialect.lit(isArg ? 0 : (monoid as { identity: number }).identity, red.t, helpers)};`]),
+    `  for (var rr: i32 = i32(li); rr < ${R}; rr += ${W}) {`,
+    ...loopBody.map((l) => INDENT + INDENT + l),
+    '  }',
+    ...(isArg ? ['  shv[li] = best;', '  shi[li] = bi;'] : ['  shv[li] = acc;']),
+    '  workgroupBarrier();',
+    `  for (var s: u32 = ${W / 2}u; s > 0u; s = s >> 1u) {`,
+    ...tree.map((l) => INDENT + INDENT + l),
+    '    workgroupBarrier();',
+    '  }',
+    `  if (li == 0u && i32(wg.y * nwg.x + wg.x) < ${total}) {`,
+    `    ${store(out, 'flat', isArg ? 'shi[0]' : 'shv[0]')}`,
+    '  }',
+    '}',
+  ];
+  return { code: withHelpers(helpers, lines), workgroups: [x, y, 1] };
+}
+
+/** C = A·B with 16×16 tiles of A and B staged in workgroup memory; one thread per element of C. */
+function contractionShader(k: ContractionKernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
+  const A = p.buffers[k.a.buf]!;
+  const B = p.buffers[k.b.buf]!;
+  const C = p.buffers[k.out]!;
+  const T = WGSL_TYPE[k.dtype];
+  const zero = k.dtype === 'f32' ? '0.0f' : '0i';
+  const { m: M, n: N, k: K } = k;
+  const aIndex = `${k.a.offset} + bt * ${k.a.sb} + min(row, ${M - 1}) * ${k.a.sr} + min(ak, ${Math.max(K - 1, 0)}) * ${k.a.sc}`;
+  const bIndex = `${k.b.offset} + bt * ${k.b.sb} + min(bk, ${Math.max(K - 1, 0)}) * ${k.b.sr} + min(col, ${N - 1}) * ${k.b.sc}`;
+  const cols = Math.ceil(N / TILE);
+  const rows = Math.ceil(M / TILE);
+  const [x, y] = grid(cols * rows, limits);
+  const lines = [
+    `var<workgroup> ta: array<${T}, ${TILE * TILE}>;`,
+    `var<workgroup> tb: array<${T}, ${TILE * TILE}>;`,
+    '',
+    `@compute @workgroup_size(${TILE}, ${TILE})`,
+    'fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {',
+    `  let tile: i32 = i32(wg.y * nwg.x + wg.x);`,
+    `  let bt: i32 = i32(wg.z);`,
+    `  let row: i32 = (tile / ${cols}) * ${TILE} + i32(lid.y);`,
+    `  let col: i32 = (tile % ${cols}) * ${TILE} + i32(lid.x);`,
+    `  var acc: ${T} = ${zero};`,
+    `  for (var t: i32 = 0; t < ${K}; t += ${TILE}) {`,
+    `    let ak: i32 = t + i32(lid.x);`,
+    `    let bk: i32 = t + i32(lid.y);`,
+    `    ta[lid.y * ${TILE}u + lid.x] = select(${zero}, ${load(A, aIndex)}, row < ${M} && ak < ${K});`,
+    `    tb[lid.y * ${TILE}u + lid.x] = select(${zero}, ${load(B, bIndex)}, bk < ${K} && col < ${N});`,
+    '    workgroupBarrier();',
+    `    for (var kk: u32 = 0u; kk < ${TILE}u; kk++) {`,
+    `      acc = acc + ta[lid.y * ${TILE}u + kk] * tb[kk * ${TILE}u + lid.x];`,
+    '    }',
+    '    workgroupBarrier();',
+    '  }',
+    `  if (row < ${M} && col < ${N} && tile < ${cols * rows}) {`,
+    `    ${store(C, `bt * ${M * N} + row * ${N} + col`, 'acc')}`,
+    '  }',
+    '}',
+  ];
+  return { code: withHelpers(new Helpers(), lines), workgroups: [x, y, k.batch] };
+}
+
+export function renderWgsl(k: Kernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
+  const s = k.kind === 'map' ? mapShader(k, p, limits) : contractionShader(k, p, limits);
+  const src = k.source.spans.map((sp) => `${sp.file.path}:${sp.file.position(sp.start).line}`).join(', ');
+  return { ...s, code: `// ${k.name}: ${k.source.ops.join(' ')}${src ? ` (${src})` : ''}\n${s.code}` };
+}

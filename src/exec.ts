@@ -1,0 +1,79 @@
+/**
+ * @file Compiling a graph for a backend and running it from TypeScript: typed arrays in, typed
+ * arrays out. The interpreter, the JS backend and the WebGPU backend share one interface.
+ */
+import { error, type Diagnostic } from './diagnostics/diagnostic.js';
+import type { Graph } from './ir/graph.js';
+import { NDArray } from './ir/ndarray.js';
+import { initParams, interpret } from './interp/interpret.js';
+import { compileGraph, type BackendName, type CompiledProgram } from './codegen/compile.js';
+import type { Precision } from './kernel/memory.js';
+import type { DeviceLimits } from './codegen/wgsl/limits.js';
+import { JsExecutor } from './runtime/js-executor.js';
+import { getDevice, ShaderCompileError, WebGpuExecutor } from './runtime/webgpu-executor.js';
+
+export type ExecBackend = 'interp' | BackendName;
+
+export interface ExecOptions {
+  readonly backend: ExecBackend;
+  readonly precision?: Precision;
+  /** Seed for parameter initialization (identical on every backend). */
+  readonly seed?: number;
+  readonly limits?: DeviceLimits;
+}
+
+export interface Executable {
+  readonly backend: ExecBackend;
+  readonly compiled?: CompiledProgram;
+  run(inputs: ReadonlyMap<string, NDArray>): Promise<Map<string, NDArray>>;
+  /** Kernels dispatched per call (0 for the interpreter). */
+  readonly kernelCount: number;
+}
+
+export class BackendError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.map((d) => d.message).join('\n'));
+  }
+}
+
+function toNd(g: Graph, out: Record<string, ArrayLike<number>>): Map<string, NDArray> {
+  return new Map(g.outputs.map((o) => [o.name, NDArray.from(o.node.type.shape, out[o.name]!)]));
+}
+
+/** Maps a WGSL compile failure to the kernel's `.dl` source and the WGSL line. */
+export function shaderDiagnostic(e: ShaderCompileError, compiled: CompiledProgram): Diagnostic {
+  const k = compiled.program.kernels.find((x) => x.name === e.kernel);
+  const lines = e.code.split('\n');
+  const notes = e.messages.map((m) => `WGSL ${e.kernel}.wgsl:${m.line}:${m.col}: ${m.message}${lines[m.line - 1] ? ` — \`${lines[m.line - 1]!.trim()}\`` : ''}`);
+  return error('DL0502', `the WebGPU shader generated for this operation (${k?.source.ops.join(', ') ?? e.kernel}) failed to compile`, {
+    span: k?.source.spans[0],
+    notes,
+    help: 'this is a bug in dlc; run it with --backend js meanwhile',
+  });
+}
+
+export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Executable> {
+  const seed = opts.seed ?? 0;
+  if (opts.backend === 'interp') {
+    const params = initParams(g, seed);
+    return { backend: 'interp', kernelCount: 0, run: async (inputs) => interpret(g, inputs, params) };
+  }
+  const compiled = compileGraph(g, { backend: opts.backend, ...(opts.precision ? { precision: opts.precision } : {}), ...(opts.limits ? { limits: opts.limits } : {}) });
+  if (compiled.diagnostics.some((d) => d.severity === 'error')) throw new BackendError(compiled.diagnostics);
+  const kernelCount = compiled.program.kernels.length;
+  const flat = (inputs: ReadonlyMap<string, NDArray>) => Object.fromEntries([...inputs].map(([k, v]) => [k, v.data]));
+  if (opts.backend === 'js') {
+    const ex = await JsExecutor.create(compiled.manifest, compiled.js!, seed);
+    return { backend: 'js', compiled, kernelCount, run: async (inputs) => toNd(g, ex.run(flat(inputs))) };
+  }
+  const device = await getDevice();
+  if (!device) throw new BackendError([error('DL0501', 'no WebGPU adapter was found', { help: 'on Linux without a GPU, run scripts/setup-webgpu.sh (Mesa lavapipe); or use --backend js' })]);
+  let ex: WebGpuExecutor;
+  try {
+    ex = await WebGpuExecutor.create(device, { manifest: compiled.manifest, wgsl: compiled.wgsl! }, seed);
+  } catch (e) {
+    if (e instanceof ShaderCompileError) throw new BackendError([shaderDiagnostic(e, compiled)]);
+    throw e;
+  }
+  return { backend: 'webgpu', compiled, kernelCount, run: async (inputs) => toNd(g, await ex.run(flat(inputs))) };
+}

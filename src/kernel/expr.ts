@@ -1,0 +1,170 @@
+/**
+ * @file The scalar expression language of kernels: what one output element is, as a tree over
+ * loop indices, literals, loads from buffers, elementwise primitives (rendered by each op's
+ * backend template), integer index arithmetic, and reductions over extra loop indices.
+ * Both backends render the same trees.
+ */
+import type { DType } from '../ir/types.js';
+
+export type IndexOp = '+' | '-' | '*' | '/' | '%' | 'min' | 'max' | '<' | '<=' | '>=' | '==' | '&&';
+
+export type Expr =
+  /** A loop index (i32). */
+  | { readonly k: 'idx'; readonly v: string }
+  | { readonly k: 'lit'; readonly v: number; readonly t: DType }
+  /** Element `i` (flat, row-major) of buffer `buf`. */
+  | { readonly k: 'load'; readonly buf: number; readonly i: Expr; readonly t: DType }
+  /** An elementwise primitive of the op registry applied to operands. */
+  | { readonly k: 'op'; readonly op: string; readonly a: readonly Expr[]; readonly t: DType }
+  /** Integer index arithmetic (operands non-negative for / and %). Comparisons give bool. */
+  | { readonly k: 'ix'; readonly op: IndexOp; readonly a: Expr; readonly b: Expr; readonly t: DType }
+  /**
+   * A reduction: combines `body` over the loop indices `vars` with the reduction primitive `op`
+   * (reduce_sum, reduce_max, reduce_min, argmax, argmin).
+   */
+  | { readonly k: 'red'; readonly op: string; readonly vars: readonly LoopVar[]; readonly body: Expr; readonly t: DType };
+
+export interface LoopVar {
+  readonly v: string;
+  readonly n: number;
+}
+
+export const idx = (v: string): Expr => ({ k: 'idx', v });
+export const lit = (v: number, t: DType = 'i32'): Expr => ({ k: 'lit', v, t });
+
+function litValue(e: Expr): number | undefined {
+  return e.k === 'lit' ? e.v : undefined;
+}
+
+/** Integer arithmetic with constant folding and the identities x+0, x*1, x*0, x/1, x%1. */
+export function ix(op: IndexOp, a: Expr, b: Expr): Expr {
+  const x = litValue(a);
+  const y = litValue(b);
+  const t: DType = op === '<' || op === '<=' || op === '>=' || op === '==' || op === '&&' ? 'bool' : 'i32';
+  if (x !== undefined && y !== undefined) {
+    const v =
+      op === '+' ? x + y
+      : op === '-' ? x - y
+      : op === '*' ? x * y
+      : op === '/' ? Math.trunc(x / y)
+      : op === '%' ? x % y
+      : op === 'min' ? Math.min(x, y)
+      : op === 'max' ? Math.max(x, y)
+      : op === '<' ? +(x < y)
+      : op === '<=' ? +(x <= y)
+      : op === '>=' ? +(x >= y)
+      : op === '==' ? +(x === y)
+      : +(x && y);
+    return lit(v, t);
+  }
+  switch (op) {
+    case '+':
+      if (x === 0) return b;
+      if (y === 0) return a;
+      break;
+    case '-':
+      if (y === 0) return a;
+      break;
+    case '*':
+      if (x === 0 || y === 0) return lit(0);
+      if (x === 1) return b;
+      if (y === 1) return a;
+      break;
+    case '/':
+      if (y === 1) return a;
+      break;
+    case '%':
+      if (y === 1) return lit(0);
+      break;
+    case '&&':
+      if (x === 1) return b;
+      if (y === 1) return a;
+      break;
+  }
+  return { k: 'ix', op, a, b, t };
+}
+
+export const add = (a: Expr, b: Expr) => ix('+', a, b);
+export const mul = (a: Expr, b: Expr) => ix('*', a, b);
+
+/** An elementwise primitive (by registry name) applied to operands. */
+export function op(name: string, a: readonly Expr[], t: DType): Expr {
+  return { k: 'op', op: name, a, t };
+}
+
+/** Row-major flat index of a multi-index in a shape. */
+export function flatIndex(index: readonly Expr[], shape: readonly number[]): Expr {
+  let acc: Expr = lit(0);
+  let stride = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    acc = add(acc, mul(index[d]!, lit(stride)));
+    stride *= shape[d]!;
+  }
+  return acc;
+}
+
+/** The multi-index of a flat index in a shape (div/mod by the strides). */
+export function unflatten(flat: Expr, shape: readonly number[]): Expr[] {
+  const out: Expr[] = [];
+  let stride = shape.reduce((a, b) => a * b, 1);
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d]!;
+    stride /= n;
+    if (n === 1) out.push(lit(0));
+    else out.push(ix('%', ix('/', flat, lit(stride)), lit(n)));
+  }
+  // The first axis needs no modulo (the flat index is in range).
+  if (shape.length > 0 && shape[0] !== 1) {
+    const rest = shape.slice(1).reduce((a, b) => a * b, 1);
+    out[0] = ix('/', flat, lit(rest));
+  }
+  return out;
+}
+
+/** Every buffer read in an expression. */
+export function loadsOf(e: Expr, out = new Set<number>()): Set<number> {
+  switch (e.k) {
+    case 'load':
+      out.add(e.buf);
+      loadsOf(e.i, out);
+      break;
+    case 'op':
+      for (const a of e.a) loadsOf(a, out);
+      break;
+    case 'ix':
+      loadsOf(e.a, out);
+      loadsOf(e.b, out);
+      break;
+    case 'red':
+      loadsOf(e.body, out);
+      break;
+  }
+  return out;
+}
+
+/** The elementwise ops an expression uses (so renderers emit only the helpers needed). */
+export function opsOf(e: Expr, out = new Set<string>()): Set<string> {
+  switch (e.k) {
+    case 'load':
+      opsOf(e.i, out);
+      break;
+    case 'op':
+      out.add(e.op);
+      for (const a of e.a) opsOf(a, out);
+      break;
+    case 'ix':
+      opsOf(e.a, out);
+      opsOf(e.b, out);
+      break;
+    case 'red':
+      out.add(e.op);
+      opsOf(e.body, out);
+      break;
+  }
+  return out;
+}
+
+/** The dtype of an expression (loop indices are i32). */
+export function typeOf(e: Expr): DType {
+  return e.k === 'idx' ? 'i32' : e.t;
+}

@@ -1,0 +1,66 @@
+/**
+ * @file Runs a program compiled for the JS backend: loads its ES module (from source text or an
+ * already imported module), owns its memory, and maps named inputs and outputs to buffers.
+ * Imports nothing from the compiler, so it works in a browser as well.
+ */
+import { bufferByName, checkManifest, type Manifest } from './manifest.js';
+import { initState, makeSpace, readBuffer, writeBuffer, type Space } from './memory.js';
+
+export interface JsModule {
+  run(state: { f: Float32Array | Float64Array; i: Int32Array }, arena: { f: Float32Array | Float64Array; i: Int32Array }): void;
+  readonly kernels?: readonly ((...a: unknown[]) => void)[];
+}
+
+export type TypedArray = Float32Array | Float64Array | Int32Array;
+
+/** Imports an ES module from its source text. */
+export async function importSource(source: string): Promise<JsModule> {
+  const b64 = typeof Buffer !== 'undefined' ? Buffer.from(source, 'utf8').toString('base64') : btoa(unescape(encodeURIComponent(source)));
+  return (await import(`data:text/javascript;base64,${b64}`)) as JsModule;
+}
+
+export class JsExecutor {
+  readonly state: Space;
+  readonly arena: Space;
+
+  private constructor(
+    readonly manifest: Manifest,
+    readonly module: JsModule,
+    seed: number,
+  ) {
+    this.state = makeSpace(manifest.state.bytes, manifest.precision);
+    this.arena = makeSpace(manifest.arena.bytes, manifest.precision);
+    initState(manifest, this.state, seed);
+  }
+
+  static async create(manifest: unknown, module: string | JsModule, seed = 0): Promise<JsExecutor> {
+    const m = checkManifest(manifest);
+    const mod = typeof module === 'string' ? await importSource(module) : module;
+    return new JsExecutor(m, mod, seed);
+  }
+
+  setParam(name: string, values: ArrayLike<number>): void {
+    const b = bufferByName(this.manifest, name, 'param');
+    if (!b) throw new Error(`no parameter \`${name}\``);
+    writeBuffer(this.state, b, this.manifest.precision, values);
+  }
+
+  getParam(name: string): TypedArray {
+    const b = bufferByName(this.manifest, name, 'param');
+    if (!b) throw new Error(`no parameter \`${name}\``);
+    return readBuffer(this.state, b, this.manifest.precision);
+  }
+
+  /** Runs the program on named inputs; returns the named outputs. */
+  run(inputs: Readonly<Record<string, ArrayLike<number>>>): Record<string, TypedArray> {
+    for (const name of this.manifest.inputs) {
+      const v = inputs[name];
+      if (!v) throw new Error(`missing input \`${name}\``);
+      writeBuffer(this.state, bufferByName(this.manifest, name, 'input')!, this.manifest.precision, v);
+    }
+    this.module.run(this.state, this.arena);
+    const out: Record<string, TypedArray> = {};
+    for (const name of this.manifest.outputs) out[name] = readBuffer(this.state, bufferByName(this.manifest, name, 'output')!, this.manifest.precision);
+    return out;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * @file The manifest of a compiled program: memory layout, buffers, kernels and entry points.
+ * Versioned from the start; the runtimes refuse a manifest version they do not know.
+ */
+import type { InitSpec } from './init.js';
+
+export const MANIFEST_FORMAT = 'dlc-program';
+export const MANIFEST_VERSION = 1;
+
+export type DTypeName = 'f32' | 'i32' | 'bool';
+
+export interface ManifestBuffer {
+  readonly name: string;
+  readonly role: 'input' | 'param' | 'output' | 'const' | 'temp';
+  readonly dtype: DTypeName;
+  readonly shape: readonly number[];
+  readonly space: 'state' | 'arena';
+  /** Byte offset in its space. */
+  readonly offset: number;
+  readonly init?: InitSpec;
+  readonly values?: readonly number[];
+}
+
+export interface ManifestKernel {
+  readonly name: string;
+  readonly kind: 'map' | 'contraction';
+  /** The primitives this kernel computes. */
+  readonly ops: readonly string[];
+  /** `file:line:col` of the source of each primitive. */
+  readonly sources: readonly string[];
+  /** WGSL file (relative to the manifest) when the program was built for WebGPU. */
+  readonly wgsl?: string;
+  readonly workgroups?: readonly [number, number, number];
+}
+
+export interface Manifest {
+  readonly format: typeof MANIFEST_FORMAT;
+  readonly version: number;
+  readonly name: string;
+  readonly backend: 'js' | 'webgpu';
+  readonly precision: 'f32' | 'f64';
+  readonly state: { readonly bytes: number };
+  readonly arena: { readonly bytes: number };
+  readonly buffers: readonly ManifestBuffer[];
+  readonly inputs: readonly string[];
+  readonly params: readonly string[];
+  readonly outputs: readonly string[];
+  readonly kernels: readonly ManifestKernel[];
+  /** The JavaScript module file, when the program was built for the JS backend. */
+  readonly js?: string;
+}
+
+export function checkManifest(m: unknown): Manifest {
+  const x = m as Partial<Manifest> | null;
+  if (!x || x.format !== MANIFEST_FORMAT) throw new Error('not a dlc program manifest');
+  if (x.version !== MANIFEST_VERSION) throw new Error(`manifest version ${String(x.version)} is not supported (this runtime reads version ${MANIFEST_VERSION})`);
+  return x as Manifest;
+}
+
+export function bufferByName(m: Manifest, name: string, role?: ManifestBuffer['role']): ManifestBuffer | undefined {
+  return m.buffers.find((b) => b.name === name && (role === undefined || b.role === role));
+}

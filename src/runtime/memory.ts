@@ -1,0 +1,46 @@
+/** @file Host memory for a program: two spaces, each seen as a float and an int typed array. */
+import { initialize } from './init.js';
+import type { Manifest, ManifestBuffer } from './manifest.js';
+
+export interface Space {
+  readonly buffer: ArrayBuffer;
+  readonly f: Float32Array | Float64Array;
+  readonly i: Int32Array;
+}
+
+export function makeSpace(bytes: number, precision: 'f32' | 'f64'): Space {
+  const buffer = new ArrayBuffer(bytes);
+  return { buffer, f: precision === 'f64' ? new Float64Array(buffer) : new Float32Array(buffer), i: new Int32Array(buffer) };
+}
+
+export function elementSize(b: ManifestBuffer, precision: 'f32' | 'f64'): number {
+  return b.dtype === 'f32' && precision === 'f64' ? 8 : 4;
+}
+
+export function elementCount(b: ManifestBuffer): number {
+  return b.shape.reduce((p, q) => p * q, 1);
+}
+
+/** Copies values into a buffer (bools as 0/1, integers truncated). */
+export function writeBuffer(space: Space, b: ManifestBuffer, precision: 'f32' | 'f64', values: ArrayLike<number>): void {
+  const n = elementCount(b);
+  if (values.length !== n) throw new Error(`\`${b.name}\` needs ${n} values, got ${values.length}`);
+  const at = b.offset / elementSize(b, precision);
+  if (b.dtype === 'f32') space.f.set(values, at);
+  else for (let k = 0; k < n; k++) space.i[at + k] = b.dtype === 'bool' ? (values[k] ? 1 : 0) : values[k]! | 0;
+}
+
+export function readBuffer(space: Space, b: ManifestBuffer, precision: 'f32' | 'f64'): Float32Array | Float64Array | Int32Array {
+  const at = b.offset / elementSize(b, precision);
+  const n = elementCount(b);
+  return b.dtype === 'f32' ? space.f.slice(at, at + n) : space.i.slice(at, at + n);
+}
+
+/** Writes constants and freshly initialized parameters (deterministic in the seed). */
+export function initState(m: Manifest, state: Space, seed: number): void {
+  for (const b of m.buffers) {
+    if (b.space !== 'state') continue;
+    if (b.role === 'const' && b.values) writeBuffer(state, b, m.precision, b.values);
+    if (b.role === 'param' && b.init) writeBuffer(state, b, m.precision, initialize(b.init, b.shape, seed, b.name));
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * @file Runs a program compiled for WebGPU. Shader modules and pipelines are created once, at
+ * load; a call writes the inputs, records every dispatch in one command encoder, and reads back
+ * only the outputs asked for. Works with Node's `webgpu` package (Dawn) or a browser's
+ * `navigator.gpu`; imports nothing from the compiler.
+ */
+/// <reference types="@webgpu/types" />
+import { bufferByName, checkManifest, type Manifest } from './manifest.js';
+import { elementCount, initState, makeSpace, readBuffer, writeBuffer, type Space } from './memory.js';
+import type { TypedArray } from './js-executor.js';
+
+export interface ShaderMessage {
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+}
+
+/** A kernel's WGSL did not compile; `messages` carry WGSL line numbers. */
+export class ShaderCompileError extends Error {
+  constructor(
+    readonly kernel: string,
+    readonly code: string,
+    readonly messages: readonly ShaderMessage[],
+  ) {
+    super(`WGSL compilation failed for ${kernel}: ${messages.map((m) => `${m.line}:${m.col}: ${m.message}`).join('; ')}`);
+  }
+}
+
+let nodeGpu: Promise<GPU | undefined> | undefined;
+
+/** The platform's WebGPU entry point: `navigator.gpu`, or Dawn through the `webgpu` package in Node. */
+export async function getGpu(): Promise<GPU | undefined> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  nodeGpu ??= (async () => {
+    try {
+      const name = 'webgpu';
+      const mod = (await import(name)) as { create(flags: string[]): GPU; globals: Record<string, unknown> };
+      Object.assign(globalThis, mod.globals);
+      return mod.create([]);
+    } catch {
+      return undefined;
+    }
+  })();
+  return nodeGpu;
+}
+
+let sharedDevice: Promise<GPUDevice | undefined> | undefined;
+
+/** One device per process, created on first use (undefined when no adapter is found). */
+export async function getDevice(): Promise<GPUDevice | undefined> {
+  sharedDevice ??= (async () => {
+    const gpu = await getGpu();
+    const adapter = await gpu?.requestAdapter();
+    return adapter ? adapter.requestDevice() : undefined;
+  })();
+  return sharedDevice;
+}
+
+export interface WebGpuLoad {
+  readonly manifest: unknown;
+  /** WGSL source for each kernel, by kernel name. */
+  readonly wgsl: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+}
+
+export class WebGpuExecutor {
+  private readonly host: Space;
+  private readonly state: GPUBuffer;
+  private readonly arena: GPUBuffer;
+  private readonly bindGroup: GPUBindGroup;
+  /** Dispatches recorded by the last `run` (for reports and benchmarks). */
+  dispatches = 0;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly manifest: Manifest,
+    private readonly pipelines: readonly { pipeline: GPUComputePipeline; workgroups: readonly [number, number, number] }[],
+    layout: GPUBindGroupLayout,
+    seed: number,
+  ) {
+    this.host = makeSpace(manifest.state.bytes, 'f32');
+    initState(manifest, this.host, seed);
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    this.state = device.createBuffer({ size: manifest.state.bytes, usage });
+    this.arena = device.createBuffer({ size: manifest.arena.bytes, usage: GPUBufferUsage.STORAGE });
+    device.queue.writeBuffer(this.state, 0, this.host.buffer);
+    this.bindGroup = device.createBindGroup({
+      layout,
+      entries: [
+        { binding: 0, resource: { buffer: this.state } },
+        { binding: 1, resource: { buffer: this.arena } },
+      ],
+    });
+  }
+
+  static async create(device: GPUDevice, load: WebGpuLoad, seed = 0): Promise<WebGpuExecutor> {
+    const manifest = checkManifest(load.manifest);
+    if (manifest.backend !== 'webgpu') throw new Error(`this program was built for the ${manifest.backend} backend`);
+    const source = (name: string) => (load.wgsl instanceof Map ? load.wgsl.get(name) : (load.wgsl as Record<string, string>)[name]);
+    const storage = { type: 'storage' as const };
+    const layout = device.createBindGroupLayout({
+      entries: [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: storage },
+        { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: storage },
+      ],
+    });
+    const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
+    const pipelines = [];
+    for (const k of manifest.kernels) {
+      const code = source(k.name);
+      if (code === undefined) throw new Error(`missing WGSL for kernel ${k.name}`);
+      const module = device.createShaderModule({ code, label: k.name });
+      const info = await module.getCompilationInfo();
+      const errors = info.messages.filter((m) => m.type === 'error');
+      if (errors.length) throw new ShaderCompileError(k.name, code, errors.map((m) => ({ line: m.lineNum, col: m.linePos, message: m.message })));
+      device.pushErrorScope('validation');
+      const pipeline = await device.createComputePipelineAsync({ layout: pipelineLayout, compute: { module, entryPoint: 'main' }, label: k.name });
+      const err = await device.popErrorScope();
+      if (err) throw new ShaderCompileError(k.name, code, [{ line: 0, col: 0, message: err.message }]);
+      pipelines.push({ pipeline, workgroups: k.workgroups ?? [1, 1, 1] });
+    }
+    return new WebGpuExecutor(device, manifest, pipelines, layout, seed);
+  }
+
+  setParam(name: string, values: ArrayLike<number>): void {
+    const b = bufferByName(this.manifest, name, 'param');
+    if (!b) throw new Error(`no parameter \`${name}\``);
+    writeBuffer(this.host, b, 'f32', values);
+    this.upload(b.offset, elementCount(b) * 4);
+  }
+
+  private upload(offset: number, bytes: number): void {
+    this.device.queue.writeBuffer(this.state, offset, this.host.buffer, offset, Math.ceil(bytes / 4) * 4);
+  }
+
+  /** Runs the program; reads back the named outputs (all of them by default). */
+  async run(inputs: Readonly<Record<string, ArrayLike<number>>>, outputs: readonly string[] = this.manifest.outputs): Promise<Record<string, TypedArray>> {
+    for (const name of this.manifest.inputs) {
+      const v = inputs[name];
+      if (!v) throw new Error(`missing input \`${name}\``);
+      const b = bufferByName(this.manifest, name, 'input')!;
+      writeBuffer(this.host, b, 'f32', v);
+      this.upload(b.offset, elementCount(b) * 4);
+    }
+    const enc = this.device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setBindGroup(0, this.bindGroup);
+    this.dispatches = 0;
+    for (const p of this.pipelines) {
+      pass.setPipeline(p.pipeline);
+      pass.dispatchWorkgroups(p.workgroups[0], p.workgroups[1], p.workgroups[2]);
+      this.dispatches++;
+    }
+    pass.end();
+    const wanted = outputs.map((name) => {
+      const b = bufferByName(this.manifest, name, 'output');
+      if (!b) throw new Error(`no output \`${name}\``);
+      return b;
+    });
+    const total = wanted.reduce((s, b) => s + Math.ceil((elementCount(b) * 4) / 4) * 4, 0);
+    const staging = this.device.createBuffer({ size: Math.max(4, total), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    let at = 0;
+    const places = wanted.map((b) => {
+      const bytes = elementCount(b) * 4;
+      if (bytes > 0) enc.copyBufferToBuffer(this.state, b.offset, staging, at, bytes);
+      const place = at;
+      at += bytes;
+      return place;
+    });
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const bytes = staging.getMappedRange().slice(0);
+    staging.unmap();
+    staging.destroy();
+    const out: Record<string, TypedArray> = {};
+    const view = makeSpace(Math.max(4, total), 'f32');
+    new Uint8Array(view.buffer).set(new Uint8Array(bytes));
+    wanted.forEach((b, k) => {
+      out[b.name] = readBuffer(view, { ...b, offset: places[k]! }, 'f32');
+    });
+    return out;
+  }
+
+  destroy(): void {
+    this.state.destroy();
+    this.arena.destroy();
+  }
+}
