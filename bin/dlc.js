@@ -8,4 +8,6 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 
-process.exitCode = main(process.argv.slice(2));
+Promise.resolve(main(process.argv.slice(2))).then((code) => {
+  process.exitCode = code;
+});

@@ -21,6 +21,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       flags.set('help', ['']);
       continue;
     }
+    if (a === '-o') {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('-')) throw new UsageError('-o needs a directory');
+      flags.set('o', [next]);
+      i++;
+      continue;
+    }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);

@@ -9,7 +9,9 @@ Usage: dlc <command> FILE [options]
 Commands:
   check   report every error in a .dl file (exit 0: clean, 1: errors)
   ir      print the IR graph of one function
-  run     run a function on the reference interpreter and print its results
+  run        run a function (reference interpreter, or --backend js|webgpu) and print its results
+  verify     run functions on every backend and compare them with the interpreter
+  build      write a compiled program (JS module, WGSL kernels, manifest) to a directory
   gradcheck  check the gradients of functions against finite differences
   help    explain a command: dlc help run
 
@@ -45,11 +47,16 @@ Prints the IR graph of one function: one line per operation with its result type
                 simplify (CSE, constant folding, algebraic identities, dead code removed; default)
   --spans       add the source location of each operation
 `,
-  run: `dlc run FILE --fn NAME [--input NAME=FILE.npy]... [--dim NAME=SIZE]... [--seed N]
-        [--out DIR] [--full] [--format text|json]
+  run: `dlc run FILE --fn NAME [--backend interp|js|webgpu] [--precision f32|f64]
+        [--input NAME=FILE.npy]... [--dim NAME=SIZE]... [--seed N] [--out DIR] [--full]
+        [--format text|json]
 
-Runs a function on the reference interpreter (float64) and prints each result's dtype,
-shape and values (a summary for large tensors; --full prints everything).
+Runs a function and prints each result's dtype, shape and values (a summary for large
+tensors; --full prints everything).
+
+  --backend B         interp: the reference interpreter in float64 (default);
+                      js: generated JavaScript; webgpu: generated WGSL on a WebGPU device
+  --precision P       f32 (default for js and webgpu) or f64 (js only)
 
   --input x=data.npy  the value of parameter x, from a NumPy .npy file; its shape binds the
                       dimension variables of x's type
@@ -68,5 +75,22 @@ a failure is shrunk to the smallest sizes and reported with a command that repla
 
 For every tensor the report gives the largest absolute and relative error over the runs.
 Exit status: 0 when every gradient agrees, 1 otherwise.
+`,
+  verify: `dlc verify FILE [--fn NAME] [--dim NAME=SIZE]... [--seed N] [--format text|json]
+
+Runs functions (all standalone ones unless --fn) on the reference interpreter, the JS backend
+in f64 and f32, and WebGPU, with the same seeded inputs and parameters, and prints the largest
+difference of every output from the interpreter's. Functions returning an f32 scalar are
+checked with their gradients too. Free dimension variables get small example sizes.
+
+Errors are relative to the output's largest magnitude. Tolerances: js f64 1e-9; js f32 and
+webgpu 1e-4 (10× more for gradients). Exit status 1 on a mismatch.
+`,
+  build: `dlc build FILE --fn NAME -o DIR [--backend js|webgpu|all] [--precision f32|f64]
+        [--dim NAME=SIZE]...
+
+Compiles one function and writes DIR/js/ (program.js, an ES module with no imports) and/or
+DIR/webgpu/ (one .wgsl file per kernel), each with a versioned manifest.json describing
+memory, parameters (with initializers), inputs, outputs and kernels.
 `,
 };

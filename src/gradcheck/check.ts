@@ -28,6 +28,11 @@ export function floatVariables(g: Graph): Node[] {
   return [...g.inputs, ...g.params].filter((n) => n.type.dtype === 'f32');
 }
 
+/** The output name of a variable's gradient in a gradient graph. */
+export function gradName(n: Node): string {
+  return `grad_${n.op}_${String(n.attrs["name"])}`;
+}
+
 /**
  * A graph computing the (scalar) first output of `g` and its gradient with respect to `wrt`
  * (input or param nodes of g). Outputs: `value`, then one per variable.
@@ -38,7 +43,7 @@ export function gradientGraph(g: Graph, wrt: readonly Node[]): Graph {
   const y = map.get(g.outputs[0]!.node)!;
   const vars = wrt.map((w) => map.get(w)!);
   const gs = vjp(b, y, vars, C.scalarConst(b, 1, 'f32'));
-  const outputs = [{ name: 'value', node: y }, ...gs.map((gr, i) => ({ name: `grad${i}`, node: gr ?? C.fullLike(b, 0, vars[i]!) }))];
+  const outputs = [{ name: 'value', node: y }, ...gs.map((gr, i) => ({ name: gradName(wrt[i]!), node: gr ?? C.fullLike(b, 0, vars[i]!) }))];
   return buildGraph(`${g.name}.grad`, g.inputs.map((i) => map.get(i)!), outputs);
 }
 
@@ -112,7 +117,7 @@ export function directionalCheck(
   return wrt.map((w, i) => {
     const variable = variableOf(w);
     const v = randomArray('f32', w.type.shape, seed, `direction:${variable.kind}:${variable.name}`);
-    const ad = dot(out.get(`grad${i}`)!, v);
+    const ad = dot(out.get(gradName(wrt[i]!))!, v);
     const shifted = (a: number): number => {
       if (variable.kind === 'input') {
         const ins = new Map(inputs);

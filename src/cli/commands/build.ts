@@ -1,0 +1,39 @@
+/** @file `dlc build`: writes a compiled program (JS module and/or WGSL kernels) with its manifest. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileGraph, type BackendName } from '../../codegen/compile.js';
+import { BackendError } from '../../exec.js';
+import { runPipeline } from '../../passes/pipeline.js';
+import { checkFlags, flag, UsageError, type ParsedArgs } from '../args.js';
+import { json, lowerFor, type Io } from '../common.js';
+
+export function cmdBuild(io: Io, args: ParsedArgs): void {
+  checkFlags(args, ['fn', 'dim', 'o', 'out', 'backend', 'precision', 'format', 'json']);
+  const dir = flag(args, 'o') ?? flag(args, 'out');
+  if (!dir) throw new UsageError('`dlc build` needs an output directory: -o DIR');
+  const which = flag(args, 'backend') ?? 'all';
+  if (!['js', 'webgpu', 'all'].includes(which)) throw new UsageError(`--backend is js, webgpu or all, got \`${which}\``);
+  const precision = flag(args, 'precision') ?? 'f32';
+  if (precision !== 'f32' && precision !== 'f64') throw new UsageError(`--precision is f32 or f64, got \`${precision}\``);
+  const g = runPipeline(lowerFor(io, args).graph).graph;
+  const backends: BackendName[] = which === 'all' ? ['js', 'webgpu'] : [which as BackendName];
+  const written: string[] = [];
+  for (const backend of backends) {
+    const c = compileGraph(g, { backend, precision });
+    if (c.diagnostics.some((d) => d.severity === 'error')) throw new BackendError(c.diagnostics);
+    const sub = join(dir, backend);
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, 'manifest.json'), JSON.stringify(c.manifest, null, 2) + '\n');
+    written.push(join(sub, 'manifest.json'));
+    if (c.js) {
+      writeFileSync(join(sub, 'program.js'), c.js);
+      written.push(join(sub, 'program.js'));
+    }
+    for (const [name, code] of c.wgsl ?? []) {
+      writeFileSync(join(sub, `${name}.wgsl`), code);
+      written.push(join(sub, `${name}.wgsl`));
+    }
+  }
+  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: [], files: written }, null, 2) + '\n');
+  else io.out(`wrote ${written.length} files to ${dir}:\n${written.map((f) => `  ${f}`).join('\n')}\n`);
+}

@@ -1,0 +1,54 @@
+/** @file `dlc gradcheck`: gradients against finite differences. */
+import { diagnosticToJson, renderDiagnostics } from '../../diagnostics/render.js';
+import { gradcheck, type FunctionReport } from '../../gradcheck/gradcheck.js';
+import { checkFlags, dimsFlag, flag, type ParsedArgs } from '../args.js';
+import { Exit, intFlag, json, readSource, type Io } from '../common.js';
+
+function sci(x: number): string {
+  return x === 0 ? '0' : x.toExponential(1);
+}
+
+function formatReport(r: FunctionReport, path: string): string {
+  const lines: string[] = [];
+  const mark = r.ok ? 'ok  ' : 'FAIL';
+  lines.push(`${mark} ${r.fn}  (${r.runs} run${r.runs === 1 ? '' : 's'})`);
+  const width = Math.max(4, ...r.tensors.map((t) => t.name.length));
+  for (const t of r.tensors) {
+    lines.push(`     ${t.kind.padEnd(5)} ${t.name.padEnd(width)}  max abs err ${sci(t.maxAbsErr).padStart(7)}  max rel err ${sci(t.maxRelErr).padStart(7)}${t.ok ? '' : '  <- wrong'}`);
+  }
+  const c = r.counterexample;
+  if (c) {
+    const dims = Object.entries(c.dims).map(([k, v]) => `${k}=${v}`).join(', ');
+    lines.push(`     smallest failing case: ${dims || 'no free dimensions'}, point seed ${c.pointSeed}`);
+    const value = c.failures[0]?.value;
+    if (value !== undefined && !Number.isFinite(value)) lines.push(`     the function's value there is ${value} (is a mean taken over an empty axis?)`);
+    for (const f of c.failures) {
+      lines.push(`       ${f.variable.kind} ${f.variable.name}: reverse mode gives ⟨∇, v⟩ = ${f.ad.toPrecision(6)}, finite differences give ${f.fd.toPrecision(6)}`);
+    }
+    lines.push(`     replay: dlc gradcheck ${path} --fn ${r.fn} --seed ${r.seed}${Object.keys(c.dims).length ? ` ${Object.entries(c.dims).map(([k, v]) => `--dim ${k}=${v}`).join(' ')}` : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function cmdGradcheck(io: Io, args: ParsedArgs): void {
+  checkFlags(args, ['fn', 'wrt', 'runs', 'seed', 'dim', 'format', 'json']);
+  const { path, text } = readSource(args);
+  const wrt = (args.flags.get('wrt') ?? []).flatMap((w) => w.split(',')).filter((w) => w.length);
+  const fn = flag(args, 'fn');
+  const r = gradcheck(text, path, {
+    ...(fn ? { fn } : {}),
+    ...(wrt.length ? { wrt } : {}),
+    runs: intFlag(args, 'runs', 20),
+    seed: intFlag(args, 'seed', 0),
+    dims: dimsFlag(args),
+  });
+  if (json(args)) {
+    io.out(JSON.stringify({ ok: r.ok, diagnostics: r.diagnostics.map(diagnosticToJson), functions: r.functions }, null, 2) + '\n');
+    if (!r.ok) throw new Exit(1);
+    return;
+  }
+  if (r.diagnostics.length) io.err(renderDiagnostics(r.diagnostics));
+  for (const f of r.functions) io.out(formatReport(f, path));
+  if (!r.ok) throw new Exit(1);
+}
+
