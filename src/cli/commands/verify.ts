@@ -44,7 +44,8 @@ export function compare(ref: NDArray, got: NDArray): { maxAbs: number; maxRel: n
   for (let i = 0; i < ref.size; i++) {
     const r = ref.data[i]!;
     const g = got.data[i]!;
-    if (Number.isNaN(r) !== Number.isNaN(g) || (!Number.isFinite(r) && r !== g)) nan = true;
+    // NaN agrees with NaN and an infinity with the same infinity; anything else non-finite is a mismatch.
+    if (Number.isNaN(r) !== Number.isNaN(g) || (!Number.isFinite(r) && !Number.isNaN(r) && r !== g)) nan = true;
     if (Number.isFinite(r)) {
       maxAbs = Math.max(maxAbs, Math.abs(r - g));
       scale = Math.max(scale, Math.abs(r));

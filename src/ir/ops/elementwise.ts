@@ -377,5 +377,6 @@ export const stopGradient = defineOp({
   cost: () => ({ flops: 0, bytes: 0 }),
   vjp: () => [undefined],
   expr: ({ idx, read }) => read(0, idx),
+  emit: { js: (c) => c.args[0]!, wgsl: (c) => c.args[0]! },
   test: { sample: (d) => elementwiseCase(d, 'f32', 1), order: 0 },
 });

@@ -1,0 +1,64 @@
+// ==== k0_copy.wgsl
+// k0_copy: unfold (small.dl:4)
+@group(0) @binding(0) var<storage, read_write> S: array<u32>;
+@group(0) @binding(1) var<storage, read_write> A: array<u32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let flat: i32 = i32((wg.y * nwg.x + wg.x) * 64u + li);
+  if (flat >= 36) { return; }
+  let i0: i32 = (flat / 36);
+  let i1: i32 = (flat / 18) % 2;
+  let i2: i32 = (flat / 9) % 2;
+  let i3: i32 = 0;
+  let i4: i32 = (flat / 3) % 3;
+  let i5: i32 = flat % 3;
+  A[64 + flat] = bitcast<u32>(bitcast<f32>(S[((((i2 + i5) + ((i1 + i4) * 4i)) + (i3 * 16i)) + (i0 * 16i))]));
+}
+
+// ==== k1_matmul.wgsl
+// k1_matmul: dot_general (small.dl:4)
+@group(0) @binding(0) var<storage, read_write> S: array<u32>;
+@group(0) @binding(1) var<storage, read_write> A: array<u32>;
+
+var<workgroup> ta: array<f32, 256>;
+var<workgroup> tb: array<f32, 256>;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let tile: i32 = i32(wg.y * nwg.x + wg.x);
+  let bt: i32 = i32(wg.z);
+  let row: i32 = (tile / 1) * 16 + i32(lid.y);
+  let col: i32 = (tile % 1) * 16 + i32(lid.x);
+  var acc: f32 = 0.0f;
+  for (var t: i32 = 0; t < 9; t += 16) {
+    let ak: i32 = t + i32(lid.x);
+    let bk: i32 = t + i32(lid.y);
+    ta[lid.y * 16u + lid.x] = select(0.0f, bitcast<f32>(A[64 + 0 + bt * 36 + min(row, 3) * 9 + min(ak, 8) * 1]), row < 4 && ak < 9);
+    tb[lid.y * 16u + lid.x] = select(0.0f, bitcast<f32>(S[64 + 0 + bt * 0 + min(bk, 8) * 1 + min(col, 1) * 9]), bk < 9 && col < 2);
+    workgroupBarrier();
+    for (var kk: u32 = 0u; kk < 16u; kk++) {
+      acc = acc + ta[lid.y * 16u + kk] * tb[kk * 16u + lid.x];
+    }
+    workgroupBarrier();
+  }
+  if (row < 4 && col < 2 && tile < 1) {
+    A[bt * 8 + row * 2 + col] = bitcast<u32>(acc);
+  }
+}
+
+// ==== k2_permute.wgsl
+// k2_permute: permute (small.dl:4)
+@group(0) @binding(0) var<storage, read_write> S: array<u32>;
+@group(0) @binding(1) var<storage, read_write> A: array<u32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let flat: i32 = i32((wg.y * nwg.x + wg.x) * 64u + li);
+  if (flat >= 8) { return; }
+  let i0: i32 = (flat / 8);
+  let i1: i32 = (flat / 4) % 2;
+  let i2: i32 = (flat / 2) % 2;
+  let i3: i32 = flat % 2;
+  S[128 + flat] = bitcast<u32>(bitcast<f32>(A[(((i1 + (i3 * 2i)) + (i2 * 4i)) + (i0 * 8i))]));
+}
