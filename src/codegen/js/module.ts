@@ -74,8 +74,9 @@ function mapKernel(k: MapKernel, p: KernelProgram, d: Dialect, helpers: Helpers,
 }
 
 /**
- * A 4×4 register-blocked contraction: for each 4-column panel of B, every 4-row block of A
- * accumulates 16 sums over k in locals; edges fall back to one element at a time.
+ * A 4×4 register-blocked contraction. For each 4-column panel of B (packed contiguously once,
+ * so the inner loop reads it sequentially), every 4-row block of A accumulates 16 sums over k
+ * in locals; edges fall back to one element at a time.
  */
 function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Precision): string[] {
   const A = view(p.buffers[k.a.buf]!, precision);
@@ -86,19 +87,24 @@ function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Pr
   const b = k.b;
   const L: string[] = [];
   const R = [0, 1, 2, 3];
+  const packType = precision === 'f64' ? 'Float64Array' : 'Float32Array';
   L.push(`function ${k.name}(sf, si, af, ai) {`);
   L.push(`  const A = ${A.name}, B = ${B.name}, C = ${C.name};`);
+  L.push(`  const pk = new ${packType}(${4 * Math.max(K, 1)});`);
   L.push(`  for (let bt = 0; bt < ${k.batch}; bt++) {`);
   L.push(`    const ao = ${A.off + a.offset} + bt * ${a.sb}, bo = ${B.off + b.offset} + bt * ${b.sb}, co = ${C.off} + bt * ${M * N};`);
   L.push(`    for (let j = 0; j + 4 <= ${N}; j += 4) {`);
+  L.push(`      for (let kk = 0, pb = bo + j * ${b.sc}; kk < ${K}; kk++, pb += ${b.sr}) {`);
+  L.push(`        ${R.map((j) => `pk[4 * kk + ${j}] = B[pb + ${j * b.sc}];`).join(' ')}`);
+  L.push('      }');
   L.push(`      for (let i = 0; i + 4 <= ${M}; i += 4) {`);
   L.push(`        ${R.map((i) => R.map((j) => `c${i}${j} = 0`).join(', ')).map((s) => `let ${s};`).join(' ')}`);
-  L.push(`        let pa = ao + i * ${a.sr}, pb = bo + j * ${b.sc};`);
-  L.push(`        for (let kk = 0; kk < ${K}; kk++) {`);
+  L.push(`        let pa = ao + i * ${a.sr};`);
+  L.push(`        for (let kk = 0, q = 0; kk < ${K}; kk++, q += 4) {`);
   L.push(`          ${R.map((i) => `const a${i} = A[pa + ${i * a.sr}];`).join(' ')}`);
-  L.push(`          ${R.map((j) => `const b${j} = B[pb + ${j * b.sc}];`).join(' ')}`);
+  L.push(`          ${R.map((j) => `const b${j} = pk[q + ${j}];`).join(' ')}`);
   for (const i of R) L.push(`          ${R.map((j) => `c${i}${j} += a${i} * b${j};`).join(' ')}`);
-  L.push(`          pa += ${a.sc}; pb += ${b.sr};`);
+  L.push(`          pa += ${a.sc};`);
   L.push('        }');
   for (const i of R) L.push(`        ${R.map((j) => `C[co + (i + ${i}) * ${N} + j + ${j}] = c${i}${j};`).join(' ')}`);
   L.push('      }');
