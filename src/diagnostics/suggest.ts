@@ -1,28 +1,34 @@
 /** @file "Did you mean …?" suggestions by edit distance. */
 
+/** Edit distance counting insertions, deletions, substitutions and swaps of neighbours as one. */
 export function editDistance(a: string, b: string): number {
   const m = a.length;
   const n = b.length;
-  let prev = Array.from({ length: n + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const same = (x: string, y: string) => x.toLowerCase() === y.toLowerCase();
   for (let i = 1; i <= m; i++) {
-    const cur = [i];
     for (let j = 1; j <= n; j++) {
-      const cost = a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1;
-      cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost));
+      const cost = same(a[i - 1]!, b[j - 1]!) ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && same(a[i - 1]!, b[j - 2]!) && same(a[i - 2]!, b[j - 1]!)) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
     }
-    prev = cur;
   }
-  return prev[n]!;
+  return d[m]![n]!;
 }
 
-/** The closest candidate within a distance that scales with the name's length, if any. */
+/**
+ * The closest candidate within a distance that scales with the name's length, if any. Names of
+ * one or two letters only match a candidate differing in case (any other letter is as likely).
+ */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
-  const limit = Math.max(1, Math.floor(name.length / 3));
+  const limit = name.length <= 2 ? 0 : Math.max(1, Math.floor(name.length / 3));
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
     if (c === name) continue;
     const d = editDistance(name, c);
+    if (name.length <= 2 && c.toLowerCase() !== name.toLowerCase()) continue;
     if (d <= limit && (d < bestD || (d === bestD && best !== undefined && c < best))) {
       best = c;
       bestD = d;

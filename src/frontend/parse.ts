@@ -50,12 +50,35 @@ function expectedWords(e: IRecognitionException): string {
   return RULE_WORDS[rule] ?? 'an expression';
 }
 
+const COMPARISON = new Set(['<', '<=', '>', '>=', '==', '!=']);
+
 function helpFor(e: IRecognitionException, expected: string): string | undefined {
   const found = e.token?.image;
+  const prev = (e as IRecognitionException & { previousToken?: IToken }).previousToken;
+  if (found && COMPARISON.has(found)) return 'comparisons cannot be chained; write `a < b and b < c`';
+  if (prev?.image === '.' && expected === 'a name') return 'a number needs digits after its point, e.g. `1.0`; `.` is for members like `x.T`';
   if (expected === '`{`' && found === ':') return 'blocks are written with braces: `{ … }`';
   if (found === '=' && expected === 'an expression') return 'to compare values use `==`';
   if (expected.startsWith('`)`') || expected.startsWith('`]`') || expected.startsWith('`}`')) return `a bracket is not closed; add ${expected}`;
   return undefined;
+}
+
+/** DL0104 at the deepest bracket of the file (where the nesting gave up). */
+function tooDeep(file: SourceFile): Diagnostic {
+  let depth = 0;
+  let best = 0;
+  let at = 0;
+  for (let i = 0; i < file.text.length; i++) {
+    const c = file.text[i];
+    if (c === '(' || c === '[' || c === '{') {
+      depth++;
+      if (depth > best) {
+        best = depth;
+        at = i;
+      }
+    } else if (c === ')' || c === ']' || c === '}') depth = Math.max(0, depth - 1);
+  }
+  return error('DL0104', `the program is nested too deeply to parse (${best} levels of brackets)`, { span: span(file, at, Math.min(at + 1, file.text.length)), help: 'split deeply nested expressions with `let`' });
 }
 
 export function parseSource(path: string, text: string): ParseResult {
@@ -75,7 +98,7 @@ export function parseSource(path: string, text: string): ParseResult {
     cst = parser.program();
   } catch (e) {
     if (e instanceof RangeError) {
-      diagnostics.push(error('DL0104', 'the program is nested too deeply to parse', { span: span(file, 0, Math.min(1, text.length)), help: 'split deeply nested expressions with `let`' }));
+      diagnostics.push(tooDeep(file));
       return { file, program: { decls: [] }, diagnostics };
     }
     throw e;
@@ -101,7 +124,7 @@ export function parseSource(path: string, text: string): ParseResult {
     program = new AstBuilder(file, errorOffsets).program(cst);
   } catch (e) {
     if (e instanceof RangeError) {
-      diagnostics.push(error('DL0104', 'the program is nested too deeply to parse', { span: span(file, 0, Math.min(1, text.length)), help: 'split deeply nested expressions with `let`' }));
+      diagnostics.push(tooDeep(file));
       return { file, program: { decls: [] }, diagnostics };
     }
     throw e;

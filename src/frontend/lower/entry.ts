@@ -114,7 +114,8 @@ export function lowerEntry(std: ParseResult, user: ParseResult, entry: string, o
     const free = (name: string): number => {
       const given = opts.dims?.[name];
       if (given !== undefined) return given;
-      while (Object.values(dims).includes(EXAMPLE_SIZES[next] ?? -1) && next < EXAMPLE_SIZES.length - 1) next++;
+      const used = new Set([...env.dims.values(), ...Object.values(opts.dims ?? {})]);
+      while (used.has(EXAMPLE_SIZES[next] ?? -1) && next < EXAMPLE_SIZES.length - 1) next++;
       const n = EXAMPLE_SIZES[Math.min(next++, EXAMPLE_SIZES.length - 1)]!;
       defaulted.push(name);
       return n;

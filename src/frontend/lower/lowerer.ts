@@ -300,7 +300,14 @@ export class Lowerer {
     const dt = (v: Value): DType | undefined => (v.k === 'tensor' ? v.node.type.dtype : undefined);
     const [a, c] = [dt(l), dt(r)];
     const logical = op === 'and' || op === 'or';
-    if (logical) return 'bool';
+    if (logical) {
+      const isBool = (v: Value) => v.k === 'bool' || (v.k === 'tensor' && v.node.type.dtype === 'bool');
+      if (!isBool(l) || !isBool(r)) {
+        const bad = isBool(l) ? r : l;
+        this.fail('DL0303', `\`${op}\` needs bool operands, got ${describe(bad)}${this.where(span)}`, span, 'compare first, e.g. `x > 0.0`');
+      }
+      return 'bool';
+    }
     const eq = op === '==' || op === '!=';
     const staticKind = (v: Value): DType => (v.k === 'float' ? 'f32' : v.k === 'bool' ? 'bool' : 'i32');
     const mixErr = (x: DType, y: DType) =>
@@ -332,6 +339,9 @@ export class Lowerer {
     if (op === '**') return this.power(l, r, ls, rs);
     if (op === '//' || op === '%') return this.floorDivMod(op, l, r, ls, rs, span);
     const dt = this.commonDType(op, l, r, span);
+    if (op === '/' && dt === 'i32') {
+      this.fail('DL0303', `\`/\` on i32 values${this.where(span)}: use \`//\` for integer (floor) division, or cast to f32`, span, 'e.g. `a // b`, or `cast(a, f32) / cast(b, f32)`');
+    }
     const x = C.cast(this.b, this.toTensor(l, ls, dt), dt);
     const y = C.cast(this.b, this.toTensor(r, rs, dt), dt);
     const name = BINARY_OPS[op]!;
@@ -357,13 +367,31 @@ export class Lowerer {
     return b.add('add', [r0, C.select(b, fix, y!, zero)]);
   }
 
+  /**
+   * x ** y. A small whole exponent is repeated multiplication (exact, differentiable for any
+   * sign of x, and it works on i32); anything else is `pow`, which needs f32 and, on WebGPU, x > 0.
+   */
   private power(l: Value, r: Value, ls: Span, rs: Span): Node {
+    const n = isNumber(r) && Number.isInteger(r.v) && Math.abs(r.v) <= 16 ? r.v : undefined;
+    if (n !== undefined && n >= 0) {
+      const x = this.toTensor(l, ls, isNumber(l) && l.k === 'float' ? 'f32' : undefined);
+      if (x.type.dtype === 'bool') this.fail('DL0303', `\`**\` needs a number, got ${formatType(x.type)}`, ls);
+      if (n === 0) return C.fullLike(this.b, 1, x);
+      let result: Node | undefined;
+      let base = x;
+      for (let e = n; e > 0; e >>= 1) {
+        if (e & 1) result = result ? this.b.add('mul', [result, base]) : base;
+        if (e > 1) base = this.b.add('mul', [base, base]);
+      }
+      return result!;
+    }
     const x = this.toTensor(l, ls, 'f32');
-    if (isNumber(r) && r.v === 2) return this.b.add('mul', [x, x]);
-    if (isNumber(r) && r.v === 1) return x;
-    const xf = C.cast(this.b, x, 'f32');
-    if (x.type.dtype !== 'f32') this.fail('DL0303', `\`**\` needs an f32 base, got ${formatType(x.type)}`, ls, 'convert with `cast(x, f32)`');
-    return C.binary(this.b, 'pow', xf, this.toTensor(r, rs, 'f32'));
+    if (x.type.dtype !== 'f32') this.fail('DL0303', `\`**\` with this exponent needs an f32 base, got ${formatType(x.type)}`, ls, 'convert with `cast(x, f32)`');
+    if (n !== undefined) {
+      const pos = this.power(l, int(-n), ls, rs);
+      return C.binary(this.b, 'div', C.fullLike(this.b, 1, pos), pos);
+    }
+    return C.binary(this.b, 'pow', x, this.toTensor(r, rs, 'f32'));
   }
 
   // ---- conversions ----------------------------------------------------------------------
@@ -416,6 +444,7 @@ export class Lowerer {
       const ok = walk({ k: 'list', items }, 0, []);
       if (!ok || !shape) this.fail('DL0311', 'this list is not a rectangular array of numbers', s);
       const dt = dtype ?? kind;
+      if (dt === 'i32' && (kind as DType) === 'f32') this.fail('DL0303', 'this list holds non-integer numbers but an i32 tensor is needed', s, 'write integers, or cast the other operand to f32');
       return this.b.add('constant', [], { dtype: dt, shape: shape!, value: flat });
     }
     // A list containing tensors: stack them along a new first axis.
@@ -424,22 +453,26 @@ export class Lowerer {
   }
 
   staticInt(v: Value, s: Span, what: string): number {
+    if (v.k === 'poison') throw new PoisonSignal();
     if (v.k === 'int') return v.v;
     if (v.k === 'float' && Number.isInteger(v.v)) return v.v;
     return this.fail('DL0310', `${what} must be an integer known at compile time, got ${describe(v)}`, s);
   }
 
   staticNumber(v: Value, s: Span, what: string): number {
+    if (v.k === 'poison') throw new PoisonSignal();
     if (isNumber(v)) return v.v;
     return this.fail('DL0310', `${what} must be a number known at compile time, got ${describe(v)}`, s);
   }
 
   staticBool(v: Value, s: Span, what: string): boolean {
+    if (v.k === 'poison') throw new PoisonSignal();
     if (v.k === 'bool') return v.v;
     return this.fail('DL0310', `${what} must be \`true\` or \`false\` known at compile time, got ${describe(v)}`, s);
   }
 
   staticInts(v: Value, s: Span, what: string): number[] {
+    if (v.k === 'poison') throw new PoisonSignal();
     if (v.k === 'int') return [v.v];
     if (v.k === 'list' || v.k === 'tuple') return v.items.map((i) => this.staticInt(i, s, what));
     return this.fail('DL0310', `${what} must be a list of integers known at compile time, got ${describe(v)}`, s);
@@ -569,6 +602,10 @@ export class Lowerer {
       }
     }
     if (target.k === 'list' && (name === 'length' || name === 'len')) return int(target.items.length);
+    if ((isNumber(target) || target.k === 'bool' || target.k === 'list') && ['dtype', 'shape', 'rank', 'ndim', 'T'].includes(name)) {
+      // A literal answers as the tensor it would become.
+      return this.member(e, tensor(this.toTensor(target, e.target.span)));
+    }
     if (target.k === 'record') {
       const f = target.fields.get(name);
       if (!f) this.fail('DL0208', `${describe(target)} has no member \`${name}\``, e.name.span, didYouMean(name, [...target.fields.keys()]));
@@ -651,7 +688,12 @@ export class Lowerer {
   bindArgs(params: readonly string[], args: readonly ArgValue[], callee: string, span: Span): (ArgValue | undefined)[] {
     const out: (ArgValue | undefined)[] = new Array(params.length).fill(undefined);
     let pos = 0;
+    let keyword: ArgValue | undefined;
     for (const a of args) {
+      if (a.name === undefined && keyword) {
+        this.fail('DL0204', `a positional argument follows the keyword argument \`${keyword.name}=\``, a.span, `pass it by name too, or before \`${keyword.name}=\`${keyword.value.k === 'tensor' || keyword.value.k === 'bool' ? ' (to compare values, write `==`)' : ''}`);
+      }
+      if (a.name !== undefined) keyword ??= a;
       if (a.name === undefined) {
         if (pos >= params.length) {
           this.fail('DL0203', `\`${callee}\` takes ${params.length} argument${params.length === 1 ? '' : 's'} but ${args.filter((x) => !x.name).length} were given`, a.span);
@@ -771,6 +813,8 @@ export class Lowerer {
         const bnd = sc.assignable(s.target.name);
         if (!bnd || bnd.kind !== 'let') {
           const other = sc.lookup(s.target.name);
+          // Later uses of the name stay quiet: this statement already explains the problem.
+          if (!other) sc.define(s.target.name, POISON, 'let');
           const why = other ? `\`${s.target.name}\` is not a \`let\` variable of this function` : `\`${s.target.name}\` is not declared`;
           this.fail('DL0206', `cannot assign to \`${s.target.name}\`: ${why}`, s.target.span, other ? undefined : `declare it first: \`let ${s.target.name} = …\``);
         }
@@ -862,8 +906,8 @@ export class Lowerer {
   instantiate(decl: A.ModelDecl, defScope: Scope, args: ArgValue[], span: Span, path: string): Instance {
     const name = decl.name.name;
     if (decl.broken) throw new PoisonSignal();
-    if (this.stack.filter((f) => f.name === `new ${name}`).length > 0) {
-      this.fail('DL0205', `model \`${name}\` contains itself`, span);
+    if (this.building.includes(decl)) {
+      this.fail('DL0205', `model \`${name}\` contains itself, so it would never end`, span, 'a model cannot have a layer of its own kind (directly or through other layers)');
     }
     const bound = this.bindArgs(
       decl.params.map((p) => p.name.name),
@@ -874,6 +918,20 @@ export class Lowerer {
     const sc = new Scope(defScope);
     const inst: Instance = { decl, path, scope: sc, params: new Map() };
     sc.define('self', { k: 'instance', inst }, 'member');
+    this.building.push(decl);
+    try {
+      this.instantiateMembers(inst, decl, name, bound, span);
+    } finally {
+      this.building.pop();
+    }
+    return inst;
+  }
+
+  /** Models being instantiated (to report a model that contains itself). */
+  private readonly building: A.ModelDecl[] = [];
+
+  private instantiateMembers(inst: Instance, decl: A.ModelDecl, name: string, bound: (ArgValue | undefined)[], span: Span): void {
+    const sc = inst.scope;
     const env = new DimEnv();
     decl.params.forEach((p, i) => {
       const a = bound[i];
@@ -902,7 +960,6 @@ export class Lowerer {
         sc.define(mname, POISON, 'member');
       }
     }
-    return inst;
   }
 
   private instantiateMember(inst: Instance, m: A.ModelMember): void {

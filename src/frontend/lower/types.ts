@@ -141,7 +141,8 @@ export class TypeMatcher {
         }
       }
       const want = this.lw.staticInt(this.lw.eval(e, sc), e.span, 'a dimension');
-      if (want !== actual) mismatch(`axis ${axis} should be ${want} (\`${spanText(e.span)}\`), but it is ${actual}`);
+      const text = spanText(e.span);
+      if (want !== actual) mismatch(`axis ${axis} should be ${want}${text === String(want) ? '' : ` (\`${text}\`)`}, but it is ${actual}`);
     }
   }
 

@@ -104,7 +104,9 @@ function reduceOp(name: string, doc: string, init: number, combine: (acc: number
       if (x!.op !== 'broadcast') return undefined;
       const src = x!.inputs[0]!;
       if (!attrs.axes.every((a) => src.type.shape[a] === 1)) return undefined;
-      const r = C.reshape(b, src, type.shape);
+      // The source without the reduced axes, broadcast again over the kept ones.
+      const kept = src.type.shape.filter((_, i) => !attrs.axes.includes(i));
+      const r = C.broadcastTo(b, C.reshape(b, src, kept), type.shape);
       const n = attrs.axes.reduce((p, a) => p * x!.type.shape[a]!, 1);
       return name !== 'reduce_sum' || n === 1 ? r : mul(b, r, n);
     },
