@@ -21,6 +21,10 @@ export { OPS } from './ir/ops/index.js';
 export { initParams, interpret, type ParamStore } from './interp/interpret.js';
 export { readNpy, writeNpy } from './io/npy.js';
 export type { CheckResult, LowerOptions, LowerResult, EntryPoint } from './frontend/lower/entry.js';
+export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck/gradcheck.js';
+export { makeExecutable, BackendError, type Executable, type ExecOptions } from './exec.js';
+export { compileGraph, type CompiledProgram, type CodegenOptions } from './codegen/compile.js';
+export { runPipeline } from './passes/pipeline.js';
 
 /** Parses `.dl` source (syntax only). */
 export function parse(text: string, path = 'input.dl'): ParseResult {
