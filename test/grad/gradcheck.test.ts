@@ -13,6 +13,7 @@ function capture(argv: string[]): { code: number; out: string; err: string } {
   let out = '';
   let err = '';
   const code = main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  if (typeof code !== 'number') throw new Error('gradcheck is synchronous');
   return { code, out, err };
 }
 
