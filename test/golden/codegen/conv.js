@@ -22,20 +22,24 @@ function k0_copy(sf, si, af, ai) {
 // k1_matmul: dot_general (small.dl:4)
 function k1_matmul(sf, si, af, ai) {
   const A = af, B = sf, C = af;
+  const pk = new Float32Array(36);
   for (let bt = 0; bt < 1; bt++) {
     const ao = 64 + bt * 36, bo = 64 + bt * 0, co = 0 + bt * 8;
     for (let j = 0; j + 4 <= 2; j += 4) {
+      for (let kk = 0, pb = bo + j * 9; kk < 9; kk++, pb += 1) {
+        pk[4 * kk + 0] = B[pb + 0]; pk[4 * kk + 1] = B[pb + 9]; pk[4 * kk + 2] = B[pb + 18]; pk[4 * kk + 3] = B[pb + 27];
+      }
       for (let i = 0; i + 4 <= 4; i += 4) {
         let c00 = 0, c01 = 0, c02 = 0, c03 = 0; let c10 = 0, c11 = 0, c12 = 0, c13 = 0; let c20 = 0, c21 = 0, c22 = 0, c23 = 0; let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-        let pa = ao + i * 9, pb = bo + j * 9;
-        for (let kk = 0; kk < 9; kk++) {
+        let pa = ao + i * 9;
+        for (let kk = 0, q = 0; kk < 9; kk++, q += 4) {
           const a0 = A[pa + 0]; const a1 = A[pa + 9]; const a2 = A[pa + 18]; const a3 = A[pa + 27];
-          const b0 = B[pb + 0]; const b1 = B[pb + 9]; const b2 = B[pb + 18]; const b3 = B[pb + 27];
+          const b0 = pk[q + 0]; const b1 = pk[q + 1]; const b2 = pk[q + 2]; const b3 = pk[q + 3];
           c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
           c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
           c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
           c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
-          pa += 1; pb += 1;
+          pa += 1;
         }
         C[co + (i + 0) * 2 + j + 0] = c00; C[co + (i + 0) * 2 + j + 1] = c01; C[co + (i + 0) * 2 + j + 2] = c02; C[co + (i + 0) * 2 + j + 3] = c03;
         C[co + (i + 1) * 2 + j + 0] = c10; C[co + (i + 1) * 2 + j + 1] = c11; C[co + (i + 1) * 2 + j + 2] = c12; C[co + (i + 1) * 2 + j + 3] = c13;
