@@ -11,6 +11,7 @@ Commands:
   ir      print the IR graph of one function
   run        run a function (reference interpreter, or --backend js|webgpu) and print its results
   verify     run functions on every backend and compare them with the interpreter
+  kernels    the kernels a function compiles to: sources, primitives, flops, bytes, fusion
   build      write a compiled program (JS module, WGSL kernels, manifest) to a directory
   gradcheck  check the gradients of functions against finite differences
   help    explain a command: dlc help run
@@ -92,5 +93,13 @@ webgpu 1e-4 (10× more for gradients). Exit status 1 on a mismatch.
 Compiles one function and writes DIR/js/ (program.js, an ES module with no imports) and/or
 DIR/webgpu/ (one .wgsl file per kernel), each with a versioned manifest.json describing
 memory, parameters (with initializers), inputs, outputs and kernels.
+`,
+  kernels: `dlc kernels FILE --fn NAME [--dim NAME=SIZE]... [--json]
+
+Lists the kernels one function compiles to, in execution order: the source lines each came
+from, the primitives inside it, the values it writes, its flops and the bytes it moves. Row
+kernels compute per-row reductions (softmax, layer norm, cross-entropy) once per row. The first
+line compares the number of kernels with and without fusion; at the end, every value stored in a
+buffer of its own instead of being fused into its readers is listed with the reason.
 `,
 };

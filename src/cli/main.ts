@@ -10,6 +10,7 @@ import { cmdBuild } from './commands/build.js';
 import { cmdCheck } from './commands/check.js';
 import { cmdGradcheck } from './commands/gradcheck.js';
 import { cmdIr } from './commands/ir.js';
+import { cmdKernels } from './commands/kernels.js';
 import { cmdRun } from './commands/run.js';
 import { cmdVerify } from './commands/verify.js';
 import { defaultIo, DiagnosticExit, Exit, json, type Io } from './common.js';
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, (io: Io, args: ParsedArgs) => void | Promise<void
   run: cmdRun,
   gradcheck: cmdGradcheck,
   verify: cmdVerify,
+  kernels: cmdKernels,
   build: cmdBuild,
   help: cmdHelp,
 };

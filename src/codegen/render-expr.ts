@@ -33,9 +33,53 @@ export class Helpers {
   }
 }
 
+/** Loop indices an expression depends on (indices bound by its own reductions excluded). */
+function freeIndices(e: Expr, out = new Set<string>(), bound: ReadonlySet<string> = new Set()): Set<string> {
+  switch (e.k) {
+    case 'idx':
+      if (!bound.has(e.v)) out.add(e.v);
+      break;
+    case 'load':
+      freeIndices(e.i, out, bound);
+      break;
+    case 'op':
+      for (const a of e.a) freeIndices(a, out, bound);
+      break;
+    case 'ix':
+      freeIndices(e.a, out, bound);
+      freeIndices(e.b, out, bound);
+      break;
+    case 'red':
+      freeIndices(e.body, out, new Set([...bound, ...e.vars.map((v) => v.v)]));
+      break;
+  }
+  return out;
+}
+
+/** The reductions inside `e` that do not depend on any of `vars` (outermost first). */
+function invariantReductions(e: Expr, vars: ReadonlySet<string>, out: (Expr & { k: 'red' })[]): void {
+  if (e.k === 'red') {
+    const free = freeIndices(e);
+    if (![...free].some((v) => vars.has(v))) {
+      out.push(e);
+      return;
+    }
+    invariantReductions(e.body, vars, out);
+    return;
+  }
+  if (e.k === 'load') invariantReductions(e.i, vars, out);
+  else if (e.k === 'op') for (const a of e.a) invariantReductions(a, vars, out);
+  else if (e.k === 'ix') {
+    invariantReductions(e.a, vars, out);
+    invariantReductions(e.b, vars, out);
+  }
+}
+
 export class ExprRenderer {
   private block: string[];
   private n = 0;
+  /** Reductions already computed in an enclosing block, by structure (loop-invariant hoisting). */
+  private readonly done = new Map<string, string>();
 
   constructor(
     readonly d: Dialect,
@@ -58,6 +102,7 @@ export class ExprRenderer {
   render(e: Expr): string {
     switch (e.k) {
       case 'idx':
+      case 'ref':
         return e.v;
       case 'lit':
         return this.d.lit(e.v, e.t, this.helpers);
@@ -76,11 +121,21 @@ export class ExprRenderer {
     }
   }
 
-  /** Hoists a reduction into loops; returns the accumulator's name. */
+  /**
+   * Hoists a reduction into loops; returns the accumulator's name. Reductions inside its body
+   * that do not depend on its loop indices are computed once, before the loops (a row's max
+   * inside the row's sum), and a reduction met again is reused.
+   */
   private reduction(e: Expr & { k: 'red' }): string {
+    const key = JSON.stringify(e);
+    const have = this.done.get(key);
+    if (have) return have;
     const def = getOp(e.op);
     const m = def.monoid;
     if (!m) throw new Error(`internal: ${e.op} is not a reduction`);
+    const invariant: (Expr & { k: 'red' })[] = [];
+    invariantReductions(e.body, new Set(e.vars.map((v) => v.v)), invariant);
+    for (const r of invariant) this.reduction(r);
     const outer = this.block;
     const inner: string[] = [];
     this.block = inner;
@@ -107,6 +162,7 @@ export class ExprRenderer {
     let body = inner;
     for (let i = e.vars.length - 1; i >= 0; i--) body = this.d.loop(e.vars[i]!.v, e.vars[i]!.n, body);
     outer.push(...body);
+    this.done.set(key, acc);
     return acc;
   }
 }

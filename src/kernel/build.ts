@@ -1,25 +1,34 @@
 /**
- * @file From an IR graph to a kernel program, one kernel per computing primitive. Movement ops
- * (reshape, permute, broadcast, slice, pad, concat, reverse, unfold), iota and one-value
- * constants are never materialized: they become index arithmetic inside the kernels that read
- * them. Each op says how one output element is computed (`OpDef.expr`); this module only
- * decides which values live in buffers. Contractions become tiled kernels over strided
- * operands (an operand that is not a strided view of a buffer is first copied into one).
+ * @file From an IR graph and a fusion plan to a kernel program. Values the plan stores get a
+ * buffer; every other value is inlined, as its op's expression (`OpDef.expr`), into each kernel
+ * that reads it. Movement ops, iota and one-value constants are always inlined (views). A
+ * reduction the plan marks as per-row is computed once per row of its reader's kernel (a `let`).
+ * Contractions become tiled kernels over strided operands (an operand that is not a strided view
+ * of a buffer is first written into one), with their elementwise epilogue applied before storing.
  */
 import type { Graph, Node } from '../ir/graph.js';
 import { getOp } from '../ir/ops/index.js';
 import { numel } from '../ir/types.js';
 import type { InitSpec } from '../runtime/init.js';
-import { flatIndex, idx as loopIdx, unflatten, type Expr } from './expr.js';
-import { affineOf } from './affine.js';
-import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelProgram, MapKernel, Space, Strided } from './program.js';
 import { freeAxes, type DotAttrs } from '../ir/ops/contraction.js';
+import { affineOf } from './affine.js';
+import { flatIndex, idx as loopIdx, unflatten, type Expr } from './expr.js';
+import { isComputing, isView, planFusion, type FusionOptions, type FusionPlan } from './fuse.js';
+import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelLet, KernelProgram, KernelSource, MapKernel, Space, Strided } from './program.js';
 
-/** Nodes whose value is index arithmetic or a literal, never a buffer of its own. */
-export function isInline(n: Node): boolean {
-  const def = getOp(n.op);
-  if (n.op === 'constant') return !Array.isArray(n.attrs['value']);
-  return def.kind === 'movement' || n.op === 'iota';
+/** Structural equality of expressions (for recognizing a read at a row's own index). */
+function sameExpr(a: Expr, b: Expr): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** State while one kernel's expressions are built. */
+interface KernelScope {
+  /** Per-row reductions of a row kernel: their let name and the flat index of the row. */
+  readonly rows: Map<Node, { name: string; flat: Expr }>;
+  /** The contraction whose accumulator this epilogue reads, and the result's index. */
+  readonly acc?: { node: Node; idx: readonly Expr[]; t: Node['type']['dtype'] };
+  /** Every node computed in this kernel. */
+  readonly nodes: Set<Node>;
 }
 
 class Builder {
@@ -27,23 +36,15 @@ class Builder {
   readonly kernels: Kernel[] = [];
   private readonly bufOf = new Map<Node, number>();
   private fresh = 0;
+  private scope: KernelScope = { rows: new Map(), nodes: new Set() };
+  /** Set when an epilogue read its contraction at another index: the epilogue is abandoned. */
+  private accMisread = false;
 
-  constructor(readonly g: Graph) {}
+  constructor(readonly plan: FusionPlan) {}
 
   addBuffer(name: string, n: Node, space: Space, role: BufferRole, extra: { values?: readonly number[]; init?: InitSpec } = {}): number {
     const id = this.buffers.length;
-    this.buffers.push({
-      id,
-      name,
-      dtype: n.type.dtype,
-      shape: [...n.type.shape],
-      size: numel(n.type.shape),
-      space,
-      role,
-      offset: 0,
-      ...(n.span ? { span: n.span } : {}),
-      ...extra,
-    });
+    this.buffers.push({ id, name, dtype: n.type.dtype, shape: [...n.type.shape], size: numel(n.type.shape), space, role, offset: 0, ...(n.span ? { span: n.span } : {}), ...extra });
     return id;
   }
 
@@ -55,23 +56,31 @@ class Builder {
     return this.bufOf.get(n);
   }
 
-  /** Element `idx` of node n: a load from its buffer, or its expression inlined. */
+  /** Element `idx` of node n: a load from its buffer, a row's `let`, or its expression inlined. */
   read(n: Node, idx: readonly Expr[]): Expr {
     const buf = this.bufOf.get(n);
     if (buf !== undefined) return { k: 'load', buf, i: flatIndex(idx, n.type.shape), t: n.type.dtype };
-    return this.inline(n, idx);
+    return this.readFlat(n, flatIndex(idx, n.type.shape), idx);
   }
 
-  readFlat(n: Node, flat: Expr): Expr {
+  readFlat(n: Node, flat: Expr, idx?: readonly Expr[]): Expr {
     const buf = this.bufOf.get(n);
     if (buf !== undefined) return { k: 'load', buf, i: flat, t: n.type.dtype };
-    return this.inline(n, unflatten(flat, n.type.shape));
+    const acc = this.scope.acc;
+    if (acc && acc.node === n) {
+      if (sameExpr(flat, flatIndex(acc.idx, n.type.shape))) return { k: 'ref', v: 'acc', t: acc.t };
+      this.accMisread = true;
+    }
+    const row = this.scope.rows.get(n);
+    if (row && sameExpr(flat, row.flat)) return { k: 'ref', v: row.name, t: n.type.dtype };
+    return this.inline(n, idx ?? unflatten(flat, n.type.shape));
   }
 
   /** The op's own expression for one element, reading its inputs through `read`. */
   inline(n: Node, idx: readonly Expr[]): Expr {
     const def = getOp(n.op);
     if (!def.expr) throw new Error(`internal: ${n.op} has no kernel expression`);
+    this.scope.nodes.add(n);
     return def.expr({
       attrs: n.attrs,
       idx,
@@ -83,39 +92,85 @@ class Builder {
     });
   }
 
-  source(nodes: readonly Node[]) {
-    return { ops: nodes.map((n) => n.op), spans: nodes.flatMap((n) => (n.span ? [n.span] : [])) };
+  private source(nodes: Iterable<Node>): KernelSource {
+    const list = [...nodes].sort((a, b) => a.id - b.id);
+    return { ops: list.map((n) => n.op), spans: list.flatMap((n) => (n.span ? [n.span] : [])), nodes: list.map((n) => n.id) };
   }
 
-  /** A map kernel writing node n's elements into `buf`. */
-  mapKernel(n: Node, buf: number, value?: (idx: Expr[]) => Expr): MapKernel {
+  /** Per-row reductions reachable from n through inlined values, producers first. */
+  private rowReductionsOf(n: Node): Node[] {
+    const found = new Set<Node>();
+    const seen = new Set<Node>();
+    const walk = (x: Node) => {
+      for (const i of x.inputs) {
+        if (seen.has(i) || this.bufOf.has(i)) continue;
+        seen.add(i);
+        if (this.plan.rowReductions.has(i)) found.add(i);
+        walk(i);
+      }
+    };
+    walk(n);
+    return [...found].sort((a, b) => a.id - b.id);
+  }
+
+  /** A map kernel writing node n's elements into `buf` (a row kernel when n reads per-row reductions). */
+  mapKernel(n: Node, buf: number, value?: (idx: Expr[]) => Expr): void {
     this.fresh = 0;
     const vars = n.type.shape.map((_, i) => `i${i}`);
     const idx = vars.map(loopIdx);
+    const rows = value ? [] : this.rowReductionsOf(n);
+    let inner: number[] = [];
+    const lets: KernelLet[] = [];
+    this.scope = { rows: new Map(), nodes: new Set() };
+    if (rows.length) {
+      // The row: the reduced axes of the first reduction; the kernel's shape must be the
+      // reduction's input shape (read over the row) or its output shape (no row loop).
+      const first = rows[0]!;
+      const axes = first.attrs['axes'] as number[];
+      const full = first.inputs[0]!.type.shape;
+      const sameRows = rows.every((r) => JSON.stringify(r.attrs['axes']) === JSON.stringify(axes) && JSON.stringify(r.inputs[0]!.type.shape) === JSON.stringify(full));
+      const isFull = JSON.stringify(n.type.shape) === JSON.stringify(full);
+      const isOuter = JSON.stringify(n.type.shape) === JSON.stringify(first.type.shape);
+      if (sameRows && (isFull || isOuter)) {
+        inner = isFull ? [...axes] : [];
+        const outerIdx = idx.filter((_, d) => !inner.includes(d));
+        for (const r of rows) {
+          const name = `row${lets.length}`;
+          const flat = flatIndex(outerIdx, r.type.shape);
+          lets.push({ name, value: this.inline(r, outerIdx) });
+          this.scope.rows.set(r, { name, flat });
+        }
+      }
+    }
+    const v = value ? value(idx) : this.inline(n, idx);
     const k: MapKernel = {
       kind: 'map',
       name: `k${this.kernels.length}_${n.op}`,
       domain: [...n.type.shape],
       vars,
-      outputs: [{ buf, value: value ? value(idx) : this.inline(n, idx) }],
-      source: this.source([n]),
+      outputs: [{ buf, value: v }],
+      ...(lets.length ? { lets, inner } : {}),
+      source: this.source(this.scope.nodes.size ? this.scope.nodes : [n]),
     };
     this.kernels.push(k);
-    return k;
+    this.scope = { rows: new Map(), nodes: new Set() };
   }
 
   /**
    * A contraction operand as a strided [batch, rows, cols] view, copying it into a fresh
-   * contiguous buffer when it is not one already.
+   * contiguous buffer when it is not one already (the copy also computes inlined producers).
    */
-  operand(n: Node, batch: readonly number[], rows: readonly number[], cols: readonly number[], tag: string): Strided {
+  private operand(n: Node, batch: readonly number[], rows: readonly number[], cols: readonly number[], tag: string): Strided {
     const rank = n.type.shape.length;
     const vars = Array.from({ length: rank }, (_, i) => `a${i}`);
     this.fresh = 0;
+    const saved = this.scope;
+    this.scope = { rows: new Map(), nodes: new Set() };
     const e = this.read(
       n,
       vars.map((v) => loopIdx(v)),
     );
+    this.scope = saved;
     const aff = affineOf(e);
     const merge = (axes: readonly number[]): number | undefined => {
       // Axes merge into one stride when they are row-major contiguous among themselves.
@@ -136,40 +191,52 @@ class Builder {
       const sc = merge(cols);
       if (sb !== undefined && sr !== undefined && sc !== undefined) return { buf: aff.buf, offset: aff.c, sb, sr, sc };
     }
-    // Copy into [batch…, rows…, cols…] order.
+    // Write it in [batch…, rows…, cols…] order.
     const order = [...batch, ...rows, ...cols];
     const shape = order.map((a) => n.type.shape[a]!);
     const fake: Node = { ...n, type: { dtype: n.type.dtype, shape }, op: 'reshape' };
-    const buf = this.addBuffer(`${tag}`, fake, 'arena', 'temp');
+    const buf = this.addBuffer(tag, fake, 'arena', 'temp');
     const nr = numel(rows.map((a) => n.type.shape[a]!));
     const nc = numel(cols.map((a) => n.type.shape[a]!));
     this.fresh = 0;
+    this.scope = { rows: new Map(), nodes: new Set() };
     const cvars = shape.map((_, i) => `i${i}`);
     const cidx = cvars.map(loopIdx);
     const src = new Array<Expr>(rank);
     order.forEach((a, i) => (src[a] = cidx[i]!));
-    this.kernels.push({
-      kind: 'map',
-      name: `k${this.kernels.length}_copy`,
-      domain: shape,
-      vars: cvars,
-      outputs: [{ buf, value: this.read(n, src) }],
-      source: this.source([n]),
-    });
+    const value = this.read(n, src);
+    this.kernels.push({ kind: 'map', name: `k${this.kernels.length}_${isComputing(n) && !this.bufOf.has(n) ? n.op : 'copy'}`, domain: shape, vars: cvars, outputs: [{ buf, value }], source: this.source(this.scope.nodes.size ? this.scope.nodes : [n]) });
+    this.scope = saved;
     return { buf, offset: 0, sb: nr * nc, sr: nc, sc: 1 };
   }
 
-  contraction(n: Node, buf: number): void {
+  /** The contraction n, storing `sink`'s value (its epilogue) or its own result into `buf`. */
+  contraction(n: Node, buf: number, sink?: Node): boolean {
     const a = n.attrs as DotAttrs;
     const [l, r] = n.inputs as [Node, Node];
     const lf = freeAxes(l.type.shape.length, a.lhs_batch, a.lhs_contract);
     const rf = freeAxes(r.type.shape.length, a.rhs_batch, a.rhs_contract);
     const size = (x: Node, axes: readonly number[]) => numel(axes.map((d) => x.type.shape[d]!));
+    let epilogue: ContractionKernel['epilogue'];
+    const nodes = new Set<Node>([n]);
+    if (sink) {
+      const vars = n.type.shape.map((_, i) => `e${i}`);
+      const idx = vars.map(loopIdx);
+      this.fresh = 0;
+      this.accMisread = false;
+      this.scope = { rows: new Map(), nodes: new Set(), acc: { node: n, idx, t: n.type.dtype } };
+      const value = this.inline(sink, idx);
+      const used = this.scope.nodes;
+      this.scope = { rows: new Map(), nodes: new Set() };
+      if (this.accMisread) return false;
+      for (const x of used) nodes.add(x);
+      epilogue = { vars, shape: [...n.type.shape], value, t: sink.type.dtype };
+    }
     const A = this.operand(l, a.lhs_batch, lf, a.lhs_contract, `${n.op}_lhs`);
     const B = this.operand(r, a.rhs_batch, a.rhs_contract, rf, `${n.op}_rhs`);
-    const k: ContractionKernel = {
+    this.kernels.push({
       kind: 'contraction',
-      name: `k${this.kernels.length}_matmul`,
+      name: `k${this.kernels.length}_${sink ? `matmul_${sink.op}` : 'matmul'}`,
       out: buf,
       batch: size(l, a.lhs_batch),
       m: size(l, lf),
@@ -178,15 +245,32 @@ class Builder {
       a: A,
       b: B,
       dtype: n.type.dtype,
-      source: this.source([n]),
-    };
-    this.kernels.push(k);
+      ...(epilogue ? { epilogue } : {}),
+      source: this.source(nodes),
+    });
+    return true;
   }
 }
 
-/** One kernel per computing node; views and literals inlined into their readers. */
-export function buildKernels(g: Graph): KernelProgram {
-  const b = new Builder(g);
+export interface BuildOptions extends FusionOptions {}
+
+/** The kernel program of a graph under a fusion plan (fused unless `fuse: false`). */
+export function buildKernels(g: Graph, opts: BuildOptions = {}): KernelProgram {
+  let plan = planFusion(g, opts);
+  for (;;) {
+    const r = tryBuild(g, plan);
+    if (r.program) return r.program;
+    // An epilogue read its contraction at another index: store that contraction and rebuild.
+    const m = new Set(plan.materialized);
+    const e = new Map(plan.epilogueOf);
+    m.add(r.retry!);
+    e.delete(r.retry!);
+    plan = { ...plan, materialized: m, epilogueOf: e };
+  }
+}
+
+function tryBuild(g: Graph, plan: FusionPlan): { program?: KernelProgram; retry?: Node } {
+  const b = new Builder(plan);
   const outputOf = new Map<Node, string>();
   for (const o of g.outputs) if (!outputOf.has(o.node)) outputOf.set(o.node, o.name);
   const inputs = g.inputs.map((n) => ({ name: String(n.attrs['name']), buf: b.addBuffer(String(n.attrs['name']), n, 'state', 'input') }));
@@ -198,17 +282,20 @@ export function buildKernels(g: Graph): KernelProgram {
       const buf = b.addBuffer(name, n, 'state', 'param', { init: n.attrs['init'] as unknown as InitSpec });
       b.bind(n, buf);
       params.push({ name, buf });
-    } else if (n.op === 'constant' && !isInline(n)) {
+    } else if (n.op === 'constant' && !isView(n)) {
       b.bind(n, b.addBuffer(`const${n.id}`, n, 'state', 'const', { values: n.attrs['value'] as number[] }));
     }
   }
+  const contractionOfSink = new Map([...plan.epilogueOf].map(([d, s]) => [s, d]));
   for (const n of g.nodes) {
-    const def = getOp(n.op);
-    if (def.kind === 'source' || isInline(n)) continue;
+    if (!isComputing(n) || !plan.materialized.has(n)) continue;
     const out = outputOf.get(n);
     const buf = b.addBuffer(out ?? `t${n.id}_${n.op}`, n, out ? 'state' : 'arena', out ? 'output' : 'temp');
     b.bind(n, buf);
-    if (n.op === 'dot_general') b.contraction(n, buf);
+    const d = contractionOfSink.get(n);
+    if (d) {
+      if (!b.contraction(d, buf, n)) return { retry: d };
+    } else if (n.op === 'dot_general') b.contraction(n, buf);
     else b.mapKernel(n, buf);
   }
   // Outputs that are views, inputs, parameters or constants are copied into output buffers.
@@ -219,5 +306,5 @@ export function buildKernels(g: Graph): KernelProgram {
     b.mapKernel(o.node, buf, (idx) => b.read(o.node, idx));
     return { name: o.name, buf };
   });
-  return { name: g.name, buffers: b.buffers, kernels: b.kernels, inputs, params, outputs, stateBytes: 0, arenaBytes: 0 };
+  return { program: { name: g.name, buffers: b.buffers, kernels: b.kernels, inputs, params, outputs, stateBytes: 0, arenaBytes: 0 } };
 }

@@ -11,6 +11,8 @@ export type IndexOp = '+' | '-' | '*' | '/' | '%' | 'min' | 'max' | '<' | '<=' |
 export type Expr =
   /** A loop index (i32). */
   | { readonly k: 'idx'; readonly v: string }
+  /** A value computed earlier in the same kernel (a contraction's accumulator, a row's reduction). */
+  | { readonly k: 'ref'; readonly v: string; readonly t: DType }
   | { readonly k: 'lit'; readonly v: number; readonly t: DType }
   /** Element `i` (flat, row-major) of buffer `buf`. */
   | { readonly k: 'load'; readonly buf: number; readonly i: Expr; readonly t: DType }
@@ -167,4 +169,20 @@ export function opsOf(e: Expr, out = new Set<string>()): Set<string> {
 /** The dtype of an expression (loop indices are i32). */
 export function typeOf(e: Expr): DType {
   return e.k === 'idx' ? 'i32' : e.t;
+}
+
+/** Number of nodes of an expression tree (a guard against blowing up recomputation). */
+export function exprSize(e: Expr): number {
+  switch (e.k) {
+    case 'load':
+      return 1 + exprSize(e.i);
+    case 'op':
+      return 1 + e.a.reduce((s, a) => s + exprSize(a), 0);
+    case 'ix':
+      return 1 + exprSize(e.a) + exprSize(e.b);
+    case 'red':
+      return 1 + exprSize(e.body);
+    default:
+      return 1;
+  }
 }

@@ -34,9 +34,21 @@ export interface BufferInfo {
 export interface KernelSource {
   readonly ops: readonly string[];
   readonly spans: readonly Span[];
+  /** Ids of the IR nodes computed in the kernel. */
+  readonly nodes?: readonly number[];
 }
 
-/** Every element of `domain` gets each output's value (row-major into the output buffer). */
+/** A value computed once per outer index and referred to by name (`ref`) in the outputs. */
+export interface KernelLet {
+  readonly name: string;
+  readonly value: Expr;
+}
+
+/**
+ * Every element of `domain` gets each output's value (row-major into the output buffer). In a
+ * row kernel, the axes listed in `inner` form the row: `lets` are computed once per index of
+ * the other (outer) axes, before the row's elements.
+ */
 export interface MapKernel {
   readonly kind: 'map';
   readonly name: string;
@@ -44,6 +56,9 @@ export interface MapKernel {
   /** Loop index names, one per domain axis. */
   readonly vars: readonly string[];
   readonly outputs: readonly { readonly buf: number; readonly value: Expr }[];
+  readonly lets?: readonly KernelLet[];
+  /** Positions in `domain` of the row axes (empty or absent: no row). */
+  readonly inner?: readonly number[];
   readonly source: KernelSource;
 }
 
@@ -68,6 +83,11 @@ export interface ContractionKernel {
   readonly a: Strided;
   readonly b: Strided;
   readonly dtype: DType;
+  /**
+   * Computed from each result `acc` (a `ref`) before it is stored; `vars` name the multi-index
+   * of the result in `shape` (the contraction's output shape).
+   */
+  readonly epilogue?: { readonly vars: readonly string[]; readonly shape: readonly number[]; readonly value: Expr; readonly t: DType };
   readonly source: KernelSource;
 }
 

@@ -7,6 +7,7 @@ import type { DType } from '../../ir/types.js';
 import { elementBytes, type Precision } from '../../kernel/memory.js';
 import type { BufferInfo, ContractionKernel, KernelProgram, MapKernel } from '../../kernel/program.js';
 import { ExprRenderer, Helpers, type Dialect } from '../render-expr.js';
+import { typeOf } from '../../kernel/expr.js';
 import { JS_HELPERS } from './prelude.js';
 
 const INDENT = '  ';
@@ -60,17 +61,41 @@ function storeValue(b: BufferInfo, value: string): string {
 }
 
 function mapKernel(k: MapKernel, p: KernelProgram, d: Dialect, helpers: Helpers, precision: Precision): string[] {
+  const inner = k.inner ?? [];
+  const outer = k.domain.map((_, i) => i).filter((i) => !inner.includes(i));
+  const rowBody: string[] = [];
+  const r = new ExprRenderer(d, p.buffers, helpers, rowBody);
+  for (const l of k.lets ?? []) rowBody.push(d.let(l.name, typeOf(l.value), r.render(l.value)));
   const body: string[] = [];
-  const r = new ExprRenderer(d, p.buffers, helpers, body);
-  const outs = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: r.render(o.value) }));
+  const re = new ExprRenderer(d, p.buffers, helpers, body);
+  const outs = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: re.render(o.value) }));
+  // Without a row the output is written in loop order (a running index); a row kernel computes it.
+  const sequential = inner.length === 0;
+  const flat = k.vars.length ? k.vars.map((v, i) => `${v} * ${k.domain.slice(i + 1).reduce((a, b) => a * b, 1)}`).join(' + ') : '0';
   for (const o of outs) {
     const v = view(o.b, precision);
-    body.push(`${v.name}[o${o.b.id}++] = ${storeValue(o.b, o.v)};`);
+    body.push(sequential ? `${v.name}[o${o.b.id}++] = ${storeValue(o.b, o.v)};` : `${v.name}[${v.off} + ${flat}] = ${storeValue(o.b, o.v)};`);
   }
   let loops = body;
-  for (let i = k.domain.length - 1; i >= 0; i--) loops = d.loop(k.vars[i]!, k.domain[i]!, loops);
-  const init = outs.map((o) => `let o${o.b.id} = ${view(o.b, precision).off};`);
+  for (let j = inner.length - 1; j >= 0; j--) loops = d.loop(k.vars[inner[j]!]!, k.domain[inner[j]!]!, loops);
+  loops = [...rowBody, ...loops];
+  for (let j = outer.length - 1; j >= 0; j--) loops = d.loop(k.vars[outer[j]!]!, k.domain[outer[j]!]!, loops);
+  const init = sequential ? outs.map((o) => `let o${o.b.id} = ${view(o.b, precision).off};`) : [];
   return [`function ${k.name}(sf, si, af, ai) {`, ...[...init, ...loops].map((l) => INDENT + l), '}'];
+}
+
+/** The epilogue of a contraction as a function of the result and its flat index. */
+function epilogueFn(k: ContractionKernel, p: KernelProgram, d: Dialect, helpers: Helpers): string[] {
+  const e = k.epilogue!;
+  const body: string[] = [];
+  const r = new ExprRenderer(d, p.buffers, helpers, body);
+  const value = r.render(e.value);
+  let stride = e.shape.reduce((a, b) => a * b, 1);
+  const idx = e.vars.map((v, i) => {
+    stride /= e.shape[i]!;
+    return `const ${v} = ${i === 0 ? `(f / ${stride}) | 0` : `((f / ${stride}) | 0) % ${e.shape[i]}`};`;
+  });
+  return [`const ep = (acc, f) => {`, ...[...idx, ...body, `return ${storeValue(p.buffers[k.out]!, value)};`].map((l) => INDENT + l), '};'];
 }
 
 /**
@@ -78,7 +103,7 @@ function mapKernel(k: MapKernel, p: KernelProgram, d: Dialect, helpers: Helpers,
  * so the inner loop reads it sequentially), every 4-row block of A accumulates 16 sums over k
  * in locals; edges fall back to one element at a time.
  */
-function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Precision): string[] {
+function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Precision, ep: string[]): string[] {
   const A = view(p.buffers[k.a.buf]!, precision);
   const B = view(p.buffers[k.b.buf]!, precision);
   const C = view(p.buffers[k.out]!, precision);
@@ -90,6 +115,7 @@ function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Pr
   const packType = precision === 'f64' ? 'Float64Array' : 'Float32Array';
   L.push(`function ${k.name}(sf, si, af, ai) {`);
   L.push(`  const A = ${A.name}, B = ${B.name}, C = ${C.name};`);
+  L.push(...ep.map((l) => INDENT + l));
   L.push(`  const pk = new ${packType}(${4 * Math.max(K, 1)});`);
   L.push(`  for (let bt = 0; bt < ${k.batch}; bt++) {`);
   L.push(`    const ao = ${A.off + a.offset} + bt * ${a.sb}, bo = ${B.off + b.offset} + bt * ${b.sb}, co = ${C.off} + bt * ${M * N};`);
@@ -106,7 +132,8 @@ function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Pr
   for (const i of R) L.push(`          ${R.map((j) => `c${i}${j} += a${i} * b${j};`).join(' ')}`);
   L.push(`          pa += ${a.sc};`);
   L.push('        }');
-  for (const i of R) L.push(`        ${R.map((j) => `C[co + (i + ${i}) * ${N} + j + ${j}] = c${i}${j};`).join(' ')}`);
+  const store = (at: string, v: string) => (k.epilogue ? `C[co + ${at}] = ep(${v}, bt * ${M * N} + ${at});` : `C[co + ${at}] = ${v};`);
+  for (const i of R) L.push(`        ${R.map((j) => store(`(i + ${i}) * ${N} + j + ${j}`, `c${i}${j}`)).join(' ')}`);
   L.push('      }');
   L.push('    }');
   // Edges: rows below the last full 4-block, and columns right of the last full 4-block.
@@ -115,7 +142,7 @@ function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Pr
   L.push(`      for (let j = (i < m4 ? n4 : 0); j < ${N}; j++) {`);
   L.push(`        let s = 0, pa = ao + i * ${a.sr}, pb = bo + j * ${b.sc};`);
   L.push(`        for (let kk = 0; kk < ${K}; kk++) { s += A[pa] * B[pb]; pa += ${a.sc}; pb += ${b.sr}; }`);
-  L.push(`        C[co + i * ${N} + j] = s;`);
+  L.push(`        ${store(`i * ${N} + j`, 's')}`);
   L.push('      }');
   L.push('    }');
   L.push('  }');
@@ -131,7 +158,7 @@ export function renderJsModule(p: KernelProgram, precision: Precision): string {
   for (const k of p.kernels) {
     const src = k.source.spans.map((s) => `${s.file.path}:${s.file.position(s.start).line}`).join(', ');
     fns.push(`// ${k.name}: ${k.source.ops.join(' ')}${src ? ` (${src})` : ''}`);
-    fns.push(...(k.kind === 'map' ? mapKernel(k, p, d, helpers, precision) : contractionKernel(k, p, precision)));
+    fns.push(...(k.kind === 'map' ? mapKernel(k, p, d, helpers, precision) : contractionKernel(k, p, precision, k.epilogue ? epilogueFn(k, p, d, helpers) : [])));
     fns.push('');
   }
   const names = p.kernels.map((k) => k.name);

@@ -83,7 +83,8 @@ export function checkLimits(p: KernelProgram, limits: DeviceLimits): Diagnostic[
   }
   for (const k of p.kernels) {
     const total = k.kind === 'map' ? k.domain.reduce((a, b) => a * b, 1) : Math.ceil(k.m / TILE) * Math.ceil(k.n / TILE);
-    const groups = k.kind === 'map' ? Math.ceil(total / MAP_WORKGROUP) : total;
+    const outer = k.kind === 'map' && k.lets?.length ? k.domain.filter((_, i) => !(k.inner ?? []).includes(i)).reduce((a, b) => a * b, 1) : undefined;
+    const groups = k.kind === 'map' ? (outer ?? Math.ceil(total / MAP_WORKGROUP)) : total;
     const [, y] = grid(groups, limits);
     const z = k.kind === 'contraction' ? k.batch : 1;
     if (y > limits.maxComputeWorkgroupsPerDimension || z > limits.maxComputeWorkgroupsPerDimension) {

@@ -97,6 +97,7 @@ export interface WgslShader {
 }
 
 function mapShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
+  if (k.lets?.length) return rowShader(k, p, limits);
   const total = k.domain.reduce((a, b) => a * b, 1);
   const only = k.outputs.length === 1 ? k.outputs[0]! : undefined;
   if (only && only.value.k === 'red' && reductionSize(only.value) >= MAP_WORKGROUP) return reductionShader(k, only.buf, only.value, p, limits);
@@ -116,6 +117,91 @@ function mapShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslSh
     '}',
   ];
   return { code: withHelpers(helpers, lines), workgroups: [x, y, 1] };
+}
+
+/** `acc = combine(acc, v)` for a reduction's monoid (not arg-reductions). */
+function combineCode(red: Expr & { k: 'red' }, helpers: Helpers, a: string, b: string): string {
+  const m = getOp(red.op).monoid!;
+  if (!('combine' in m)) throw new Error('internal: arg-reduction in a row');
+  return getOp(m.combine).emit!.wgsl({ args: [a, b], types: [red.t, red.t], out: red.t, helper: (h) => helpers.use(h) });
+}
+
+/**
+ * A row kernel: one workgroup per outer index. Each per-row value (`let`) that is a reduction is
+ * computed by the whole workgroup (strided shares, then a tree in workgroup memory) and shared;
+ * then the threads split the row's elements.
+ */
+function rowShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
+  const W = MAP_WORKGROUP;
+  const inner = k.inner ?? [];
+  const outerAxes = k.domain.map((_, i) => i).filter((i) => !inner.includes(i));
+  const outerShape = outerAxes.map((i) => k.domain[i]!);
+  const innerShape = inner.map((i) => k.domain[i]!);
+  const outerTotal = outerShape.reduce((a, b) => a * b, 1);
+  const innerTotal = innerShape.reduce((a, b) => a * b, 1);
+  const helpers = new Helpers();
+  const lines: string[] = [];
+  const types = new Set<DType>();
+  for (const l of k.lets!) {
+    const v = l.value;
+    if (v.k === 'red') {
+      types.add(v.t);
+      const inner: string[] = [];
+      const r = new ExprRenderer(dialect, p.buffers, helpers, inner);
+      const value = r.render(v.body);
+      const T = WGSL_TYPE[v.t];
+      const m = getOp(v.op).monoid! as { identity: number };
+      const R = reductionSize(v);
+      lines.push(
+        `{`,
+        `  var acc: ${T} = ${dialect.lit(m.identity, v.t, helpers)};`,
+        `  for (var rr: i32 = i32(li); rr < ${R}; rr += ${W}) {`,
+        ...[...unflattenLets('rr', v.vars.map((x) => x.v), v.vars.map((x) => x.n)), ...inner, `let v: ${T} = ${value};`, `acc = ${combineCode(v, helpers, 'acc', 'v')};`].map((x) => `    ${x}`),
+        '  }',
+        `  sh_${T}[li] = acc;`,
+        '}',
+        'workgroupBarrier();',
+        `for (var s: u32 = ${W / 2}u; s > 0u; s = s >> 1u) {`,
+        `  if (li < s) { sh_${T}[li] = ${combineCode(v, helpers, `sh_${T}[li]`, `sh_${T}[li + s]`)}; }`,
+        '  workgroupBarrier();',
+        '}',
+        `let ${l.name}: ${T} = sh_${T}[0];`,
+        'workgroupBarrier();',
+      );
+    } else {
+      const pre: string[] = [];
+      const r = new ExprRenderer(dialect, p.buffers, helpers, pre);
+      const value = r.render(v);
+      lines.push(...pre, `let ${l.name}: ${WGSL_TYPE[typeOf(v)]} = ${value};`);
+    }
+  }
+  const body: string[] = [];
+  const r = new ExprRenderer(dialect, p.buffers, helpers, body);
+  const values = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: r.render(o.value) }));
+  const flat = k.vars.length ? k.vars.map((v, i) => `${v} * ${k.domain.slice(i + 1).reduce((a, b) => a * b, 1)}`).join(' + ') : '0';
+  const element = [
+    ...unflattenLets('e', inner.map((i) => k.vars[i]!), innerShape),
+    ...body,
+    ...values.map((o) => store(o.b, flat, o.v)),
+  ];
+  const [x, y] = grid(outerTotal, limits);
+  const code = [
+    ...[...types].map((t) => `var<workgroup> sh_${WGSL_TYPE[t]}: array<${WGSL_TYPE[t]}, ${W}>;`),
+    '',
+    `@compute @workgroup_size(${W})`,
+    'fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {',
+    `  let row: i32 = i32(wg.y * nwg.x + wg.x);`,
+    `  let o: i32 = min(row, ${outerTotal - 1});`,
+    ...unflattenLets('o', outerAxes.map((i) => k.vars[i]!), outerShape).map((l) => INDENT + l),
+    ...lines.map((l) => INDENT + l),
+    `  if (row < ${outerTotal}) {`,
+    `    for (var e: i32 = i32(li); e < ${innerTotal}; e += ${W}) {`,
+    ...element.map((l) => INDENT + INDENT + INDENT + l),
+    '    }',
+    '  }',
+    '}',
+  ];
+  return { code: withHelpers(helpers, code), workgroups: [x, y, 1] };
 }
 
 function reductionSize(e: Expr & { k: 'red' }): number {
@@ -197,7 +283,24 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
   const cols = Math.ceil(N / TILE);
   const rows = Math.ceil(M / TILE);
   const [x, y] = grid(cols * rows, limits);
+  const helpers = new Helpers();
+  const ep: string[] = [];
+  let result = 'acc';
+  if (k.epilogue) {
+    const e = k.epilogue;
+    const body: string[] = [];
+    const r = new ExprRenderer(dialect, p.buffers, helpers, body);
+    const value = r.render(e.value);
+    ep.push(
+      `fn epilogue(acc: ${T}, f: i32) -> ${WGSL_TYPE[e.t]} {`,
+      ...[...unflattenLets('f', e.vars, e.shape), ...body, `return ${value};`].map((l) => INDENT + l),
+      '}',
+      '',
+    );
+    result = `epilogue(acc, bt * ${M * N} + row * ${N} + col)`;
+  }
   const lines = [
+    ...ep,
     `var<workgroup> ta: array<${T}, ${TILE * TILE}>;`,
     `var<workgroup> tb: array<${T}, ${TILE * TILE}>;`,
     '',
@@ -220,11 +323,11 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
     '    workgroupBarrier();',
     '  }',
     `  if (row < ${M} && col < ${N} && tile < ${cols * rows}) {`,
-    `    ${store(C, `bt * ${M * N} + row * ${N} + col`, 'acc')}`,
+    `    ${store(C, `bt * ${M * N} + row * ${N} + col`, result)}`,
     '  }',
     '}',
   ];
-  return { code: withHelpers(new Helpers(), lines), workgroups: [x, y, k.batch] };
+  return { code: withHelpers(helpers, lines), workgroups: [x, y, k.batch] };
 }
 
 export function renderWgsl(k: Kernel, p: KernelProgram, limits: DeviceLimits): WgslShader {

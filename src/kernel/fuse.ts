@@ -1,0 +1,171 @@
+/**
+ * @file Fusion: deciding which values get a buffer of their own. Every other computing value is
+ * inlined into the kernels that read it: elementwise and movement ops become part of their
+ * consumers' expressions, reductions absorb their producers, an elementwise consumer of a
+ * reduction computes it in place, contractions take their elementwise epilogue, and a reduction
+ * whose result is broadcast back over the axes it reduced (softmax, layer norm, cross-entropy)
+ * is computed once per row inside its consumers' row kernel. A value read by several kernels is
+ * recomputed when that is cheap and stored when it is not. The decisions use the ops' costs and
+ * are recorded with their reasons for the kernel report.
+ */
+import type { Graph, Node } from '../ir/graph.js';
+import { costOf } from '../ir/op.js';
+import { getOp } from '../ir/ops/index.js';
+import { numel, sameShape } from '../ir/types.js';
+
+export interface FusionOptions {
+  /** false: one kernel per computing primitive (the baseline fusion is measured against). */
+  readonly fuse?: boolean;
+}
+
+export interface FusionPlan {
+  /** Computing values that get a buffer; the kernels' outputs. */
+  readonly materialized: ReadonlySet<Node>;
+  /** Why each materialized value was not fused into its readers. */
+  readonly reasons: ReadonlyMap<Node, string>;
+  /** A contraction whose result is not stored: its kernel writes this consumer's value instead. */
+  readonly epilogueOf: ReadonlyMap<Node, Node>;
+  /** Reductions computed once per row of the kernel that reads them broadcast. */
+  readonly rowReductions: ReadonlySet<Node>;
+}
+
+/** Views and literals: never a buffer, whatever the plan. */
+export function isView(n: Node): boolean {
+  if (n.op === 'constant') return !Array.isArray(n.attrs['value']);
+  return getOp(n.op).kind === 'movement' || n.op === 'iota';
+}
+
+export function isComputing(n: Node): boolean {
+  return getOp(n.op).kind !== 'source' && !isView(n);
+}
+
+/** Flops per output element above which a value read by several kernels is stored, not recomputed. */
+const RECOMPUTE_FLOPS = 8;
+/** Largest inlined expression (in primitives) a kernel may carry for one value. */
+const MAX_INLINE = 48;
+
+/** The computing nodes that read n, looking through views (movement ops read at other indices). */
+function readersOf(g: Graph): Map<Node, { reader: Node; direct: boolean }[]> {
+  const direct = new Map<Node, Node[]>();
+  for (const n of g.nodes) for (const i of n.inputs) direct.set(i, [...(direct.get(i) ?? []), n]);
+  const out = new Map<Node, { reader: Node; direct: boolean }[]>();
+  const collect = (n: Node, viaView: boolean, acc: { reader: Node; direct: boolean }[], seen: Set<Node>) => {
+    for (const r of direct.get(n) ?? []) {
+      if (seen.has(r)) continue;
+      seen.add(r);
+      if (isView(r)) collect(r, true, acc, seen);
+      else acc.push({ reader: r, direct: !viaView });
+    }
+  };
+  for (const n of g.nodes) {
+    const acc: { reader: Node; direct: boolean }[] = [];
+    collect(n, false, acc, new Set());
+    out.set(n, acc);
+  }
+  return out;
+}
+
+/** Whether the only way `r` reads `x` is elementwise at the same index, through views that change nothing. */
+function readsAtSameIndex(r: Node, x: Node): boolean {
+  return getOp(r.op).kind === 'elementwise' && r.inputs.includes(x) && sameShape(r.type.shape, x.type.shape);
+}
+
+/**
+ * The broadcast-back pattern: every use of reduction r is either elementwise over the reduced
+ * tensor's shape (r broadcast back over its reduced axes), or elementwise at r's own size (a
+ * per-row value such as the mean's division by n) whose uses follow the same pattern.
+ */
+function broadcastBackOnly(r: Node, readers: ReadonlyMap<Node, readonly { reader: Node; direct: boolean }[]>): boolean {
+  const full = r.inputs[0]!.type.shape;
+  const rowSize = numel(r.type.shape);
+  const ok = (x: Node, seen: Set<Node>): boolean => {
+    const rs = readers.get(x) ?? [];
+    if (rs.length === 0 || seen.has(x)) return false;
+    seen.add(x);
+    return rs.every(({ reader }) => {
+      if (getOp(reader.op).kind !== 'elementwise') return false;
+      if (sameShape(reader.type.shape, full)) return true;
+      return numel(reader.type.shape) === rowSize && ok(reader, seen);
+    });
+  };
+  return ok(r, new Set());
+}
+
+export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
+  const materialized = new Set<Node>();
+  const reasons = new Map<Node, string>();
+  const epilogueOf = new Map<Node, Node>();
+  const rowReductions = new Set<Node>();
+  const outputs = new Set(g.outputs.map((o) => o.node));
+  const mat = (n: Node, why: string) => {
+    materialized.add(n);
+    reasons.set(n, why);
+  };
+  if (opts.fuse === false) {
+    for (const n of g.nodes) if (isComputing(n)) mat(n, 'fusion is off');
+    return { materialized, reasons, epilogueOf, rowReductions };
+  }
+  const readers = readersOf(g);
+  // Size of a value's expression if inlined (decided producers first, in topological order).
+  const size = new Map<Node, number>();
+  const inlineSize = (n: Node) => (materialized.has(n) || !isComputing(n) ? (isView(n) ? size.get(n) ?? 1 : 1) : (size.get(n) ?? 1));
+  for (const n of g.nodes) {
+    const own = 1 + n.inputs.reduce((s, i) => s + inlineSize(i), 0);
+    size.set(n, own);
+    if (!isComputing(n)) continue;
+    const def = getOp(n.op);
+    const rs = readers.get(n) ?? [];
+    if (outputs.has(n)) {
+      mat(n, 'it is an output of the program');
+      continue;
+    }
+    if (def.kind === 'contraction') {
+      // Fused later with its epilogue when it has exactly one elementwise reader at the same index.
+      mat(n, 'a contraction is a kernel of its own');
+      continue;
+    }
+    if (rs.length === 0) continue;
+    const reduces = def.kind === 'reduce' || n.op === 'scatter_add' || n.op === 'fold';
+    if (reduces) {
+      if (rs.length === 1 && rs[0]!.direct && readsAtSameIndex(rs[0]!.reader, n)) continue;
+      // A reduction of a reduction reads each element once: compute it in place.
+      if (rs.length === 1 && rs[0]!.direct && getOp(rs[0]!.reader.op).kind === 'reduce') continue;
+      if (def.kind === 'reduce' && def.monoid && !('arg' in def.monoid) && broadcastBackOnly(n, readers)) {
+        rowReductions.add(n);
+        continue;
+      }
+      mat(n, rs.length > 1 ? `${rs.length} kernels read it` : 'its reader does not read it elementwise at the same index');
+      continue;
+    }
+    if (own > MAX_INLINE) {
+      mat(n, `its expression is too large to inline (${own} operations)`);
+      continue;
+    }
+    if (rs.length === 1) continue;
+    const flops = costOf(def, n.inputs.map((i) => i.type), n.type, n.attrs).flops / Math.max(1, numel(n.type.shape));
+    if (flops <= RECOMPUTE_FLOPS && own <= MAX_INLINE / 4) continue;
+    mat(n, `${rs.length} kernels read it and recomputing it costs ${own} operations per element`);
+  }
+  // Contraction epilogues: a contraction read by exactly one elementwise chain at the same index.
+  for (const n of g.nodes) {
+    if (getOp(n.op).kind !== 'contraction' || outputs.has(n)) continue;
+    const rs = readers.get(n) ?? [];
+    if (rs.length !== 1 || !rs[0]!.direct || !readsAtSameIndex(rs[0]!.reader, n)) continue;
+    // Follow inlined elementwise readers to the stored value.
+    let sink = rs[0]!.reader;
+    let ok = true;
+    while (!materialized.has(sink)) {
+      const next = readers.get(sink) ?? [];
+      if (next.length !== 1 || !next[0]!.direct || !readsAtSameIndex(next[0]!.reader, sink)) {
+        ok = false;
+        break;
+      }
+      sink = next[0]!.reader;
+    }
+    if (!ok || epilogueOf.has(n) || [...epilogueOf.values()].includes(sink)) continue;
+    materialized.delete(n);
+    reasons.delete(n);
+    epilogueOf.set(n, sink);
+  }
+  return { materialized, reasons, epilogueOf, rowReductions };
+}

@@ -1,0 +1,114 @@
+/**
+ * @file The kernel report: for each kernel, the source lines it came from, the primitives it
+ * computes, what it writes, its flops and bytes moved; and for each value stored in a buffer of
+ * its own (a fusion that did not happen), why.
+ */
+import { spanLocation } from '../diagnostics/source.js';
+import type { Graph, Node } from '../ir/graph.js';
+import { costOf } from '../ir/op.js';
+import { getOp } from '../ir/ops/index.js';
+import { formatType } from '../ir/types.js';
+import { loadsOf } from './expr.js';
+import { buildKernels } from './build.js';
+import { planFusion } from './fuse.js';
+import type { Kernel, KernelProgram } from './program.js';
+
+export interface KernelReportEntry {
+  readonly name: string;
+  readonly kind: Kernel['kind'];
+  /** Row kernels compute per-row reductions once and reuse them. */
+  readonly row: boolean;
+  readonly ops: readonly string[];
+  readonly lines: readonly string[];
+  readonly outputs: readonly string[];
+  readonly flops: number;
+  readonly bytes: number;
+}
+
+export interface RefusedFusion {
+  readonly value: string;
+  readonly op: string;
+  readonly line: string;
+  readonly reason: string;
+}
+
+export interface KernelReport {
+  readonly name: string;
+  readonly primitives: number;
+  readonly unfused: number;
+  readonly fused: number;
+  readonly kernels: readonly KernelReportEntry[];
+  readonly refused: readonly RefusedFusion[];
+}
+
+function bufferBytes(p: KernelProgram, ids: Iterable<number>): number {
+  let b = 0;
+  for (const id of ids) b += p.buffers[id]!.size * 4;
+  return b;
+}
+
+export function kernelReport(g: Graph): KernelReport {
+  const fused = buildKernels(g);
+  const unfused = buildKernels(g, { fuse: false });
+  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const kernels = fused.kernels.map((k): KernelReportEntry => {
+    const nodes = (k.source.nodes ?? []).map((id) => byId.get(id)).filter((n): n is Node => n !== undefined);
+    const flops = nodes.reduce((s, n) => s + costOf(getOp(n.op), n.inputs.map((i) => i.type), n.type, n.attrs).flops, 0);
+    const reads = new Set<number>();
+    const writes: number[] = [];
+    if (k.kind === 'map') {
+      for (const o of k.outputs) {
+        loadsOf(o.value, reads);
+        writes.push(o.buf);
+      }
+      for (const l of k.lets ?? []) loadsOf(l.value, reads);
+    } else {
+      reads.add(k.a.buf);
+      reads.add(k.b.buf);
+      if (k.epilogue) loadsOf(k.epilogue.value, reads);
+      writes.push(k.out);
+    }
+    const lines = [...new Set(k.source.spans.map((s) => spanLocation(s).replace(/:\d+$/, '')))];
+    return {
+      name: k.name,
+      kind: k.kind,
+      row: k.kind === 'map' && (k.lets?.length ?? 0) > 0,
+      ops: nodes.filter((n) => getOp(n.op).kind !== 'movement').map((n) => n.op),
+      lines,
+      outputs: writes.map((b) => `${fused.buffers[b]!.name}: ${formatType({ dtype: fused.buffers[b]!.dtype, shape: fused.buffers[b]!.shape })}`),
+      flops,
+      bytes: bufferBytes(fused, reads) + bufferBytes(fused, writes),
+    };
+  });
+  const plan = planFusion(g);
+  const outputs = new Set(g.outputs.map((o) => o.node));
+  const refused: RefusedFusion[] = [];
+  for (const [n, reason] of plan.reasons) {
+    if (outputs.has(n) || getOp(n.op).kind === 'contraction') continue;
+    refused.push({ value: `%${n.id}: ${formatType(n.type)}`, op: n.op, line: n.span ? spanLocation(n.span) : '?', reason });
+  }
+  const primitives = g.nodes.filter((n) => getOp(n.op).kind !== 'source').length;
+  return { name: g.name, primitives, unfused: unfused.kernels.length, fused: fused.kernels.length, kernels, refused };
+}
+
+function human(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(n);
+}
+
+export function formatKernelReport(r: KernelReport): string {
+  const out = [`${r.name}: ${r.fused} kernels (${r.unfused} without fusion, ${r.primitives} primitives)`, ''];
+  r.kernels.forEach((k, i) => {
+    out.push(`${String(i).padStart(3)}  ${k.name}  [${k.kind}${k.row ? ', row' : ''}]  ${human(k.flops)}flop  ${human(k.bytes)}B`);
+    out.push(`     ops:     ${k.ops.join(' ') || '(copy)'}`);
+    out.push(`     from:    ${k.lines.join(', ') || '?'}`);
+    out.push(`     writes:  ${k.outputs.join(', ')}`);
+  });
+  if (r.refused.length) {
+    out.push('', 'values stored in a buffer of their own instead of being fused into their readers:');
+    for (const f of r.refused) out.push(`  ${f.value} ${f.op} (${f.line}): ${f.reason}`);
+  }
+  return out.join('\n') + '\n';
+}
