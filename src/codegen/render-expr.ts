@@ -99,6 +99,12 @@ export class ExprRenderer {
     this.block.push(stmt);
   }
 
+  /** Renders into another block from now on (names stay unique across blocks). */
+  into(block: string[]): this {
+    this.block = block;
+    return this;
+  }
+
   render(e: Expr): string {
     switch (e.k) {
       case 'idx':

@@ -142,13 +142,13 @@ function rowShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslSh
   const helpers = new Helpers();
   const lines: string[] = [];
   const types = new Set<DType>();
+  const r = new ExprRenderer(dialect, p.buffers, helpers, lines);
   for (const l of k.lets!) {
     const v = l.value;
     if (v.k === 'red') {
       types.add(v.t);
       const inner: string[] = [];
-      const r = new ExprRenderer(dialect, p.buffers, helpers, inner);
-      const value = r.render(v.body);
+      const value = r.into(inner).render(v.body);
       const T = WGSL_TYPE[v.t];
       const m = getOp(v.op).monoid! as { identity: number };
       const R = reductionSize(v);
@@ -169,15 +169,12 @@ function rowShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslSh
         'workgroupBarrier();',
       );
     } else {
-      const pre: string[] = [];
-      const r = new ExprRenderer(dialect, p.buffers, helpers, pre);
-      const value = r.render(v);
-      lines.push(...pre, `let ${l.name}: ${WGSL_TYPE[typeOf(v)]} = ${value};`);
+      const value = r.into(lines).render(v);
+      lines.push(`let ${l.name}: ${WGSL_TYPE[typeOf(v)]} = ${value};`);
     }
   }
   const body: string[] = [];
-  const r = new ExprRenderer(dialect, p.buffers, helpers, body);
-  const values = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: r.render(o.value) }));
+  const values = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: r.into(body).render(o.value) }));
   const flat = k.vars.length ? k.vars.map((v, i) => `${v} * ${k.domain.slice(i + 1).reduce((a, b) => a * b, 1)}`).join(' + ') : '0';
   const element = [
     ...unflattenLets('e', inner.map((i) => k.vars[i]!), innerShape),
