@@ -8,8 +8,9 @@ export interface ParsedArgs {
   readonly flags: Map<string, string[]>;
 }
 
-/** Flags that take no value. */
+/** Flags that take no value, and flags that take one; anything else is an unknown option. */
 const BOOLEAN_FLAGS = new Set(['help', 'version', 'spans', 'full', 'json']);
+const VALUE_FLAGS = new Set(['fn', 'dim', 'input', 'seed', 'out', 'format', 'backend', 'precision', 'after', 'wrt', 'runs', 'o']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positional: string[] = [];
@@ -31,6 +32,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (!BOOLEAN_FLAGS.has(name) && !VALUE_FLAGS.has(name)) throw new UsageError(`unknown option --${name}${command ? ` for \`dlc ${command}\`` : ''}`);
       let value: string;
       if (eq > 0) value = a.slice(eq + 1);
       else if (BOOLEAN_FLAGS.has(name)) value = '';

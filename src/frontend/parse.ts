@@ -44,7 +44,7 @@ function expectedWords(e: IRecognitionException): string {
   const rule = e.context.ruleStack[e.context.ruleStack.length - 1] ?? '';
   if (e.name === 'MismatchedTokenException') {
     const m = /Expecting(?: token of type)? --> (.+?) <--/.exec(e.message);
-    if (m) return m[1]!;
+    if (m) return m[1] === 'EOF' ? RULE_WORDS['program']! : m[1]!;
   }
   if (e.name === 'NotAllInputParsedException') return RULE_WORDS['program']!;
   return RULE_WORDS[rule] ?? 'an expression';
@@ -58,9 +58,22 @@ function helpFor(e: IRecognitionException, expected: string): string | undefined
   if (found && COMPARISON.has(found)) return 'comparisons cannot be chained; write `a < b and b < c`';
   if (prev?.image === '.' && expected === 'a name') return 'a number needs digits after its point, e.g. `1.0`; `.` is for members like `x.T`';
   if (expected === '`{`' && found === ':') return 'blocks are written with braces: `{ … }`';
-  if (found === '=' && expected === 'an expression') return 'to compare values use `==`';
+  if (found === '=' && (expected === 'an expression' || expected === '`{`')) return 'to compare values use `==`';
   if (expected.startsWith('`)`') || expected.startsWith('`]`') || expected.startsWith('`}`')) return `a bracket is not closed; add ${expected}`;
   return undefined;
+}
+
+const MAX_DEPTH = 500;
+
+function maxDepth(text: string): number {
+  let depth = 0;
+  let best = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) best = Math.max(best, ++depth);
+    else if (c === 41 || c === 93 || c === 125) depth = Math.max(0, depth - 1);
+  }
+  return best;
 }
 
 /** DL0104 at the deepest bracket of the file (where the nesting gave up). */
@@ -86,10 +99,16 @@ export function parseSource(path: string, text: string): ParseResult {
   const diagnostics: Diagnostic[] = [];
   const lexed = DlLexer.tokenize(text);
   for (const le of lexed.errors) {
-    const ch = text.slice(le.offset, le.offset + le.length);
-    const first = ch[0] ?? '';
+    // A whole code point (an emoji is two UTF-16 units).
+    const cp = text.codePointAt(le.offset);
+    const first = cp === undefined ? '' : String.fromCodePoint(cp);
     const display = /\s/.test(first) || first === '' ? JSON.stringify(first) : `\`${first}\``;
-    diagnostics.push(error('DL0101', `unexpected character ${display}`, { span: span(file, le.offset, le.offset + 1), help: CHAR_HELP[first] }));
+    diagnostics.push(error('DL0101', `unexpected character ${display}`, { span: span(file, le.offset, le.offset + Math.max(1, first.length)), help: CHAR_HELP[first] }));
+  }
+  // Nesting deeper than any program needs is refused before it can exhaust the parser's stack.
+  if (maxDepth(text) > MAX_DEPTH) {
+    diagnostics.push(tooDeep(file));
+    return { file, program: { decls: [] }, diagnostics };
   }
   const parser = getParser();
   parser.input = lexed.tokens;
@@ -121,7 +140,9 @@ export function parseSource(path: string, text: string): ParseResult {
   for (const le of lexed.errors) errorOffsets.push(le.offset);
   let program: Program;
   try {
-    program = new AstBuilder(file, errorOffsets).program(cst);
+    const builder = new AstBuilder(file, errorOffsets);
+    program = builder.program(cst);
+    diagnostics.push(...builder.diagnostics);
   } catch (e) {
     if (e instanceof RangeError) {
       diagnostics.push(tooDeep(file));

@@ -174,6 +174,11 @@ export class DlParser extends CstParser {
   ifStmt = this.RULE('ifStmt', () => {
     this.CONSUME(T.If);
     this.SUBRULE(this.expr);
+    // `if a = b {`: a common slip, read as `a == b` and reported with a hint (see to-ast.ts).
+    this.OPTION2(() => {
+      this.CONSUME(T.Assign, { LABEL: 'assignInCondition' });
+      this.SUBRULE3(this.expr, { LABEL: 'conditionRhs' });
+    });
     this.SUBRULE(this.block);
     this.OPTION(() => {
       this.CONSUME(T.Else);
@@ -396,23 +401,27 @@ export class DlParser extends CstParser {
   });
 
   /** `e`, `...`, or a slice `a:b:c` with every part optional. */
+  /** `e`, `...`, or a slice `a:b:c` (parts optional, but an item is never empty). */
   indexItem = this.RULE('indexItem', () => {
     this.OR([
       { ALT: () => this.CONSUME(T.Ellipsis) },
       {
         ALT: () => {
-          this.OPTION(() => this.SUBRULE(this.expr, { LABEL: 'start' }));
-          this.OPTION2(() => {
-            this.CONSUME(T.Colon, { LABEL: 'colon1' });
-            this.OPTION3(() => this.SUBRULE2(this.expr, { LABEL: 'stop' }));
-            this.OPTION4(() => {
-              this.CONSUME2(T.Colon, { LABEL: 'colon2' });
-              this.OPTION5(() => this.SUBRULE3(this.expr, { LABEL: 'step' }));
-            });
-          });
+          this.SUBRULE(this.expr, { LABEL: 'start' });
+          this.OPTION(() => this.SUBRULE(this.sliceTail));
         },
       },
+      { ALT: () => this.SUBRULE2(this.sliceTail) },
     ]);
+  });
+
+  sliceTail = this.RULE('sliceTail', () => {
+    this.CONSUME(T.Colon, { LABEL: 'colon1' });
+    this.OPTION(() => this.SUBRULE(this.expr, { LABEL: 'stop' }));
+    this.OPTION2(() => {
+      this.CONSUME2(T.Colon, { LABEL: 'colon2' });
+      this.OPTION3(() => this.SUBRULE2(this.expr, { LABEL: 'step' }));
+    });
   });
 
   memberSuffix = this.RULE('memberSuffix', () => {

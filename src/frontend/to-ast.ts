@@ -3,6 +3,7 @@
  * `error` expression); declarations with a syntax error inside are marked `broken`.
  */
 import type { CstElement, CstNode, IToken } from 'chevrotain';
+import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { span, type SourceFile, type Span } from '../diagnostics/source.js';
 import type * as A from './ast.js';
 
@@ -13,6 +14,9 @@ function isToken(e: CstElement): e is IToken {
 }
 
 export class AstBuilder {
+  /** Errors found while building the AST (slips the grammar accepts to recover well). */
+  readonly diagnostics: Diagnostic[] = [];
+
   constructor(
     private readonly file: SourceFile,
     /** Offsets of syntax errors; a declaration containing one is `broken`. */
@@ -255,9 +259,19 @@ export class AstBuilder {
     const blocks = this.nodes(c, 'block');
     const elif = this.node(c, 'ifStmt');
     const otherwise = elif ? [this.ifStmt(elif)] : blocks[1] ? this.block(blocks[1]) : undefined;
+    let cond = this.exprOf(c, 'expr', s);
+    const eq = this.tok(c, 'assignInCondition');
+    const rhs = this.node(c, 'conditionRhs');
+    if (eq) {
+      this.diagnostics.push(error('DL0102', 'expected `{`, found `=`', { span: this.tokSpan(eq), help: 'to compare values use `==`' }));
+      if (rhs) {
+        const right = this.expr(rhs);
+        cond = { kind: 'binary', op: '==', left: cond, right, span: span(this.file, cond.span.start, right.span.end) };
+      }
+    }
     return {
       kind: 'if',
-      cond: this.exprOf(c, 'expr', s),
+      cond,
       then: blocks[0] ? this.block(blocks[0]) : [],
       ...(otherwise ? { otherwise } : {}),
       span: s,
@@ -405,9 +419,10 @@ export class AstBuilder {
     const s = this.nodeSpan(n);
     if (this.tok(c, 'Ellipsis')) return { kind: 'ellipsis', span: s };
     const start = this.node(c, 'start');
-    if (!this.tok(c, 'colon1')) return { kind: 'expr', expr: start ? this.expr(start) : this.errorExpr(s), span: s };
-    const stop = this.node(c, 'stop');
-    const step = this.node(c, 'step');
+    const tail = this.node(c, 'sliceTail');
+    if (!tail) return { kind: 'expr', expr: start ? this.expr(start) : this.errorExpr(s), span: s };
+    const stop = this.node(tail.children, 'stop');
+    const step = this.node(tail.children, 'step');
     return {
       kind: 'slice',
       ...(start ? { start: this.expr(start) } : {}),

@@ -7,6 +7,7 @@ import { NDArray } from '../ir/ndarray.js';
 import { getOp } from '../ir/ops/index.js';
 import { formatShape, numel, sameShape } from '../ir/types.js';
 import { initialize, type InitSpec } from '../runtime/init.js';
+import { toDType } from '../ir/ops/elementwise.js';
 
 /** Values larger than this many elements are refused rather than exhausting memory. */
 export const MAX_ELEMENTS = 1 << 27;
@@ -19,7 +20,8 @@ export function initParams(g: Graph, seed = 0, store: ParamStore = new Map()): P
     const name = String(p.attrs['name']);
     if (store.has(name)) continue;
     const data = initialize(p.attrs['init'] as unknown as InitSpec, p.type.shape, seed, name);
-    store.set(name, new NDArray([...p.type.shape], data));
+    // An integer or bool parameter holds what its dtype can (the backends store it the same way).
+    store.set(name, new NDArray([...p.type.shape], data.map((v) => toDType(v, p.type.dtype))));
   }
   return store;
 }

@@ -5,10 +5,14 @@
 import type { Span } from '../diagnostics/source.js';
 import type { Graph, GraphOutput, Node } from './graph.js';
 import { OpError, type Attrs } from './op.js';
+import { formatShape, numel } from './types.js';
 import { getOp } from './ops/index.js';
 
 /** The most nodes one program may have after inlining and unrolling. */
 export const MAX_NODES = 400_000;
+
+/** The most elements one tensor may have (indices are 32-bit in generated code). */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
 
 export class GraphBuilder {
   private readonly nodes: Node[] = [];
@@ -37,6 +41,13 @@ export class GraphBuilder {
       inputs.map((i) => i.type),
       attrs,
     );
+    // Every size must be a whole number, and every tensor addressable with 32-bit indices.
+    if (type.shape.some((d) => !Number.isInteger(d) || d < 0) || numel(type.shape) > MAX_TENSOR_ELEMENTS) {
+      throw new OpError(
+        'DL0311',
+        (w) => `a tensor of shape ${formatShape(type.shape)} is not possible${w}: ${type.shape.some((d) => d < 0) ? 'sizes cannot be negative' : type.shape.some((d) => !Number.isInteger(d)) ? 'sizes must be whole numbers' : `it would have more than ${MAX_TENSOR_ELEMENTS} elements`}`,
+      );
+    }
     const node: Node = { id: this.nodes.length, op, inputs, attrs, type, span: this.span };
     this.nodes.push(node);
     return node;

@@ -2,7 +2,7 @@
 import { spanLocation } from '../diagnostics/source.js';
 import type { Graph, Node } from './graph.js';
 import type { AttrValue } from './op.js';
-import { getOp } from './ops/index.js';
+import { OPS } from './ops/index.js';
 import { formatType } from './types.js';
 
 export interface PrintOptions {
@@ -26,9 +26,10 @@ export function formatAttr(v: AttrValue): string {
 }
 
 export function printNode(n: Node, opts: PrintOptions = {}): string {
-  const def = getOp(n.op);
+  const def = OPS.get(n.op);
   const parts: string[] = [];
-  for (const key of Object.keys(def.attrs)) {
+  // An unknown op (only in a broken graph given to the verifier) prints all its attributes.
+  for (const key of def ? Object.keys(def.attrs) : Object.keys(n.attrs)) {
     const v = n.attrs[key];
     if (v === undefined) continue;
     // The output type already shows these.

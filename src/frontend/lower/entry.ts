@@ -8,9 +8,12 @@ import { spanLocation, type Span } from '../../diagnostics/source.js';
 import { closest } from '../../diagnostics/suggest.js';
 import type { Graph, GraphOutput, Node } from '../../ir/graph.js';
 import { formatShape } from '../../ir/types.js';
+import { OpError } from '../../ir/op.js';
 import type * as A from '../ast.js';
 import type { ParseResult } from '../parse.js';
 import { BUILTINS } from './builtins.js';
+import { loadStdlib } from '../stdlib.js';
+import { resolveNames } from '../resolve.js';
 import { Lowerer, PoisonSignal } from './lowerer.js';
 import { Scope } from './scope.js';
 import { DimEnv } from './types.js';
@@ -78,10 +81,14 @@ function isStandalone(fn: A.FnDecl): boolean {
   return fn.params.every((p) => p.default !== undefined || (p.type !== undefined && p.type.kind === 'named' && ['f32', 'i32', 'bool'].includes(p.type.name.name)));
 }
 
-/** Every function of the file by its entry name: `f`, `Model.f` (all-default models), `inst.f`. */
-export function listEntries(user: ParseResult): EntryPoint[] {
+/**
+ * Every function of the file by its entry name: `f`, `Model.f` (all-default models), `inst.f`
+ * (instances of the file's models or of standard-library models).
+ */
+export function listEntries(user: ParseResult, std: ParseResult = loadStdlib()): EntryPoint[] {
   const out: EntryPoint[] = [];
   const models = new Map<string, A.ModelDecl>();
+  for (const d of std.program.decls) if (d.kind === 'model') models.set(d.name.name, d);
   for (const d of user.program.decls) if (d.kind === 'model') models.set(d.name.name, d);
   const methods = (m: A.ModelDecl, prefix: string) => {
     for (const mem of m.members) if (mem.kind === 'fn') out.push({ name: `${prefix}.${mem.name.name}`, fn: mem, standalone: isStandalone(mem) });
@@ -101,10 +108,14 @@ export function lowerEntry(std: ParseResult, user: ParseResult, entry: string, o
   const lw = new Lowerer();
   const dims: Record<string, number> = {};
   const defaulted: string[] = [];
-  const done = (graph?: Graph): LowerResult => ({ ...(graph ? { graph } : {}), diagnostics: lw.diags.sorted(), dims, defaulted });
+  const done = (graph?: Graph): LowerResult => {
+    // Never neither a graph nor an error: an invalid value nobody explained is a compiler bug.
+    if (!graph && !lw.diags.hasErrors() && !user.diagnostics.some((d) => d.severity === 'error')) lw.report(error('DL9001', `internal compiler error: \`${entry}\` produced no graph and no error`, { help: 'this is a bug in dlc; please report it with the input that caused it' }));
+    return { ...(graph ? { graph } : {}), diagnostics: lw.diags.sorted(), dims, defaulted };
+  };
   try {
     const sc = globalScope(lw, std, user);
-    const target = resolveEntry(lw, sc, user, entry);
+    const target = resolveEntry(lw, sc, std, user, entry);
     if (!target) return done();
     const { fn, scope, label } = target;
     const fsc = new Scope(scope, true);
@@ -114,12 +125,17 @@ export function lowerEntry(std: ParseResult, user: ParseResult, entry: string, o
     const free = (name: string): number => {
       const given = opts.dims?.[name];
       if (given !== undefined) return given;
+      // One size per name: every `...` of a signature stands for the same leading axes.
+      const known = examples.get(name);
+      if (known !== undefined) return known;
       const used = new Set([...env.dims.values(), ...Object.values(opts.dims ?? {})]);
       while (used.has(EXAMPLE_SIZES[next] ?? -1) && next < EXAMPLE_SIZES.length - 1) next++;
       const n = EXAMPLE_SIZES[Math.min(next++, EXAMPLE_SIZES.length - 1)]!;
       defaulted.push(name);
+      examples.set(name, n);
       return n;
     };
+    const examples = new Map<string, number>();
     // --dim values bind first so that every use of the name agrees with them.
     for (const [k, v] of Object.entries(opts.dims ?? {})) {
       env.dims.set(k, v);
@@ -151,7 +167,9 @@ export function lowerEntry(std: ParseResult, user: ParseResult, entry: string, o
     }
     for (const [k, v] of env.dims) dims[k] = v;
     if (defaulted.length) {
-      lw.dimNote = `free dimensions got example sizes: ${defaulted.map((d) => `${d}=${dims[d]}`).join(', ')} (choose them with \`--dim ${defaulted[0]}=…\`)`;
+      const named = defaulted.filter((d) => /^[A-Za-z_]/.test(d));
+      const generic = defaulted.length > named.length ? ['leading axes (`...`) one axis of an example size'] : [];
+      lw.dimNote = `free dimensions got example sizes: ${[...named.map((d) => `${d}=${examples.get(d)}`), ...generic].join(', ')}${named.length ? ` (choose them with \`--dim ${named[0]}=…\`)` : ''}`;
     }
     const result = lw.callBody(fn, fsc, label, env);
     if (!result || result.value.k === 'poison' || lw.diags.hasErrors()) return done();
@@ -164,6 +182,10 @@ export function lowerEntry(std: ParseResult, user: ParseResult, entry: string, o
       lw.report((err as Error & { diagnostic: Diagnostic }).diagnostic);
       return done();
     }
+    if (err instanceof OpError) {
+      lw.report(error(err.code, err.describe(''), { help: err.help }));
+      return done();
+    }
     throw err;
   }
 }
@@ -174,9 +196,9 @@ interface ResolvedEntry {
   readonly label: string;
 }
 
-function resolveEntry(lw: Lowerer, sc: Scope, user: ParseResult, entry: string): ResolvedEntry | undefined {
+function resolveEntry(lw: Lowerer, sc: Scope, std: ParseResult, user: ParseResult, entry: string): ResolvedEntry | undefined {
   const parts = entry.split('.');
-  const names = listEntries(user).map((e) => e.name);
+  const names = listEntries(user, std).map((e) => e.name);
   const notFound = (): undefined => {
     const c = closest(entry, names);
     lw.report(
@@ -213,6 +235,8 @@ function resolveEntry(lw: Lowerer, sc: Scope, user: ParseResult, entry: string):
     }
     inst = lw.instantiate(decl, sc, [], decl.name.span, '');
   }
+  // A model that could not be built has nothing to run (its errors are already reported).
+  if (lw.diags.hasErrors()) return undefined;
   const m = inst.scope.local(method);
   if (!m || m.value.k !== 'fn') return notFound();
   return { fn: m.value.decl, scope: inst.scope, label: entry };
@@ -237,7 +261,10 @@ function entryOutputs(lw: Lowerer, v: Value, ret: A.Expr | undefined, label: str
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
     if (it.k === 'tensor' || it.k === 'int' || it.k === 'float' || it.k === 'bool' || it.k === 'list') {
-      out.push({ name: unique[i]!, node: lw.toTensor(it, exprs[i]?.span ?? fn.name.span) });
+      const s = exprs[i]?.span ?? fn.name.span;
+      const node = lw.attempt(s, () => lw.toTensor(it, s));
+      if (!node) return undefined;
+      out.push({ name: unique[i]!, node });
     } else {
       lw.report(error('DL0311', `the entry point \`${label}\` must return tensors, but returns ${describe(it)}`, { span: exprs[i]?.span ?? fn.name.span }));
       return undefined;
@@ -272,7 +299,8 @@ export function checkModule(std: ParseResult, user: ParseResult, opts: LowerOpti
     if (!(err instanceof PoisonSignal)) throw err;
   }
   lw.diags.items.forEach(add);
-  for (const e of listEntries(user)) {
+  resolveNames(user, std).forEach(add);
+  for (const e of listEntries(user, std)) {
     if (!e.standalone || e.fn.broken) continue;
     const r = lowerEntry(std, user, e.name, opts);
     r.diagnostics.forEach(add);

@@ -31,7 +31,7 @@ export interface ArgValue {
 
 interface Frame {
   readonly name: string;
-  readonly decl: A.FnDecl;
+  readonly decl: A.FnDecl | A.ModelDecl;
   readonly callSpan: Span;
 }
 
@@ -113,7 +113,7 @@ export class Lowerer {
       }
     } else if (this.stack.length) {
       const f = this.stack[this.stack.length - 1]!;
-      if (f.decl.span.file === s.file && s.start >= f.decl.span.start && s.end <= f.decl.span.end) {
+      if (f.decl.kind === 'fn' && f.decl.span.file === s.file && s.start >= f.decl.span.start && s.end <= f.decl.span.end) {
         notes.push(`while inlining the call to \`${f.name}\` at ${spanLocation(this.userSpan(f.callSpan))}`);
       }
     }
@@ -142,6 +142,16 @@ export class Lowerer {
       this.report(error('DL0104', 'this is nested too deeply to compile', { span: s, help: 'split it into smaller pieces with `let`' }));
     } else {
       throw err;
+    }
+  }
+
+  /** Runs `f`; a user error inside it is reported at `s` and gives undefined. */
+  attempt<T>(s: Span, f: () => T): T | undefined {
+    try {
+      return this.at(s, f);
+    } catch (err) {
+      this.reportCaught(err, s);
+      return undefined;
     }
   }
 
@@ -254,7 +264,12 @@ export class Lowerer {
     const a = l.v;
     const c = r.v;
     const ints = l.k === 'int' && r.k === 'int';
-    const num = (v: number) => (ints && Number.isInteger(v) ? int(v) : float(v));
+    const num = (v: number) => {
+      if (!Number.isFinite(v) || (ints && Number.isInteger(v) && !Number.isSafeInteger(v))) {
+        this.fail('DL0313', `this compile-time value overflows (${v})`, e.span, 'compile-time integers must stay below 2^53');
+      }
+      return ints && Number.isInteger(v) ? int(v) : float(v);
+    };
     switch (op) {
       case '+':
         return num(a + c);
@@ -272,7 +287,7 @@ export class Lowerer {
         if (c === 0) this.fail('DL0313', 'modulo by zero in a compile-time expression', e.span);
         return num(a - c * Math.floor(a / c));
       case '**':
-        return ints && c >= 0 ? int(a ** c) : float(a ** c);
+        return c >= 0 ? num(a ** c) : float(a ** c);
       case '==':
         return bool(a === c);
       case '!=':
@@ -454,6 +469,9 @@ export class Lowerer {
 
   staticInt(v: Value, s: Span, what: string): number {
     if (v.k === 'poison') throw new PoisonSignal();
+    if ((v.k === 'int' || v.k === 'float') && Number.isInteger(v.v) && !Number.isSafeInteger(v.v)) {
+      this.fail('DL0313', `${what} is too large (${v.v})`, s);
+    }
     if (v.k === 'int') return v.v;
     if (v.k === 'float' && Number.isInteger(v.v)) return v.v;
     return this.fail('DL0310', `${what} must be an integer known at compile time, got ${describe(v)}`, s);
@@ -769,7 +787,7 @@ export class Lowerer {
   execBlock(stmts: readonly A.Stmt[], sc: Scope): Value | undefined {
     for (const s of stmts) {
       if (--this.fuel < 0) {
-        this.fail('DL0312', 'the program is too large to unroll (more than 2,000,000 statements executed)', s.span, 'use fewer loop iterations');
+        this.fail('DL0312', 'the program is too large to unroll: its loops and calls run more than 2,000,000 statements', s.span, 'use fewer loop iterations, or fewer nested loops');
       }
       let r: Value | undefined;
       try {
@@ -788,6 +806,8 @@ export class Lowerer {
   private exec(s: A.Stmt, sc: Scope): Value | undefined {
     switch (s.kind) {
       case 'let': {
+        // Whatever goes wrong below, the names exist afterwards (as invalid values).
+        for (const n of s.names) if (!sc.has(n.name)) sc.define(n.name, POISON, 'let');
         let v = this.eval(s.value, sc);
         if (s.destructure) {
           if (v.k === 'poison') {
@@ -836,7 +856,7 @@ export class Lowerer {
           if (endV.k === 'poison') return POISON;
           const a = this.staticInt(startV, s.start.span, 'a loop bound');
           const z = this.staticInt(endV, s.end.span, 'a loop bound');
-          if (z - a > this.fuel) this.fail('DL0312', `a loop of ${z - a} iterations is too long to unroll`, s.span);
+          if (z - a > FUEL) this.fail('DL0312', `a loop of ${z - a} iterations is too long to unroll`, s.span, 'use fewer iterations');
           items = [];
           for (let i = a; i < z; i++) items.push(int(i));
         } else if (startV.k === 'list' || startV.k === 'tuple') {
@@ -919,9 +939,12 @@ export class Lowerer {
     const inst: Instance = { decl, path, scope: sc, params: new Map() };
     sc.define('self', { k: 'instance', inst }, 'member');
     this.building.push(decl);
+    // A frame, so errors inside a standard-library model point at the user's layer.
+    this.stack.push({ name, decl, callSpan: span });
     try {
       this.instantiateMembers(inst, decl, name, bound, span);
     } finally {
+      this.stack.pop();
       this.building.pop();
     }
     return inst;

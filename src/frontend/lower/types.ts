@@ -141,6 +141,7 @@ export class TypeMatcher {
         }
       }
       const want = this.lw.staticInt(this.lw.eval(e, sc), e.span, 'a dimension');
+      if (want < 0) this.lw.fail('DL0311', `a dimension cannot be negative (${want})`, e.span);
       const text = spanText(e.span);
       if (want !== actual) mismatch(`axis ${axis} should be ${want}${text === String(want) ? '' : ` (\`${text}\`)`}, but it is ${actual}`);
     }
@@ -174,9 +175,14 @@ export class TypeMatcher {
     }
     const shape: number[] = [];
     for (const d of t.dims ?? []) {
-      if (d.kind === 'ellipsis') continue;
+      // Leading axes of a generic type get one axis of an example size (rank 0 would make
+      // axis arguments such as -1 invalid); a bound `*S` keeps its axes.
+      if (d.kind === 'ellipsis') {
+        shape.push(free('...'));
+        continue;
+      }
       if (d.kind === 'variadic') {
-        shape.push(...(env.lists.get(d.name.name) ?? []));
+        shape.push(...(env.lists.get(d.name.name) ?? [free(`*${d.name.name}`)]));
         continue;
       }
       const e = d.expr;
@@ -192,7 +198,9 @@ export class TypeMatcher {
         shape.push(env.dims.get(e.name)!);
         continue;
       }
-      shape.push(this.lw.staticInt(this.lw.eval(e, sc), e.span, 'a dimension'));
+      const n = this.lw.staticInt(this.lw.eval(e, sc), e.span, 'a dimension');
+      if (n < 0) this.lw.fail('DL0311', `a dimension cannot be negative (${n})`, e.span);
+      shape.push(n);
     }
     return { dtype: t.name.name as DType, shape };
   }

@@ -1,14 +1,23 @@
 /**
  * @file Data-dependent indexing: gather (take along an axis, e.g. an embedding lookup) and its
- * transpose scatter_add. Indices outside [0, n) are clamped to the nearest valid index.
+ * transpose scatter_add. Negative indices count from the end; indices still outside [0, n) are clamped.
  */
 import { NDArray } from '../ndarray.js';
 import { defineOp, opError } from '../op.js';
-import { idx as loopIdx, ix, lit, op } from '../../kernel/expr.js';
+import { idx as loopIdx, ix, lit, op, type Expr } from '../../kernel/expr.js';
 import { clampIndex } from './movement.js';
 import { formatType, numel, type TensorType } from '../types.js';
 
-const clampValue = (v: number, n: number) => Math.min(Math.max(Math.trunc(v), 0), n - 1);
+/** Negative indices count from the end (as in `x[-1]`); what is still out of range is clamped. */
+const clampValue = (v: number, n: number) => {
+  const i = Math.trunc(v);
+  return Math.min(Math.max(i < 0 ? i + n : i, 0), n - 1);
+};
+
+/** The same rule as an index expression. */
+function indexExpr(i: Expr, n: number): Expr {
+  return clampIndex(op('select', [ix('<', i, lit(0)), ix('+', i, lit(n)), i], 'i32'), n);
+}
 
 function checkIndices(op: string, idx: TensorType): void {
   if (idx.dtype !== 'i32') opError('DL0303', (w) => `\`${op}\` indices must be i32, got ${formatType(idx)}${w}`, 'convert with `cast(i, i32)`');
@@ -46,7 +55,7 @@ export const gather = defineOp<{ axis: number }>({
     const [x, ind] = inputs as [typeof inputs[0], typeof inputs[0]];
     const r = ind!.shape.length;
     const j = idx.slice(attrs.axis, attrs.axis + r);
-    const k = clampIndex(read(1, j), x!.shape[attrs.axis]!);
+    const k = indexExpr(read(1, j), x!.shape[attrs.axis]!);
     return read(0, [...idx.slice(0, attrs.axis), k, ...idx.slice(attrs.axis + r)]);
   },
   // d gather = scatter-add of the cotangent to the gathered rows (repeated indices accumulate).
@@ -105,7 +114,7 @@ export const scatterAdd = defineOp<{ axis: number; size: number }>({
     const vars = ind.shape.map((n) => ({ v: fresh(), n }));
     const j = vars.map((v) => loopIdx(v.v));
     const k = idx[attrs.axis]!;
-    const hit = ix('==', clampIndex(read(0, j), attrs.size), k);
+    const hit = ix('==', indexExpr(read(0, j), attrs.size), k);
     const u = read(1, [...idx.slice(0, attrs.axis), ...j, ...idx.slice(attrs.axis + 1)]);
     return { k: 'red', op: 'reduce_sum', vars, body: op('select', [hit, u, lit(0, out.dtype)], out.dtype), t: out.dtype };
   },

@@ -1,0 +1,188 @@
+/**
+ * @file Name resolution over the whole file, without lowering: unknown names and unknown type
+ * names in every function, including functions that cannot run on their own (generic ones, or
+ * members of models that need arguments) and so are only checked when something calls them.
+ * Lowering reports the same errors with the same words when it meets them; the diagnostics
+ * collector keeps one of each.
+ */
+import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { didYouMean } from '../diagnostics/suggest.js';
+import { isDType } from '../ir/types.js';
+import { findInitializer } from '../runtime/init.js';
+import type * as A from './ast.js';
+import { BUILTINS } from './lower/builtins.js';
+import type { ParseResult } from './parse.js';
+
+const STATIC_TYPES = ['int', 'float', 'bool', 'dtype'];
+
+class Names {
+  private readonly names = new Set<string>();
+  constructor(readonly parent?: Names) {}
+  add(n: string): void {
+    if (n) this.names.add(n);
+  }
+  has(n: string): boolean {
+    return this.names.has(n) || (this.parent?.has(n) ?? false);
+  }
+  all(): string[] {
+    return [...this.names, ...(this.parent?.all() ?? [])];
+  }
+}
+
+class Resolver {
+  readonly out: Diagnostic[] = [];
+
+  unknown(name: string, span: A.Ident['span'], sc: Names): void {
+    if (isDType(name) || findInitializer(name)) return;
+    this.out.push(error('DL0201', `unknown name \`${name}\``, { span, help: didYouMean(name, [...sc.all(), 'f32', 'i32', 'bool']) }));
+  }
+
+  type(t: A.TypeExpr, sc: Names, dims: Names): void {
+    switch (t.kind) {
+      case 'tuple':
+        for (const i of t.items) this.type(i, sc, dims);
+        return;
+      case 'list':
+        this.type(t.elem, sc, dims);
+        return;
+      case 'named': {
+        const n = t.name.name;
+        const ok = t.dims === null ? isDType(n) || STATIC_TYPES.includes(n) : isDType(n);
+        if (n && !ok) {
+          this.out.push(error('DL0201', `unknown type \`${n}\``, { span: t.name.span, help: didYouMean(n, ['f32', 'i32', 'bool', ...STATIC_TYPES]) ?? 'tensor types are f32, i32 and bool; static types are int, float, bool and dtype' }));
+        }
+        for (const d of t.dims ?? []) {
+          if (d.kind === 'variadic') dims.add(d.name.name);
+          else if (d.kind === 'expr') {
+            if (d.expr.kind === 'name') dims.add(d.expr.name);
+            else this.expr(d.expr, dims);
+          }
+        }
+      }
+    }
+  }
+
+  expr(e: A.Expr, sc: Names): void {
+    switch (e.kind) {
+      case 'name':
+        if (!sc.has(e.name)) this.unknown(e.name, e.span, sc);
+        return;
+      case 'unary':
+        this.expr(e.operand, sc);
+        return;
+      case 'binary':
+        this.expr(e.left, sc);
+        this.expr(e.right, sc);
+        return;
+      case 'call':
+        this.expr(e.callee, sc);
+        for (const a of e.args) this.expr(a.value, sc);
+        return;
+      case 'index':
+        this.expr(e.target, sc);
+        for (const i of e.items) {
+          if (i.kind === 'expr') this.expr(i.expr, sc);
+          else if (i.kind === 'slice') for (const x of [i.start, i.stop, i.step]) if (x) this.expr(x, sc);
+        }
+        return;
+      case 'member':
+        this.expr(e.target, sc);
+        return;
+      case 'tuple':
+      case 'list':
+        for (const i of e.items) this.expr(i, sc);
+        return;
+      default:
+        return;
+    }
+  }
+
+  block(stmts: readonly A.Stmt[], sc: Names): void {
+    for (const s of stmts) {
+      switch (s.kind) {
+        case 'let':
+          this.expr(s.value, sc);
+          if (s.type) this.type(s.type, sc, sc);
+          for (const n of s.names) sc.add(n.name);
+          break;
+        case 'assign':
+          this.expr(s.value, sc);
+          // An undeclared target is DL0206 from lowering; either way the name exists afterwards.
+          sc.add(s.target.name);
+          break;
+        case 'for': {
+          this.expr(s.start, sc);
+          if (s.end) this.expr(s.end, sc);
+          const inner = new Names(sc);
+          inner.add(s.variable.name);
+          this.block(s.body, inner);
+          break;
+        }
+        case 'if':
+          this.expr(s.cond, sc);
+          this.block(s.then, new Names(sc));
+          if (s.otherwise) this.block(s.otherwise, new Names(sc));
+          break;
+        case 'return':
+          this.expr(s.value, sc);
+          break;
+        case 'expr':
+          this.expr(s.expr, sc);
+          break;
+      }
+    }
+  }
+
+  fn(d: A.FnDecl, outer: Names): void {
+    if (d.broken) return;
+    const sc = new Names(outer);
+    for (const p of d.params) {
+      if (p.default) this.expr(p.default, sc);
+      if (p.type) this.type(p.type, sc, sc);
+      sc.add(p.name.name);
+    }
+    if (d.result) this.type(d.result, sc, sc);
+    this.block(d.body, sc);
+  }
+
+  model(m: A.ModelDecl, global: Names): void {
+    if (m.broken) return;
+    const sc = new Names(global);
+    sc.add('self');
+    for (const p of m.params) {
+      if (p.default) this.expr(p.default, sc);
+      sc.add(p.name.name);
+    }
+    for (const mem of m.members) sc.add(mem.name.name);
+    for (const mem of m.members) {
+      if (mem.broken) continue;
+      if (mem.kind === 'fn') this.fn(mem, sc);
+      else if (mem.kind === 'const') this.expr(mem.value, sc);
+      else if (mem.kind === 'layer') {
+        if (mem.count) this.expr(mem.count, sc);
+        this.expr(mem.value, sc);
+      } else this.type(mem.type, sc, new Names(sc));
+    }
+  }
+}
+
+/** Unknown names and type names anywhere in the user's file. */
+export function resolveNames(user: ParseResult, std: ParseResult): Diagnostic[] {
+  const global = new Names();
+  for (const b of BUILTINS.keys()) global.add(b);
+  for (const d of std.program.decls) global.add(d.name.name);
+  for (const d of user.program.decls) global.add(d.name.name);
+  const r = new Resolver();
+  for (const d of user.program.decls) {
+    if (d.broken) continue;
+    try {
+      if (d.kind === 'fn') r.fn(d, global);
+      else if (d.kind === 'model') r.model(d, global);
+      else r.expr(d.value, global);
+    } catch (e) {
+      // Too deep to walk here; lowering reports it (DL0104).
+      if (!(e instanceof RangeError)) throw e;
+    }
+  }
+  return r.out;
+}

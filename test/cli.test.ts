@@ -1,0 +1,348 @@
+/**
+ * The command line, through `main(argv, io)`: help and version, usage errors (exit 2, DL0601),
+ * `run` with .npy inputs and outputs, `ir --spans`, and input files that do not fit (exit 1).
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { COMMAND_HELP, MAIN_HELP } from '../src/cli/help.js';
+import { NDArray, readNpy, writeNpy } from '../src/index.js';
+import { captureIo, ROOT } from './helpers/golden.js';
+
+let dir = '';
+const MLP = `${ROOT}examples/mlp.dl`;
+
+const PROGRAM = `# test program for the CLI
+fn rowsum(x: f32[B, 4]) -> f32[B] {
+  return sum(x, axis=-1)
+}
+
+fn twice(y: i32[B]) {
+  return y * 2
+}
+
+fn pair(x: f32[B, 4]) {
+  let m = mean(x, axis=0)
+  let s = softmax(x)
+  return (m, s)
+}
+`;
+
+function file(name: string): string {
+  return join(dir, name);
+}
+
+function npy(name: string, shape: number[], data: number[], dtype: 'f32' | 'i32' | 'bool' = 'f32'): string {
+  writeFileSync(file(name), writeNpy(NDArray.from(shape, data), dtype));
+  return file(name);
+}
+
+/** Runs the CLI (some commands are asynchronous) and collects its exit code and output. */
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const c = captureIo();
+  let code: number;
+  try {
+    code = await main(argv, c.io);
+  } catch (e) {
+    throw new Error(`main(${JSON.stringify(argv)}) threw instead of returning an exit code: ${(e as Error).stack}`);
+  }
+  return { code, out: c.out(), err: c.err() };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dlc-cli-'));
+  writeFileSync(file('prog.dl'), PROGRAM);
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('help and version', () => {
+  it('--help and -h print the main help and exit 0', async () => {
+    for (const flag of ['--help', '-h']) {
+      const r = await run([flag]);
+      expect(r.code).toBe(0);
+      expect(r.out).toBe(MAIN_HELP);
+      expect(r.out).toMatch(/^dlc \d+\.\d+\.\d+ /);
+      for (const cmd of ['check', 'ir', 'run', 'help']) expect(r.out).toContain(`  ${cmd} `);
+      expect(r.err).toBe('');
+    }
+  });
+
+  it('no arguments print the help with exit 2', async () => {
+    const r = await run([]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe(MAIN_HELP);
+  });
+
+  it('help run, run --help and help for every command', async () => {
+    const r = await run(['help', 'run']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(COMMAND_HELP['run']);
+    expect(r.out).toContain('--input x=data.npy');
+    expect(r.out).toContain('--out DIR');
+    expect((await run(['run', '--help'])).out).toBe(COMMAND_HELP['run']);
+    for (const cmd of Object.keys(COMMAND_HELP)) {
+      const h = await run(['help', cmd]);
+      expect(h.code).toBe(0);
+      expect(h.out.startsWith(`dlc ${cmd}`)).toBe(true);
+    }
+  });
+
+  it('help for an unknown topic is a usage error', async () => {
+    const r = await run(['help', 'frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('error[DL0601]: no help for `frobnicate`');
+  });
+
+  it('--version prints the package version', async () => {
+    const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string };
+    const r = await run(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`dlc ${pkg.version}\n`);
+  });
+});
+
+describe('usage errors exit 2 with DL0601', () => {
+  it('an unknown command', async () => {
+    const r = await run(['frobnicate', MLP]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^error\[DL0601\]: unknown command `frobnicate`; commands are check, ir, run, .*help \(see dlc --help\)\n {2}= help: see `dlc --help`\n\n1 error\n$/);
+  });
+
+  it('run and ir without --fn, a flag without its value, a bad --dim, a bad --seed, a bad --input', async () => {
+    const p = file('prog.dl');
+    const cases: [string[], RegExp][] = [
+      [['run', p], /needs --fn NAME/],
+      [['ir', p], /needs --fn NAME/],
+      [['run', p, '--fn'], /--fn needs a value/],
+      [['run', p, '--fn', 'rowsum', '--dim', 'B'], /--dim expects NAME=SIZE/],
+      [['run', p, '--fn', 'rowsum', '--dim', 'B=-1'], /--dim expects NAME=SIZE/],
+      [['run', p, '--fn', 'rowsum', '--seed', 'abc'], /--seed expects a non-negative integer/],
+      [['run', p, '--fn', 'rowsum', '--input', 'x'], /--input expects NAME=FILE\.npy/],
+      [['run', p, '--fn', 'rowsum', '--input', `x=${file('missing.npy')}`], /no such file/],
+      [['ir', p, '--fn', 'rowsum', '--seed', '3'], /unknown option --seed for `dlc ir`/],
+    ];
+    for (const [argv, msg] of cases) {
+      const r = await run(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err, argv.join(' ')).toMatch(/^error\[DL0601\]: /);
+      expect(r.err, argv.join(' ')).toMatch(msg);
+    }
+  });
+
+  it('an unknown option after the file is reported as unknown, not as "needs a value"', async () => {
+    const r = await run(['check', MLP, '--frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unknown option --frobnicate for `dlc check`');
+  });
+
+  it('an unknown option before the file does not swallow the file name', async () => {
+    const r = await run(['check', '--frobnicate', MLP]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unknown option --frobnicate for `dlc check`');
+  });
+});
+
+describe('dlc run', () => {
+  it('runs a function on random inputs and prints dtype, shape and values', async () => {
+    const r = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--dim', 'B=3']);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^out: f32\[3\] = \[[-0-9.e, ]+\]\n$/);
+  });
+
+  it('is deterministic in --seed', async () => {
+    const a = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--seed', '5', '--format', 'json']);
+    const b = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--seed', '5', '--format', 'json']);
+    const c = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--seed', '6', '--format', 'json']);
+    expect(a.out).toBe(b.out);
+    expect(a.out).not.toBe(c.out);
+  });
+
+  it('--input x=file.npy binds the dimension variable B from the file, and --out writes .npy files that read back', async () => {
+    const x = Array.from({ length: 20 }, (_, i) => i);
+    const inp = npy('x54.npy', [5, 4], x);
+    const outDir = file('results');
+    const r = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--input', `x=${inp}`, '--out', outDir]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('out: f32[5] = [6, 22, 38, 54, 70]\n');
+    expect(readdirSync(outDir)).toEqual(['out.npy']);
+    const back = readNpy(new Uint8Array(readFileSync(join(outDir, 'out.npy'))));
+    expect(back.kind).toBe('float');
+    expect(back.array.shape).toEqual([5]);
+    expect(Array.from(back.array.data)).toEqual([6, 22, 38, 54, 70]);
+  });
+
+  it('--out writes one file per output of a tuple result, named after the returned variables', async () => {
+    const inp = npy('x24.npy', [2, 4], [1, 2, 3, 4, 5, 6, 7, 8]);
+    const outDir = file('pair');
+    const r = await run(['run', file('prog.dl'), '--fn', 'pair', '--input', `x=${inp}`, '--out', outDir, '--format', 'json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(Object.keys(doc.outputs)).toEqual(['m', 's']);
+    expect(readdirSync(outDir).sort()).toEqual(['m.npy', 's.npy']);
+    const m = readNpy(new Uint8Array(readFileSync(join(outDir, 'm.npy'))));
+    expect(Array.from(m.array.data)).toEqual([3, 4, 5, 6]);
+    expect(doc.outputs.m).toEqual({ dtype: 'f32', shape: [4], data: [3, 4, 5, 6] });
+    const s = readNpy(new Uint8Array(readFileSync(join(outDir, 's.npy'))));
+    expect(s.array.shape).toEqual([2, 4]);
+    // Written as float32: equal to the float64 results after rounding.
+    doc.outputs.s.data.forEach((v: number, i: number) => expect(s.array.data[i]).toBe(Math.fround(v)));
+  });
+
+  it('i32 inputs and outputs round-trip through .npy', async () => {
+    const inp = npy('y.npy', [4], [3, -1, 0, 7], 'i32');
+    const outDir = file('ints');
+    const r = await run(['run', file('prog.dl'), '--fn', 'twice', '--input', `y=${inp}`, '--out', outDir]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('out: i32[4] = [6, -2, 0, 14]\n');
+    const back = readNpy(new Uint8Array(readFileSync(join(outDir, 'out.npy'))));
+    expect(back.kind).toBe('int');
+    expect(Array.from(back.array.data)).toEqual([6, -2, 0, 14]);
+  });
+
+  it('runs an example model end to end (MLP.loss is a finite scalar)', async () => {
+    const r = await run(['run', MLP, '--fn', 'MLP.loss', '--dim', 'B=4', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    const loss = doc.outputs.out;
+    expect(loss.shape).toEqual([]);
+    expect(Number.isFinite(loss.data[0])).toBe(true);
+    expect(loss.data[0]).toBeGreaterThan(0);
+  });
+});
+
+describe('input files that do not fit exit 1 with a diagnostic', () => {
+  it('the wrong size on a fixed axis: DL0304 at the parameter, with a note', async () => {
+    const inp = npy('x53.npy', [5, 3], Array.from({ length: 15 }, (_, i) => i));
+    const r = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--input', `x=${inp}`]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    const path = file('prog.dl');
+    const lines = r.err.split('\n');
+    expect(lines.slice(0, 5)).toEqual([
+      'error[DL0304]: input `x` (shape [5, 3]) should be f32[B, 4], got f32[5, 3]',
+      ` --> ${path}:2:11`,
+      '  |',
+      '2 | fn rowsum(x: f32[B, 4]) -> f32[B] {',
+      '  |           ^^^^^^^^^^^^',
+    ]);
+    expect(lines[5]).toMatch(/^ {2}= note: axis 1 should be 4\b.*but it is 3$/);
+    expect(r.err.endsWith('\n\n1 error\n')).toBe(true);
+  });
+
+  it('the wrong rank', async () => {
+    const inp = npy('x3.npy', [4], [1, 2, 3, 4]);
+    const r = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--input', `x=${inp}`]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error[DL0304]');
+    expect(r.err).toContain('the type has 2 axes, the value has 1');
+  });
+
+  it('a shape that contradicts --dim: DL0305', async () => {
+    const inp = npy('x54b.npy', [5, 4], Array.from({ length: 20 }, (_, i) => i));
+    const r = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--input', `x=${inp}`, '--dim', 'B=3']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error[DL0305]');
+    expect(r.err).toContain('`B` was set to 3 by `--dim B=3`');
+  });
+
+  it('floating-point data for an i32 parameter: DL0602', async () => {
+    const inp = npy('yf.npy', [3], [1, 2, 3]);
+    const r = await run(['run', file('prog.dl'), '--fn', 'twice', '--input', `y=${inp}`]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error[DL0602]: input `y` is i32 but the file holds floating-point values');
+  });
+
+  it('an input the function does not have, and a file that is not .npy: DL0602', async () => {
+    const inp = npy('z.npy', [2], [1, 2]);
+    const r = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--input', `z=${inp}`]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error[DL0602]: --input z: the function has no parameter `z`');
+    expect(r.err).toContain('its inputs are `x`');
+    const bad = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--input', `x=${file('prog.dl')}`]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('not a .npy file');
+  });
+
+  it('a truncated .npy file: DL0602', async () => {
+    const full = writeNpy(NDArray.from([5, 4], new Array(20).fill(1)), 'f32');
+    writeFileSync(file('short.npy'), full.subarray(0, full.length - 8));
+    const r = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--input', `x=${file('short.npy')}`]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error[DL0602]');
+    expect(r.err).toContain('fewer than the 20 values');
+  });
+
+  it('JSON output for an input error', async () => {
+    const inp = npy('x53j.npy', [5, 3], new Array(15).fill(0));
+    const r = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--input', `x=${inp}`, '--format', 'json']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.out);
+    expect(doc.ok).toBe(false);
+    expect(doc.diagnostics[0]).toMatchObject({ code: 'DL0304', line: 2, column: 11 });
+  });
+
+  it('programs that check cleanly never end in an internal error (exit 3) when run', async () => {
+    const cases = ['fn f(x: f32[2]) {\n  return zeros([-1])\n}\n', 'fn f(x: f32[-2]) {\n  return x\n}\n', 'fn f(x: f32[2, 3]) {\n  return [x, 1]\n}\n', 'fn f(x: f32[3, 4]) {\n  return x[, 1]\n}\n'];
+    for (const [k, src] of cases.entries()) {
+      writeFileSync(file(`crash${k}.dl`), src);
+      const r = await run(['run', file(`crash${k}.dl`), '--fn', 'f']);
+      expect(r.err, src).not.toContain('DL9001');
+      expect(r.code, src).toBe(1);
+    }
+  });
+
+  it('a function that does not exist: DL0603 with a suggestion', async () => {
+    const r = await run(['run', MLP, '--fn', 'MLP.forwrd']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error[DL0603]: no function `MLP.forwrd`');
+    expect(r.err).toContain('did you mean `MLP.forward`?');
+  });
+});
+
+describe('dlc ir', () => {
+  it('prints the graph; --spans adds the source location of every node', async () => {
+    // Lines starting with `#` are commentary (e.g. pass statistics) and are not part of the graph.
+    const graphText = (s: string) => s.split('\n').filter((l) => !l.startsWith('#')).join('\n');
+    const plain = await run(['ir', file('prog.dl'), '--fn', 'rowsum', '--dim', 'B=2']);
+    expect(plain.code).toBe(0);
+    expect(graphText(plain.out)).toBe(['graph rowsum(x: f32[2, 4]) {', '  %0: f32[2, 4] = input {name="x"}', '  %1: f32[2] = reduce_sum(%0) {axes=[1]}', '  return out=%1', '}', ''].join('\n'));
+    const spans = await run(['ir', file('prog.dl'), '--fn', 'rowsum', '--dim', 'B=2', '--spans']);
+    expect(spans.code).toBe(0);
+    const p = file('prog.dl');
+    expect(graphText(spans.out)).toBe(
+      ['graph rowsum(x: f32[2, 4]) {', `  %0: f32[2, 4] = input {name="x"}  # ${p}:2:11`, `  %1: f32[2] = reduce_sum(%0) {axes=[1]}  # ${p}:3:10`, '  return out=%1', '}', ''].join('\n'),
+    );
+  });
+
+  it('--spans on a model: every node carries a location', async () => {
+    const r = await run(['ir', MLP, '--fn', 'MLP.forward', '--dim', 'B=2', '--spans']);
+    expect(r.code).toBe(0);
+    const nodes = r.out.split('\n').filter((l) => /^ {2}%\d+:/.test(l));
+    expect(nodes.length).toBeGreaterThan(5);
+    for (const l of nodes) expect(l).toMatch(/ {2}# \S+:\d+:\d+$/);
+    // Operations written in the user's file point into it.
+    expect(nodes.some((l) => l.includes('examples/mlp.dl:'))).toBe(true);
+  });
+
+  it('parameters of a stdlib layer point at the user’s `layer` declaration, not into <stdlib>', async () => {
+    const r = await run(['ir', MLP, '--fn', 'MLP.forward', '--dim', 'B=2', '--spans']);
+    const params = r.out.split('\n').filter((l) => l.includes('= param '));
+    expect(params.length).toBeGreaterThan(0);
+    for (const l of params) expect(l).not.toContain('<stdlib>');
+  });
+
+  it('--format json wraps the text', async () => {
+    const r = await run(['ir', file('prog.dl'), '--fn', 'rowsum', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.ok).toBe(true);
+    expect(doc.ir).toContain('reduce_sum');
+  });
+});
