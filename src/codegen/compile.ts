@@ -21,6 +21,8 @@ export interface CodegenOptions {
   readonly precision?: Precision;
   /** WebGPU device limits checked at compile time (default: WebGPU's guaranteed minimums). */
   readonly limits?: DeviceLimits;
+  /** false: one kernel per primitive (the unfused baseline); default true. */
+  readonly fuse?: boolean;
 }
 
 export interface CompiledProgram {
@@ -40,7 +42,7 @@ function kernelSources(k: Kernel): string[] {
 
 export function compileGraph(g: Graph, opts: CodegenOptions): CompiledProgram {
   const precision: Precision = opts.backend === 'webgpu' ? 'f32' : (opts.precision ?? 'f32');
-  const program = planMemory(buildKernels(g), precision);
+  const program = planMemory(buildKernels(g, { fuse: opts.fuse !== false }), precision);
   const diagnostics: Diagnostic[] = [];
   let js: string | undefined;
   let wgsl: Map<string, string> | undefined;

@@ -8,7 +8,7 @@ import { getOp } from '../ir/ops/index.js';
 import type { Backend } from '../ir/op.js';
 import type { DType } from '../ir/types.js';
 import { typeOf, type Expr, type IndexOp } from '../kernel/expr.js';
-import type { BufferInfo } from '../kernel/program.js';
+import type { BufferInfo, Kernel } from '../kernel/program.js';
 
 export interface Dialect {
   readonly backend: Backend;
@@ -171,4 +171,10 @@ export class ExprRenderer {
     this.done.set(key, acc);
     return acc;
   }
+}
+
+/** A kernel's header comment: its name, its primitives and the source lines they came from. */
+export function kernelHeader(k: Kernel): string {
+  const lines = [...new Set(k.source.spans.map((sp) => `${sp.file.path}:${sp.file.position(sp.start).line}`))];
+  return `// ${k.name}: ${k.source.ops.join(' ')}${lines.length ? ` (${lines.join(', ')})` : ''}`;
 }

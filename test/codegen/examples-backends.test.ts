@@ -4,7 +4,8 @@
  * The number of kernels each example compiles to is recorded in test/golden/kernel-counts.json
  * and may not grow (fusion, in the next issue, only removes kernels).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { Graph } from '../../src/ir/graph.js';
 import { describe, expect, it } from 'vitest';
 import { verifySource } from '../../src/cli/commands/verify.js';
 import { compileGraph } from '../../src/codegen/compile.js';
@@ -33,21 +34,30 @@ describe('examples agree across executors', () => {
 });
 
 describe('kernel counts', () => {
-  it('are recorded per example and entry point (forward, and gradient for losses)', () => {
+  it('are recorded per example and entry point, unfused and fused, and fusion never adds kernels', () => {
     const std = loadStdlib();
-    const counts: Record<string, number> = {};
+    const counts: Record<string, { unfused: number; fused: number }> = {};
+    const count = (g: Graph) => {
+      const p = runPipeline(g).graph;
+      return { unfused: compileGraph(p, { backend: 'js', fuse: false }).program.kernels.length, fused: compileGraph(p, { backend: 'js' }).program.kernels.length };
+    };
     for (const file of files) {
       const user = parseSource(`examples/${file}`, readFileSync(new URL(file, dir), 'utf8'));
       for (const e of listEntries(user).filter((x) => x.standalone)) {
         const g = lowerEntry(std, user, e.name).graph!;
-        counts[`${file} ${e.name}`] = compileGraph(runPipeline(g).graph, { backend: 'js' }).program.kernels.length;
+        counts[`${file} ${e.name}`] = count(g);
         const o = g.outputs;
         if (o.length === 1 && o[0]!.node.type.shape.length === 0 && o[0]!.node.type.dtype === 'f32') {
-          const gg = runPipeline(gradientGraph(g, floatVariables(g))).graph;
-          counts[`${file} ${e.name} (gradient)`] = compileGraph(gg, { backend: 'js' }).program.kernels.length;
+          counts[`${file} ${e.name} (gradient)`] = count(gradientGraph(g, floatVariables(g)));
         }
       }
     }
-    expectGolden(JSON.stringify(counts, null, 2) + '\n', `${ROOT}test/golden/kernel-counts.json`);
+    // Fused programs never have more kernels than unfused ones, nor than the checked-in counts.
+    const file = `${ROOT}test/golden/kernel-counts.json`;
+    const recorded = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { fused?: number }>) : {};
+    const grew = Object.entries(counts).filter(([k, c]) => c.fused > c.unfused || (recorded[k]?.fused !== undefined && c.fused > recorded[k]!.fused!));
+    expect(grew.map(([k, c]) => `${k}: ${c.fused} kernels (recorded ${recorded[k]?.fused}, unfused ${c.unfused})`)).toEqual([]);
+    const lines = Object.entries(counts).map(([k, c]) => `  ${JSON.stringify(k)}: { "unfused": ${c.unfused}, "fused": ${c.fused} }`);
+    expectGolden(`{\n${lines.join(',\n')}\n}\n`, file);
   });
 });

@@ -6,7 +6,7 @@
 import type { DType } from '../../ir/types.js';
 import { elementBytes, type Precision } from '../../kernel/memory.js';
 import type { BufferInfo, ContractionKernel, KernelProgram, MapKernel } from '../../kernel/program.js';
-import { ExprRenderer, Helpers, type Dialect } from '../render-expr.js';
+import { ExprRenderer, Helpers, kernelHeader, type Dialect } from '../render-expr.js';
 import { typeOf } from '../../kernel/expr.js';
 import { JS_HELPERS } from './prelude.js';
 
@@ -156,8 +156,7 @@ export function renderJsModule(p: KernelProgram, precision: Precision): string {
   const helpers = new Helpers();
   const fns: string[] = [];
   for (const k of p.kernels) {
-    const src = k.source.spans.map((s) => `${s.file.path}:${s.file.position(s.start).line}`).join(', ');
-    fns.push(`// ${k.name}: ${k.source.ops.join(' ')}${src ? ` (${src})` : ''}`);
+    fns.push(kernelHeader(k));
     fns.push(...(k.kind === 'map' ? mapKernel(k, p, d, helpers, precision) : contractionKernel(k, p, precision, k.epilogue ? epilogueFn(k, p, d, helpers) : [])));
     fns.push('');
   }

@@ -57,6 +57,8 @@ export function checkLimits(p: KernelProgram, limits: DeviceLimits): Diagnostic[
     const max = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     if (bytes <= max) continue;
     const bufs = p.buffers.filter((b) => b.space === space);
+    // An empty space is still allocated (a few bytes) but holds no value to blame.
+    if (bufs.length === 0) continue;
     const biggest = bufs.reduce((a, b) => (b.size * elementBytes(b.dtype, 'f32') > a.size * elementBytes(a.dtype, 'f32') ? b : a));
     out.push(
       error('DL0501', `this program needs ${MiB(bytes)} of GPU memory for its ${space === 'state' ? 'inputs, parameters and outputs' : 'intermediate values'}, but the device allows ${MiB(max)} in one buffer`, {

@@ -9,7 +9,7 @@ import { getOp } from '../../ir/ops/index.js';
 import type { DType } from '../../ir/types.js';
 import { typeOf, type Expr } from '../../kernel/expr.js';
 import type { BufferInfo, ContractionKernel, Kernel, KernelProgram, MapKernel } from '../../kernel/program.js';
-import { ExprRenderer, Helpers, type Dialect } from '../render-expr.js';
+import { ExprRenderer, Helpers, kernelHeader, type Dialect } from '../render-expr.js';
 import { grid, MAP_WORKGROUP, TILE, type DeviceLimits } from './limits.js';
 import { WGSL_HELPERS } from './prelude.js';
 
@@ -329,6 +329,5 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
 
 export function renderWgsl(k: Kernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
   const s = k.kind === 'map' ? mapShader(k, p, limits) : contractionShader(k, p, limits);
-  const src = k.source.spans.map((sp) => `${sp.file.path}:${sp.file.position(sp.start).line}`).join(', ');
-  return { ...s, code: `// ${k.name}: ${k.source.ops.join(' ')}${src ? ` (${src})` : ''}\n${s.code}` };
+  return { ...s, code: `${kernelHeader(k)}\n${s.code}` };
 }

@@ -1,7 +1,13 @@
-// ==== k0_matmul.wgsl
-// k0_matmul: dot_general (small.dl:3)
+// ==== k0_matmul_add.wgsl
+// k0_matmul_add: dot_general reshape broadcast add (small.dl:3)
 @group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
+
+fn epilogue(acc: f32, f: i32) -> f32 {
+  let e0: i32 = (f / 4);
+  let e1: i32 = f % 4;
+  return (acc + bitcast<f32>(S[128 + e1]));
+}
 
 var<workgroup> ta: array<f32, 256>;
 var<workgroup> tb: array<f32, 256>;
@@ -25,20 +31,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     workgroupBarrier();
   }
   if (row < 2 && col < 4 && tile < 1) {
-    A[bt * 8 + row * 4 + col] = bitcast<u32>(acc);
+    S[192 + bt * 8 + row * 4 + col] = bitcast<u32>(epilogue(acc, bt * 8 + row * 4 + col));
   }
-}
-
-// ==== k1_add.wgsl
-// k1_add: add (small.dl:3)
-@group(0) @binding(0) var<storage, read_write> S: array<u32>;
-@group(0) @binding(1) var<storage, read_write> A: array<u32>;
-
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let flat: i32 = i32((wg.y * nwg.x + wg.x) * 64u + li);
-  if (flat >= 8) { return; }
-  let i0: i32 = (flat / 4);
-  let i1: i32 = flat % 4;
-  S[192 + flat] = bitcast<u32>((bitcast<f32>(A[(i1 + (i0 * 4i))]) + bitcast<f32>(S[128 + i1])));
 }

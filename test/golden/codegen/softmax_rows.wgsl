@@ -1,5 +1,5 @@
-// ==== k0_reduce_max.wgsl
-// k0_reduce_max: reduce_max (small.dl:2)
+// ==== k0_div.wgsl
+// k0_div: reduce_max reshape broadcast sub exp reduce_sum reshape broadcast div (small.dl:2)
 @group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
 
@@ -8,75 +8,49 @@ fn dlc_f32_bits(bits: u32) -> f32 {
   return bitcast<f32>(b);
 }
 
+var<workgroup> sh_f32: array<f32, 64>;
+
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let flat: i32 = i32((wg.y * nwg.x + wg.x) * 64u + li);
-  if (flat >= 2) { return; }
-  let i0: i32 = flat;
-  var acc1: f32 = dlc_f32_bits(0xff800000u);
-  for (var r0: i32 = 0; r0 < 3; r0++) {
-    let v0: f32 = bitcast<f32>(S[(r0 + (i0 * 3i))]);
-    acc1 = max(acc1, v0);
+  let row: i32 = i32(wg.y * nwg.x + wg.x);
+  let o: i32 = min(row, 1);
+  let i0: i32 = o;
+  {
+    var acc: f32 = dlc_f32_bits(0xff800000u);
+    for (var rr: i32 = i32(li); rr < 3; rr += 64) {
+      let r0: i32 = rr;
+      let v: f32 = bitcast<f32>(S[(r0 + (i0 * 3i))]);
+      acc = max(acc, v);
+    }
+    sh_f32[li] = acc;
   }
-  A[flat] = bitcast<u32>(acc1);
-}
-
-// ==== k1_sub.wgsl
-// k1_sub: sub (small.dl:2)
-@group(0) @binding(0) var<storage, read_write> S: array<u32>;
-@group(0) @binding(1) var<storage, read_write> A: array<u32>;
-
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let flat: i32 = i32((wg.y * nwg.x + wg.x) * 64u + li);
-  if (flat >= 6) { return; }
-  let i0: i32 = (flat / 3);
-  let i1: i32 = flat % 3;
-  A[64 + flat] = bitcast<u32>((bitcast<f32>(S[(i1 + (i0 * 3i))]) - bitcast<f32>(A[i0])));
-}
-
-// ==== k2_exp.wgsl
-// k2_exp: exp (small.dl:2)
-@group(0) @binding(0) var<storage, read_write> S: array<u32>;
-@group(0) @binding(1) var<storage, read_write> A: array<u32>;
-
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let flat: i32 = i32((wg.y * nwg.x + wg.x) * 64u + li);
-  if (flat >= 6) { return; }
-  let i0: i32 = (flat / 3);
-  let i1: i32 = flat % 3;
-  A[128 + flat] = bitcast<u32>(exp(bitcast<f32>(A[64 + (i1 + (i0 * 3i))])));
-}
-
-// ==== k3_reduce_sum.wgsl
-// k3_reduce_sum: reduce_sum (small.dl:2)
-@group(0) @binding(0) var<storage, read_write> S: array<u32>;
-@group(0) @binding(1) var<storage, read_write> A: array<u32>;
-
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let flat: i32 = i32((wg.y * nwg.x + wg.x) * 64u + li);
-  if (flat >= 2) { return; }
-  let i0: i32 = flat;
-  var acc1: f32 = 0.0f;
-  for (var r0: i32 = 0; r0 < 3; r0++) {
-    let v0: f32 = bitcast<f32>(A[128 + (r0 + (i0 * 3i))]);
-    acc1 = (acc1 + v0);
+  workgroupBarrier();
+  for (var s: u32 = 32u; s > 0u; s = s >> 1u) {
+    if (li < s) { sh_f32[li] = max(sh_f32[li], sh_f32[li + s]); }
+    workgroupBarrier();
   }
-  A[192 + flat] = bitcast<u32>(acc1);
-}
-
-// ==== k4_div.wgsl
-// k4_div: div (small.dl:2)
-@group(0) @binding(0) var<storage, read_write> S: array<u32>;
-@group(0) @binding(1) var<storage, read_write> A: array<u32>;
-
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let flat: i32 = i32((wg.y * nwg.x + wg.x) * 64u + li);
-  if (flat >= 6) { return; }
-  let i0: i32 = (flat / 3);
-  let i1: i32 = flat % 3;
-  S[64 + flat] = bitcast<u32>((bitcast<f32>(A[128 + (i1 + (i0 * 3i))]) / bitcast<f32>(A[192 + i0])));
+  let row0: f32 = sh_f32[0];
+  workgroupBarrier();
+  {
+    var acc: f32 = 0.0f;
+    for (var rr: i32 = i32(li); rr < 3; rr += 64) {
+      let r1: i32 = rr;
+      let v: f32 = exp((bitcast<f32>(S[(r1 + (i0 * 3i))]) - row0));
+      acc = (acc + v);
+    }
+    sh_f32[li] = acc;
+  }
+  workgroupBarrier();
+  for (var s: u32 = 32u; s > 0u; s = s >> 1u) {
+    if (li < s) { sh_f32[li] = (sh_f32[li] + sh_f32[li + s]); }
+    workgroupBarrier();
+  }
+  let row1: f32 = sh_f32[0];
+  workgroupBarrier();
+  if (row < 2) {
+    for (var e: i32 = i32(li); e < 3; e += 64) {
+      let i1: i32 = e;
+      S[64 + i0 * 3 + i1 * 1] = bitcast<u32>((exp((bitcast<f32>(S[(i1 + (i0 * 3i))]) - row0)) / row1));
+    }
+  }
 }
