@@ -95,6 +95,31 @@ describe('several mistakes in one file', () => {
     expect(check(src, REL + file).checked).toContain('fine');
   });
 
+  it('a syntax error in one function of a model does not hide the mistakes in its other functions', () => {
+    const model = [
+      'model Net(d: int = 4, h: int = 8) {',
+      '  param W1: f32[d, h] = glorot_uniform',
+      '  param W2: f32[d, 3] = glorot_uniform',
+      '  fn forward(x: f32[B, d]) -> f32[B, 3] {',
+      '    return sofmax(relu(x @ W1) @ W2)',
+      '  }',
+      '  fn broken(x: f32[B, d]) -> f32 {',
+      '    let y = x * * 2.0',
+      '    return sum(y)',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    const r = check(model, 'net.dl');
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['DL0201', 'DL0301', 'DL0102']);
+    expect(r.checked).toEqual(['Net.forward']);
+    // A broken parameter poisons its uses silently; a broken header still skips the whole model.
+    const badParam = 'model M(d: int = 4) {\n  param W: f32[d, d = zeros\n  fn f(x: f32[2, d]) -> f32[2, d] {\n    return x @ W\n  }\n  fn g(x: f32[2, d]) -> f32 {\n    return sum(x @ x)\n  }\n}\n';
+    expect(check(badParam, 'p.dl').diagnostics.map((d) => d.code)).toEqual(['DL0102', 'DL0301']);
+    const badHeader = 'model M(d: int = 4 {\n  fn g(x: f32[2, d]) -> f32 {\n    return sum(x @ x)\n  }\n}\n';
+    expect(check(badHeader, 'h.dl').diagnostics.map((d) => d.code)).toEqual(['DL0102']);
+  });
+
   it('the summary line counts every error', () => {
     expect(renderDiagnostics(check(src, REL + file).diagnostics).endsWith('\n\n4 errors\n')).toBe(true);
   });

@@ -185,7 +185,9 @@ export class AstBuilder {
       params: pl ? this.paramList(pl) : [],
       members,
       span: s,
-      broken: this.broken(s),
+      // A syntax error inside one member breaks only that member (its siblings are still checked);
+      // one anywhere else in the model (its header, between members) breaks the whole model.
+      broken: this.errorOffsets.some((o) => o >= s.start && o <= s.end && !members.some((m) => m.broken && o >= m.span.start && o <= m.span.end)),
     };
   }
 
