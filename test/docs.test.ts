@@ -7,7 +7,7 @@
  *   ```dl error     (docs/errors.md) an example that must produce the code of its section
  *   ```dl           a fragment, not checked
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { check, CODES, OPS } from '../src/index.js';
 import { BUILTINS } from '../src/frontend/lower/builtins.js';
@@ -59,6 +59,16 @@ describe('docs/errors.md', () => {
   it.each(cases)('example $i of $code produces $code', ({ code, source }) => {
     const codes = check(source, 'example.dl').diagnostics.map((d) => d.code);
     expect(codes).toContain(code);
+  });
+
+  it('marks no code as reserved that the compiler produces', () => {
+    const src = readdirSync(new URL('../src/', import.meta.url), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('codes.ts'))
+      .map((f) => read(`src/${f}`))
+      .join('\n');
+    const produced = new Set([...src.matchAll(/'(DL\d{4})'/g)].map((m) => m[1]!));
+    const reserved = sections.filter((s) => /^\*Reserved/m.test(s)).map((s) => /^## (DL\d{4}):/.exec(s)![1]!);
+    expect(reserved.filter((c) => produced.has(c))).toEqual([]);
   });
 });
 
