@@ -72,6 +72,14 @@ describe('help and version', () => {
     }
   });
 
+  it('the command list is one aligned column, naming every command', async () => {
+    const list = MAIN_HELP.slice(MAIN_HELP.indexOf('Commands:\n') + 10, MAIN_HELP.indexOf('\n\n', MAIN_HELP.indexOf('Commands:')));
+    const rows = list.split('\n').map((l) => /^ {2}(\w+)( +)\S/.exec(l));
+    expect(rows.every((m) => m !== null)).toBe(true);
+    expect(new Set(rows.map((m) => m![1]!.length + m![2]!.length)).size).toBe(1);
+    expect(rows.map((m) => m![1]).sort()).toEqual(Object.keys(COMMAND_HELP).concat('help').sort());
+  });
+
   it('no arguments print the help with exit 2', async () => {
     const r = await run([]);
     expect(r.code).toBe(2);
@@ -133,6 +141,59 @@ describe('usage errors exit 2 with DL0601', () => {
       expect(r.err, argv.join(' ')).toMatch(/^error\[DL0601\]: /);
       expect(r.err, argv.join(' ')).toMatch(msg);
     }
+  });
+
+  it('an output directory that is a file, or cannot be made, is a usage error (not an internal error)', async () => {
+    const p = file('prog.dl');
+    const cases: [string[], RegExp][] = [
+      [['run', p, '--fn', 'rowsum', '--out', p], /--out .*prog\.dl: a file of that name exists; give a directory/],
+      [['build', p, '--fn', 'rowsum', '-o', p], /-o .*prog\.dl: a file of that name exists/],
+      [['build', p, '--fn', 'rowsum', '-o', join(p, 'sub')], /-o .*prog\.dl\/sub: cannot create the directory \(a part of the path is a file\)/],
+    ];
+    for (const [argv, msg] of cases) {
+      const r = await run(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err, argv.join(' ')).toMatch(/^error\[DL0601\]: /);
+      expect(r.err, argv.join(' ')).toMatch(msg);
+    }
+  });
+
+  it('gradcheck: --runs 0 and a --wrt that names nothing differentiable are usage errors, not a silent pass', async () => {
+    const zero = await run(['gradcheck', MLP, '--fn', 'MLP.loss', '--runs', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.err).toContain('--runs must be at least 1');
+    const typo = await run(['gradcheck', MLP, '--fn', 'MLP.loss', '--runs', '1', '--dim', 'B=1', '--wrt', 'hiden.W']);
+    expect(typo.code).toBe(2);
+    expect(typo.out).toBe('');
+    expect(typo.err).toContain('--wrt hiden.W: `MLP.loss` has no float input or parameter named `hiden.W` (did you mean `hidden.W`?); they are `x`, `hidden.W`, `hidden.b`, `out.W`, `out.b`');
+    const label = await run(['gradcheck', MLP, '--fn', 'MLP.loss', '--runs', '1', '--dim', 'B=1', '--wrt', 'y']);
+    expect(label.code).toBe(2);
+    const ok = await run(['gradcheck', MLP, '--fn', 'MLP.loss', '--runs', '1', '--dim', 'B=1', '--wrt', 'x']);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^ok {3}MLP\.loss {2}\(1 run\)\n {5}input x /);
+  });
+
+  it('a --dim that no function uses is a warning with a suggestion; the run goes on', async () => {
+    const p = file('prog.dl');
+    const r = await run(['run', p, '--fn', 'rowsum', '--dim', 'b=3']);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('warning[DL0601]: --dim b=3 is not used: `rowsum` has no dimension variable or int parameter `b`');
+    expect(r.err).toContain('= help: did you mean `--dim B=3`?');
+    expect(r.out).toMatch(/^out: f32\[2\]/);
+    const c = await run(['check', p, '--dim', 'Q=3']);
+    expect(c.code).toBe(0);
+    expect(c.err).toContain('--dim Q=3 is not used: no function in');
+    // Used names, and int parameters set through --dim, are not reported.
+    expect((await run(['run', p, '--fn', 'rowsum', '--dim', 'B=3'])).err).toBe('');
+    expect((await run(['check', p, '--dim', 'B=3'])).err).toBe('');
+    expect((await run(['run', `${ROOT}examples/cnn.dl`, '--fn', 'conv_out', '--dim', 'padding=1'])).err).toBe('');
+  });
+
+  it('verify of a function that does not exist prints the error, not an empty table', async () => {
+    const r = await run(['verify', file('prog.dl'), '--fn', 'nope']);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toContain('error[DL0603]: no function `nope`');
   });
 
   it('an unknown option after the file is reported as unknown, not as "needs a value"', async () => {

@@ -1,9 +1,10 @@
 /** @file What every command shares: output, diagnostics, reading sources and inputs. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnosticToJson, renderDiagnostics } from '../diagnostics/render.js';
-import { lowerEntry } from '../frontend/lower/entry.js';
-import { parseSource } from '../frontend/parse.js';
+import { closest } from '../diagnostics/suggest.js';
+import { listEntries, lowerEntry } from '../frontend/lower/entry.js';
+import { parseSource, type ParseResult } from '../frontend/parse.js';
 import { loadStdlib } from '../frontend/stdlib.js';
 import type { Graph } from '../ir/graph.js';
 import { NDArray } from '../ir/ndarray.js';
@@ -61,9 +62,50 @@ export function lowerFor(io: Io, args: ParsedArgs, inputShapes: Record<string, n
   if (!fn) throw new UsageError(`\`dlc ${args.command}\` needs --fn NAME (see \`dlc check ${path}\` for the functions)`);
   const user = parseSource(path, text);
   if (user.diagnostics.length) emit(io, args, user.diagnostics);
-  const r = lowerEntry(loadStdlib(), user, fn, { dims: dimsFlag(args), inputShapes });
-  emit(io, args, r.diagnostics);
-  return { graph: r.graph!, warnings: r.diagnostics };
+  const dims = dimsFlag(args);
+  const r = lowerEntry(loadStdlib(), user, fn, { dims, inputShapes });
+  const diags = [...unusedDims(user, dims, fn, Object.keys(r.dims)), ...r.diagnostics];
+  emit(io, args, diags);
+  return { graph: r.graph!, warnings: diags };
+}
+
+/**
+ * Warnings for `--dim NAME=…` that no function in question can use: NAME appears nowhere in the
+ * source of the entry point `fn` (or, without `fn`, of any entry point), so it is most likely a
+ * typo and the dimension it meant got an example size instead. `known` are the entry's dimension
+ * variables, for the suggestion.
+ */
+export function unusedDims(user: ParseResult, dims: Record<string, number>, fn?: string, known: readonly string[] = []): Diagnostic[] {
+  const entries = listEntries(user).filter((e) => fn === undefined || e.name === fn);
+  if (!entries.length) return [];
+  const text = user.file.text;
+  const sources = entries.map((e) => text.slice(e.fn.span.start, e.fn.span.end));
+  const out: Diagnostic[] = [];
+  for (const [name, size] of Object.entries(dims)) {
+    const word = new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`);
+    if (sources.some((s) => word.test(s))) continue;
+    const candidates = known.filter((k) => !(k in dims));
+    const suggestion = closest(name, candidates);
+    const where = fn === undefined ? `no function in ${user.file.path} uses \`${name}\`` : `\`${fn}\` has no dimension variable or int parameter \`${name}\``;
+    out.push(
+      warning('DL0601', `--dim ${name}=${size} is not used: ${where}`, {
+        help: suggestion ? `did you mean \`--dim ${suggestion}=${size}\`?` : candidates.length ? `its dimension variables are ${candidates.map((c) => `\`${c}\``).join(', ')}` : 'dimension variables are the names in parameter types, e.g. `B` in `x: f32[B, 4]`',
+      }),
+    );
+  }
+  return out;
+}
+
+/** Creates the output directory DIR of `--out DIR` / `-o DIR`, or says clearly why it cannot. */
+export function ensureDir(dir: string, option: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${option} ${dir}: a file of that name exists; give a directory`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    const code = e instanceof Error && 'code' in e ? String((e as Error & { code: unknown }).code) : '';
+    const reason = { ENOTDIR: 'a part of the path is a file', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system', ENOSPC: 'no space left' }[code];
+    throw new UsageError(`${option} ${dir}: cannot create the directory (${reason ?? (e instanceof Error ? e.message : String(e))})`);
+  }
 }
 
 export function loadInputs(args: ParsedArgs): { arrays: Map<string, { array: NDArray; kind: string }>; shapes: Record<string, number[]> } {

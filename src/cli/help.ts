@@ -7,14 +7,14 @@ export const MAIN_HELP = `dlc ${VERSION} — a compiler for deep-learning models
 Usage: dlc <command> FILE [options]
 
 Commands:
-  check   report every error in a .dl file (exit 0: clean, 1: errors)
-  ir      print the IR graph of one function
+  check      report every error in a .dl file (exit 0: clean, 1: errors)
+  ir         print the IR graph of one function
   run        run a function (reference interpreter, or --backend js|webgpu) and print its results
   verify     run functions on every backend and compare them with the interpreter
   kernels    the kernels a function compiles to: sources, primitives, flops, bytes, fusion
   build      write a compiled program (JS module, WGSL kernels, manifest) to a directory
   gradcheck  check the gradients of functions against finite differences
-  help    explain a command: dlc help run
+  help       explain a command: dlc help run
 
 Common options:
   --dim NAME=SIZE     size of a dimension variable, e.g. --dim B=32 (repeatable)
@@ -25,6 +25,8 @@ Examples:
   dlc check examples/mlp.dl
   dlc run examples/mlp.dl --fn MLP.loss --dim B=4
   dlc ir examples/mlp.dl --fn MLP.forward --dim B=2
+  dlc run examples/cnn.dl --fn CNN.forward --dim B=2 --backend webgpu
+  dlc gradcheck examples/wgan-gp.dl --dim B=3
 
 Documentation: README.md, docs/language.md (the language), docs/errors.md (every error code).
 `;

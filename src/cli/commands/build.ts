@@ -1,11 +1,11 @@
 /** @file `dlc build`: writes a compiled program (JS module and/or WGSL kernels) with its manifest. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileGraph, type BackendName } from '../../codegen/compile.js';
 import { BackendError } from '../../exec.js';
 import { runPipeline } from '../../passes/pipeline.js';
 import { checkFlags, flag, UsageError, type ParsedArgs } from '../args.js';
-import { json, lowerFor, type Io } from '../common.js';
+import { ensureDir, json, lowerFor, type Io } from '../common.js';
 
 export function cmdBuild(io: Io, args: ParsedArgs): void {
   checkFlags(args, ['fn', 'dim', 'o', 'out', 'backend', 'precision', 'format', 'json']);
@@ -17,12 +17,14 @@ export function cmdBuild(io: Io, args: ParsedArgs): void {
   if (precision !== 'f32' && precision !== 'f64') throw new UsageError(`--precision is f32 or f64, got \`${precision}\``);
   const g = runPipeline(lowerFor(io, args).graph).graph;
   const backends: BackendName[] = which === 'all' ? ['js', 'webgpu'] : [which as BackendName];
+  const option = flag(args, 'o') !== undefined ? '-o' : '--out';
+  ensureDir(dir, option);
   const written: string[] = [];
   for (const backend of backends) {
     const c = compileGraph(g, { backend, precision });
     if (c.diagnostics.some((d) => d.severity === 'error')) throw new BackendError(c.diagnostics);
     const sub = join(dir, backend);
-    mkdirSync(sub, { recursive: true });
+    ensureDir(sub, option);
     writeFileSync(join(sub, 'manifest.json'), JSON.stringify(c.manifest, null, 2) + '\n');
     written.push(join(sub, 'manifest.json'));
     if (c.js) {

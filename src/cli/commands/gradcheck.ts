@@ -1,8 +1,10 @@
 /** @file `dlc gradcheck`: gradients against finite differences. */
 import { diagnosticToJson, renderDiagnostics } from '../../diagnostics/render.js';
 import { gradcheck, type FunctionReport } from '../../gradcheck/gradcheck.js';
-import { checkFlags, dimsFlag, flag, type ParsedArgs } from '../args.js';
-import { Exit, intFlag, json, readSource, type Io } from '../common.js';
+import { closest } from '../../diagnostics/suggest.js';
+import { parseSource } from '../../frontend/parse.js';
+import { checkFlags, dimsFlag, flag, UsageError, type ParsedArgs } from '../args.js';
+import { Exit, intFlag, json, readSource, unusedDims, type Io } from '../common.js';
 
 function sci(x: number): string {
   return x === 0 ? '0' : x.toExponential(1);
@@ -35,19 +37,29 @@ export function cmdGradcheck(io: Io, args: ParsedArgs): void {
   const { path, text } = readSource(args);
   const wrt = (args.flags.get('wrt') ?? []).flatMap((w) => w.split(',')).filter((w) => w.length);
   const fn = flag(args, 'fn');
-  const r = gradcheck(text, path, {
-    ...(fn ? { fn } : {}),
-    ...(wrt.length ? { wrt } : {}),
-    runs: intFlag(args, 'runs', 20),
-    seed: intFlag(args, 'seed', 0),
-    dims: dimsFlag(args),
-  });
+  const runs = intFlag(args, 'runs', 20);
+  if (runs < 1) throw new UsageError('--runs must be at least 1');
+  const dims = dimsFlag(args);
+  const opts = { ...(fn ? { fn } : {}), runs, seed: intFlag(args, 'seed', 0), dims };
+  const r = gradcheck(text, path, { ...opts, ...(wrt.length ? { wrt } : {}) });
+  if (wrt.length && r.diagnostics.every((d) => d.severity !== 'error')) {
+    // A --wrt name that matches nothing would otherwise pass silently, having checked nothing.
+    const checked = new Set(r.functions.flatMap((f) => f.tensors.map((t) => t.name)));
+    const unknown = wrt.filter((w) => !checked.has(w));
+    if (unknown.length) {
+      const all = [...new Set(gradcheck(text, path, { ...opts, runs: 1 }).functions.flatMap((f) => f.tensors.map((t) => t.name)))];
+      const guess = closest(unknown[0]!, all);
+      const what = fn ? `\`${fn}\`` : 'the functions checked';
+      throw new UsageError(`--wrt ${unknown.join(',')}: ${what} ${fn ? 'has' : 'have'} no float input or parameter named ${unknown.map((u) => `\`${u}\``).join(', ')}${guess ? ` (did you mean \`${guess}\`?)` : ''}; ${all.length ? `they are ${all.map((a) => `\`${a}\``).join(', ')}` : 'they have none'}`);
+    }
+  }
+  const diagnostics = [...unusedDims(parseSource(path, text), dims, fn), ...r.diagnostics];
   if (json(args)) {
-    io.out(JSON.stringify({ ok: r.ok, diagnostics: r.diagnostics.map(diagnosticToJson), functions: r.functions }, null, 2) + '\n');
+    io.out(JSON.stringify({ ok: r.ok, diagnostics: diagnostics.map(diagnosticToJson), functions: r.functions }, null, 2) + '\n');
     if (!r.ok) throw new Exit(1);
     return;
   }
-  if (r.diagnostics.length) io.err(renderDiagnostics(r.diagnostics));
+  if (diagnostics.length) io.err(renderDiagnostics(diagnostics));
   for (const f of r.functions) io.out(formatReport(f, path));
   if (!r.ok) throw new Exit(1);
 }

@@ -1,5 +1,5 @@
 /** @file `dlc run`: run a function on the interpreter, the JS backend or WebGPU. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { error } from '../../diagnostics/diagnostic.js';
 import { diagnosticToJson } from '../../diagnostics/render.js';
@@ -11,7 +11,7 @@ import { makeExecutable, type ExecBackend } from '../../exec.js';
 import type { Precision } from '../../kernel/memory.js';
 import { runPipeline } from '../../passes/pipeline.js';
 import { checkFlags, flag, has, UsageError, type ParsedArgs } from '../args.js';
-import { DiagnosticExit, intFlag, json, loadInputs, lowerFor, randomInput, type Io } from '../common.js';
+import { DiagnosticExit, ensureDir, intFlag, json, loadInputs, lowerFor, randomInput, type Io } from '../common.js';
 import { formatResult } from '../format.js';
 
 export function backendFlag(args: ParsedArgs): ExecBackend {
@@ -67,7 +67,7 @@ export async function cmdRun(io: Io, args: ParsedArgs): Promise<void> {
     throw e;
   }
   const outDir = flag(args, 'out');
-  if (outDir) mkdirSync(outDir, { recursive: true });
+  if (outDir) ensureDir(outDir, '--out');
   const types = new Map(g.outputs.map((o) => [o.name, o.node.type.dtype]));
   const results: Record<string, unknown> = {};
   for (const [name, a] of outputs) {

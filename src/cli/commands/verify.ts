@@ -16,7 +16,7 @@ import type { Precision } from '../../kernel/memory.js';
 import { runPipeline } from '../../passes/pipeline.js';
 import { getDevice } from '../../runtime/webgpu-executor.js';
 import { checkFlags, dimsFlag, flag, type ParsedArgs } from '../args.js';
-import { Exit, intFlag, json, readSource, type Io } from '../common.js';
+import { Exit, intFlag, json, readSource, unusedDims, type Io } from '../common.js';
 
 /** Largest |a − b| over the outputs, relative to the largest |reference| (so cancellation in small elements does not dominate). */
 export interface Comparison {
@@ -127,12 +127,16 @@ export async function cmdVerify(io: Io, args: ParsedArgs): Promise<void> {
   checkFlags(args, ['fn', 'dim', 'seed', 'format', 'json']);
   const { path, text } = readSource(args);
   const fn = flag(args, 'fn');
-  const r = await verifySource(path, text, { ...(fn ? { fn } : {}), dims: dimsFlag(args), seed: intFlag(args, 'seed', 0) });
-  const failed = r.comparisons.some((c) => !c.ok) || r.diagnostics.some((d) => d.severity === 'error');
+  const dims = dimsFlag(args);
+  const r = await verifySource(path, text, { ...(fn ? { fn } : {}), dims, seed: intFlag(args, 'seed', 0) });
+  const diagnostics = [...unusedDims(parseSource(path, text), dims, fn), ...r.diagnostics];
+  const failed = r.comparisons.some((c) => !c.ok) || diagnostics.some((d) => d.severity === 'error');
   if (json(args)) {
-    io.out(JSON.stringify({ ok: !failed, diagnostics: r.diagnostics.map(diagnosticToJson), tolerance: TOLERANCE, gradientSlack: GRADIENT_SLACK, comparisons: r.comparisons }, null, 2) + '\n');
+    io.out(JSON.stringify({ ok: !failed, diagnostics: diagnostics.map(diagnosticToJson), tolerance: TOLERANCE, gradientSlack: GRADIENT_SLACK, comparisons: r.comparisons }, null, 2) + '\n');
+  } else if (r.comparisons.length === 0) {
+    if (diagnostics.length) io.err(renderDiagnostics(diagnostics));
   } else {
-    if (r.diagnostics.length) io.err(renderDiagnostics(r.diagnostics));
+    if (diagnostics.length) io.err(renderDiagnostics(diagnostics));
     const w1 = Math.max(8, ...r.comparisons.map((c) => c.program.length));
     const w2 = Math.max(6, ...r.comparisons.map((c) => c.output.length));
     io.out(`${'function'.padEnd(w1)}  ${'output'.padEnd(w2)}  backend      max abs   max rel\n`);
