@@ -25,7 +25,10 @@ export interface ExecOptions {
 export interface Executable {
   readonly backend: ExecBackend;
   readonly compiled?: CompiledProgram;
-  run(inputs: ReadonlyMap<string, NDArray>): Promise<Map<string, NDArray>>;
+  /** Runs one call; `outputs` names the results to return (all by default; WebGPU reads back only those). */
+  run(inputs: ReadonlyMap<string, NDArray>, outputs?: readonly string[]): Promise<Map<string, NDArray>>;
+  /** Replaces a parameter's values (row-major, the parameter's size). */
+  setParam(name: string, values: ArrayLike<number>): void;
   /** Kernels dispatched per call (0 for the interpreter). */
   readonly kernelCount: number;
 }
@@ -36,8 +39,15 @@ export class BackendError extends Error {
   }
 }
 
-function toNd(g: Graph, out: Record<string, ArrayLike<number>>): Map<string, NDArray> {
-  return new Map(g.outputs.map((o) => [o.name, NDArray.from(o.node.type.shape, out[o.name]!)]));
+function toNd(g: Graph, out: Record<string, ArrayLike<number>>, names?: readonly string[]): Map<string, NDArray> {
+  return new Map(g.outputs.filter((o) => !names || names.includes(o.name)).map((o) => [o.name, NDArray.from(o.node.type.shape, out[o.name]!)]));
+}
+
+function checkParam(g: Graph, name: string, values: ArrayLike<number>): void {
+  const p = g.params.find((x) => String(x.attrs['name']) === name);
+  if (!p) throw new Error(`no parameter \`${name}\`; the parameters are ${g.params.map((x) => `\`${String(x.attrs['name'])}\``).join(', ') || 'none'}`);
+  const n = p.type.shape.reduce((a, b) => a * b, 1);
+  if (values.length !== n) throw new Error(`parameter \`${name}\` has ${n} values (${p.type.dtype}[${p.type.shape.join(', ')}]), got ${values.length}`);
 }
 
 /** Maps a WGSL compile failure to the kernel's `.dl` source and the WGSL line. */
@@ -56,7 +66,19 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
   const seed = opts.seed ?? 0;
   if (opts.backend === 'interp') {
     const params = initParams(g, seed);
-    return { backend: 'interp', kernelCount: 0, run: async (inputs) => interpret(g, inputs, params) };
+    return {
+      backend: 'interp',
+      kernelCount: 0,
+      run: async (inputs, names) => {
+        const out = interpret(g, inputs, params);
+        return names ? new Map([...out].filter(([k]) => names.includes(k))) : out;
+      },
+      setParam: (name, values) => {
+        checkParam(g, name, values);
+        const old = params.get(name)!;
+        params.set(name, NDArray.from(old.shape, values));
+      },
+    };
   }
   const compiled = compileGraph(g, { backend: opts.backend, ...(opts.precision ? { precision: opts.precision } : {}), ...(opts.limits ? { limits: opts.limits } : {}) });
   if (compiled.diagnostics.some((d) => d.severity === 'error')) throw new BackendError(compiled.diagnostics);
@@ -64,7 +86,16 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
   const flat = (inputs: ReadonlyMap<string, NDArray>) => Object.fromEntries([...inputs].map(([k, v]) => [k, v.data]));
   if (opts.backend === 'js') {
     const ex = await JsExecutor.create(compiled.manifest, compiled.js!, seed);
-    return { backend: 'js', compiled, kernelCount, run: async (inputs) => toNd(g, ex.run(flat(inputs))) };
+    return {
+      backend: 'js',
+      compiled,
+      kernelCount,
+      run: async (inputs, names) => toNd(g, ex.run(flat(inputs)), names),
+      setParam: (name, values) => {
+        checkParam(g, name, values);
+        ex.setParam(name, values);
+      },
+    };
   }
   const device = await getDevice();
   if (!device) throw new BackendError([error('DL0501', 'no WebGPU adapter was found', { help: 'on Linux without a GPU, run scripts/setup-webgpu.sh (Mesa lavapipe); or use --backend js' })]);
@@ -75,5 +106,14 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
     if (e instanceof ShaderCompileError) throw new BackendError([shaderDiagnostic(e, compiled)]);
     throw e;
   }
-  return { backend: 'webgpu', compiled, kernelCount, run: async (inputs) => toNd(g, await ex.run(flat(inputs))) };
+  return {
+    backend: 'webgpu',
+    compiled,
+    kernelCount,
+    run: async (inputs, names) => toNd(g, await ex.run(flat(inputs), names), names),
+    setParam: (name, values) => {
+      checkParam(g, name, values);
+      ex.setParam(name, values);
+    },
+  };
 }

@@ -185,6 +185,11 @@ export interface OpDef<A extends Attrs = any> {
   readonly emit?: Readonly<Record<Backend, Template>>;
   /** For reductions: how values combine. */
   readonly monoid?: Monoid;
+  /**
+   * For movement ops: each output element is read at an affine function of its index (a
+   * strided view), so a matrix product can read through it without a copy.
+   */
+  readonly strided?: boolean;
 }
 
 export function defineOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {

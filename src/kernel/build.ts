@@ -11,10 +11,10 @@ import { getOp } from '../ir/ops/index.js';
 import { numel } from '../ir/types.js';
 import type { InitSpec } from '../runtime/init.js';
 import { freeAxes, type DotAttrs } from '../ir/ops/contraction.js';
-import { affineOf } from './affine.js';
+import { affineOf, levelsOfIndex } from './affine.js';
 import { flatIndex, idx as loopIdx, unflatten, type Expr } from './expr.js';
 import { isComputing, isView, planFusion, type FusionOptions, type FusionPlan } from './fuse.js';
-import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelLet, KernelProgram, KernelSource, MapKernel, Space, Strided } from './program.js';
+import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelLet, KernelProgram, KernelSource, Level, MapKernel, Space, Strided } from './program.js';
 
 /** Structural equality of expressions (for recognizing a read at a row's own index). */
 function sameExpr(a: Expr, b: Expr): boolean {
@@ -171,25 +171,33 @@ class Builder {
       vars.map((v) => loopIdx(v)),
     );
     this.scope = saved;
-    const aff = affineOf(e);
-    const merge = (axes: readonly number[]): number | undefined => {
-      // Axes merge into one stride when they are row-major contiguous among themselves.
-      const live = axes.filter((a) => n.type.shape[a]! > 1);
-      if (live.length === 0) return 0;
-      let expect: number | undefined;
-      for (let j = live.length - 1; j >= 0; j--) {
-        const a = live[j]!;
-        const c = aff?.coef.get(vars[a]!) ?? 0;
-        if (expect !== undefined && c !== expect) return undefined;
-        expect = c * n.type.shape[a]!;
-      }
-      return aff?.coef.get(vars[live[live.length - 1]!]!) ?? 0;
-    };
+    const aff = affineOf(e, new Map(vars.map((v, i) => [v, n.type.shape[i]!])));
+    // Each group's axes (size 1 dropped), merged where they are row-major contiguous.
     if (aff) {
-      const sb = merge(batch);
-      const sr = merge(rows);
-      const sc = merge(cols);
-      if (sb !== undefined && sr !== undefined && sc !== undefined) return { buf: aff.buf, offset: aff.c, sb, sr, sc };
+      // Each group's axes as levels (size 1 dropped), merged where they are row-major contiguous.
+      const levelsOf = (axes: readonly number[]): Level[] | undefined => {
+        const out: Level[] = [];
+        for (const a of axes) {
+          const own = levelsOfIndex(aff, vars[a]!, n.type.shape[a]!);
+          if (!own) return undefined;
+          for (const l of own) {
+            if (l.n === 1) continue;
+            const last = out[out.length - 1];
+            if (last && last.stride === l.stride * l.n) out[out.length - 1] = { n: last.n * l.n, stride: l.stride };
+            else out.push(l);
+          }
+        }
+        return out;
+      };
+      const b = levelsOf(batch);
+      const r = levelsOf(rows);
+      const c = levelsOf(cols);
+      if (b && r && c) {
+        const single = (l: Level[]) => (l.length === 0 ? 0 : l.length === 1 ? l[0]!.stride : undefined);
+        const [sb, sr, sc] = [single(b), single(r), single(c)];
+        if (sb !== undefined && sr !== undefined && sc !== undefined) return { buf: aff.buf, offset: aff.c, sb, sr, sc };
+        return { buf: aff.buf, offset: aff.c, sb: 0, sr: 0, sc: 0, levels: { b, r, c } };
+      }
     }
     // Write it in [batch…, rows…, cols…] order.
     const order = [...batch, ...rows, ...cols];

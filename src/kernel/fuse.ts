@@ -44,22 +44,32 @@ const RECOMPUTE_FLOPS = 8;
 /** Largest inlined expression (in primitives) a kernel may carry for one value. */
 const MAX_INLINE = 48;
 
+/**
+ * A computing node that reads a value: directly (at the same index) or through views, and
+ * whether every view on the way is strided (a matrix product reads such an operand in place).
+ */
+interface Reader {
+  readonly reader: Node;
+  readonly direct: boolean;
+  readonly strided: boolean;
+}
+
 /** The computing nodes that read n, looking through views (movement ops read at other indices). */
-function readersOf(g: Graph): Map<Node, { reader: Node; direct: boolean }[]> {
+function readersOf(g: Graph): Map<Node, Reader[]> {
   const direct = new Map<Node, Node[]>();
   for (const n of g.nodes) for (const i of n.inputs) direct.set(i, [...(direct.get(i) ?? []), n]);
-  const out = new Map<Node, { reader: Node; direct: boolean }[]>();
-  const collect = (n: Node, viaView: boolean, acc: { reader: Node; direct: boolean }[], seen: Set<Node>) => {
+  const out = new Map<Node, Reader[]>();
+  const collect = (n: Node, viaView: boolean, strided: boolean, acc: Reader[], seen: Set<Node>) => {
     for (const r of direct.get(n) ?? []) {
       if (seen.has(r)) continue;
       seen.add(r);
-      if (isView(r)) collect(r, true, acc, seen);
-      else acc.push({ reader: r, direct: !viaView });
+      if (isView(r)) collect(r, true, strided && getOp(r.op).strided === true, acc, seen);
+      else acc.push({ reader: r, direct: !viaView, strided });
     }
   };
   for (const n of g.nodes) {
-    const acc: { reader: Node; direct: boolean }[] = [];
-    collect(n, false, acc, new Set());
+    const acc: Reader[] = [];
+    collect(n, false, true, acc, new Set());
     out.set(n, acc);
   }
   return out;
@@ -75,7 +85,7 @@ function readsAtSameIndex(r: Node, x: Node): boolean {
  * tensor's shape (r broadcast back over its reduced axes), or elementwise at r's own size (a
  * per-row value such as the mean's division by n) whose uses follow the same pattern.
  */
-function broadcastBackOnly(r: Node, readers: ReadonlyMap<Node, readonly { reader: Node; direct: boolean }[]>): boolean {
+function broadcastBackOnly(r: Node, readers: ReadonlyMap<Node, readonly Reader[]>): boolean {
   const full = r.inputs[0]!.type.shape;
   const rowSize = numel(r.type.shape);
   const ok = (x: Node, seen: Set<Node>): boolean => {
@@ -89,6 +99,32 @@ function broadcastBackOnly(r: Node, readers: ReadonlyMap<Node, readonly { reader
     });
   };
   return ok(r, new Set());
+}
+
+/**
+ * The one stored value that every path from contraction n ends in, when every value on the
+ * way is elementwise, read at the same index and inlined; undefined otherwise.
+ */
+function epilogueSink(n: Node, readers: ReadonlyMap<Node, readonly Reader[]>, materialized: ReadonlySet<Node>): Node | undefined {
+  let sink: Node | undefined;
+  const seen = new Set<Node>();
+  const stack = [n];
+  while (stack.length) {
+    const x = stack.pop()!;
+    const rs = readers.get(x) ?? [];
+    if (rs.length === 0) return undefined;
+    for (const { reader, direct } of rs) {
+      if (!direct || !readsAtSameIndex(reader, x)) return undefined;
+      if (materialized.has(reader)) {
+        if (sink && sink !== reader) return undefined;
+        sink = reader;
+      } else if (!seen.has(reader)) {
+        seen.add(reader);
+        stack.push(reader);
+      }
+    }
+  }
+  return sink;
 }
 
 export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
@@ -142,27 +178,24 @@ export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
       continue;
     }
     if (rs.length === 1) continue;
+    // A matrix product reads its operands from memory: a value several kernels read, one of them
+    // a contraction through a strided view, is stored once rather than recomputed into an
+    // operand copy (an operand read through concat or pad is copied anyway, computing it inline).
+    if (rs.some(({ reader, strided }) => strided && getOp(reader.op).kind === 'contraction')) {
+      mat(n, `${rs.length} kernels read it, one of them a matrix product`);
+      continue;
+    }
     const flops = costOf(def, n.inputs.map((i) => i.type), n.type, n.attrs).flops / Math.max(1, numel(n.type.shape));
     if (flops <= RECOMPUTE_FLOPS && own <= MAX_INLINE / 4) continue;
     mat(n, `${rs.length} kernels read it and recomputing it costs ${own} operations per element`);
   }
-  // Contraction epilogues: a contraction read by exactly one elementwise chain at the same index.
+  // Contraction epilogues: the elementwise values computed from a contraction at its own index
+  // (a chain or a small DAG: bias, activation, the mask a backward pass keeps) that end in one
+  // stored value; the contraction's kernel computes that value instead of storing its result.
   for (const n of g.nodes) {
     if (getOp(n.op).kind !== 'contraction' || outputs.has(n)) continue;
-    const rs = readers.get(n) ?? [];
-    if (rs.length !== 1 || !rs[0]!.direct || !readsAtSameIndex(rs[0]!.reader, n)) continue;
-    // Follow inlined elementwise readers to the stored value.
-    let sink = rs[0]!.reader;
-    let ok = true;
-    while (!materialized.has(sink)) {
-      const next = readers.get(sink) ?? [];
-      if (next.length !== 1 || !next[0]!.direct || !readsAtSameIndex(next[0]!.reader, sink)) {
-        ok = false;
-        break;
-      }
-      sink = next[0]!.reader;
-    }
-    if (!ok || epilogueOf.has(n) || [...epilogueOf.values()].includes(sink)) continue;
+    const sink = epilogueSink(n, readers, materialized);
+    if (!sink || [...epilogueOf.values()].includes(sink)) continue;
     materialized.delete(n);
     reasons.delete(n);
     epilogueOf.set(n, sink);

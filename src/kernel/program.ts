@@ -62,13 +62,44 @@ export interface MapKernel {
   readonly source: KernelSource;
 }
 
-/** A strided operand: element (b, r, c) is at offset + b·sb + r·sr + c·sc. */
+/** One axis of an operand's batch, row or column group: its size and its stride in the buffer. */
+export interface Level {
+  readonly n: number;
+  readonly stride: number;
+}
+
+/**
+ * A strided operand: element (b, r, c) is at offset + b·sb + r·sr + c·sc. When a group is made
+ * of axes that do not merge into one stride (the heads of a multi-head attention, a transposed
+ * batch), `levels` lists each group's axes, outermost first, and the index of a group is split
+ * into digits over them (`sb`, `sr`, `sc` are then unused).
+ */
 export interface Strided {
   readonly buf: number;
   readonly offset: number;
   readonly sb: number;
   readonly sr: number;
   readonly sc: number;
+  readonly levels?: { readonly b: readonly Level[]; readonly r: readonly Level[]; readonly c: readonly Level[] };
+}
+
+/**
+ * The offset of index `i` (code) in a group of levels, as code: Σ digit_k · stride_k. `div`
+ * and `mod` spell integer division and remainder in the target language.
+ */
+export function levelOffset(levels: readonly Level[], i: string, div: (a: string, b: number) => string, mod: (a: string, b: number) => string): string {
+  const terms: string[] = [];
+  let inner = 1;
+  for (let k = levels.length - 1; k >= 0; k--) {
+    const { n, stride } = levels[k]!;
+    if (stride !== 0 && n > 1) {
+      const q = inner === 1 ? i : div(i, inner);
+      const digit = k === 0 ? q : mod(q, n);
+      terms.push(stride === 1 ? `(${digit})` : `(${digit}) * ${stride}`);
+    }
+    inner *= n;
+  }
+  return terms.length ? terms.join(' + ') : '0';
 }
 
 /** C[b, m, n] = Σ_k A[b, m, k] · B[b, k, n], C contiguous [B, M, N]. Backends tile it. */

@@ -5,7 +5,7 @@
  */
 import type { DType } from '../../ir/types.js';
 import { elementBytes, type Precision } from '../../kernel/memory.js';
-import type { BufferInfo, ContractionKernel, KernelProgram, MapKernel } from '../../kernel/program.js';
+import { levelOffset, type BufferInfo, type ContractionKernel, type KernelProgram, type MapKernel, type Strided } from '../../kernel/program.js';
 import { ExprRenderer, Helpers, kernelHeader, type Dialect } from '../render-expr.js';
 import { typeOf } from '../../kernel/expr.js';
 import { JS_HELPERS } from './prelude.js';
@@ -104,16 +104,42 @@ function epilogueFn(k: ContractionKernel, p: KernelProgram, d: Dialect, helpers:
  * in locals; edges fall back to one element at a time.
  */
 function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Precision, ep: string[]): string[] {
-  const A = view(p.buffers[k.a.buf]!, precision);
-  const B = view(p.buffers[k.b.buf]!, precision);
   const C = view(p.buffers[k.out]!, precision);
   const { m: M, n: N, k: K } = k;
-  const a = k.a;
-  const b = k.b;
   const L: string[] = [];
   const R = [0, 1, 2, 3];
   const packType = precision === 'f64' ? 'Float64Array' : 'Float32Array';
+  const pre: string[] = [];
+  const body: string[] = [];
+  // An operand whose axes do not merge into single strides is first gathered into a contiguous
+  // scratch array (kept between calls), then read like any other.
+  const operand = (s: Strided, name: 'A' | 'B', rows: number, cols: number): { name: string; off: number; s: Strided } => {
+    const v = view(p.buffers[s.buf]!, precision);
+    if (!s.levels) return { name: v.name, off: v.off, s };
+    const scratch = `${k.name}_${name}`;
+    pre.push(`const ${scratch} = new ${packType}(${Math.max(1, k.batch * rows * cols)});`);
+    const div = (x: string, n: number) => `((${x}) / ${n}) | 0`;
+    const mod = (x: string, n: number) => `(${x}) % ${n}`;
+    body.push(
+      `  for (let bt = 0, q = 0; bt < ${k.batch}; bt++) {`,
+      `    const ob = ${v.off + s.offset} + ${levelOffset(s.levels.b, 'bt', div, mod)};`,
+      `    for (let r = 0; r < ${rows}; r++) {`,
+      `      const or = ob + ${levelOffset(s.levels.r, 'r', div, mod)};`,
+      `      for (let c = 0; c < ${cols}; c++) ${scratch}[q++] = ${v.name}[or + ${levelOffset(s.levels.c, 'c', div, mod)}];`,
+      '    }',
+      '  }',
+    );
+    return { name: scratch, off: 0, s: { buf: s.buf, offset: 0, sb: rows * cols, sr: cols, sc: 1 } };
+  };
+  const opA = operand(k.a, 'A', M, K);
+  const opB = operand(k.b, 'B', K, N);
+  const A = { name: opA.name, off: opA.off };
+  const B = { name: opB.name, off: opB.off };
+  const a = opA.s;
+  const b = opB.s;
+  L.push(...pre);
   L.push(`function ${k.name}(sf, si, af, ai) {`);
+  L.push(...body);
   L.push(`  const A = ${A.name}, B = ${B.name}, C = ${C.name};`);
   L.push(...ep.map((l) => INDENT + l));
   L.push(`  const pk = new ${packType}(${4 * Math.max(K, 1)});`);

@@ -8,7 +8,7 @@
 import { getOp } from '../../ir/ops/index.js';
 import type { DType } from '../../ir/types.js';
 import { typeOf, type Expr } from '../../kernel/expr.js';
-import type { BufferInfo, ContractionKernel, Kernel, KernelProgram, MapKernel } from '../../kernel/program.js';
+import { levelOffset, type BufferInfo, type ContractionKernel, type Kernel, type KernelProgram, type MapKernel, type Strided } from '../../kernel/program.js';
 import { ExprRenderer, Helpers, kernelHeader, type Dialect } from '../render-expr.js';
 import { grid, MAP_WORKGROUP, TILE, type DeviceLimits } from './limits.js';
 import { WGSL_HELPERS } from './prelude.js';
@@ -267,6 +267,14 @@ function reductionShader(k: MapKernel, buf: number, red: Expr & { k: 'red' }, p:
   return { code: withHelpers(helpers, lines), workgroups: [x, y, 1] };
 }
 
+/** The element (b, r, c) of a strided operand, as a WGSL index expression. */
+function operandIndex(s: Strided, b: string, r: string, c: string): string {
+  if (!s.levels) return `${s.offset} + ${b} * ${s.sb} + ${r} * ${s.sr} + ${c} * ${s.sc}`;
+  const div = (a: string, n: number) => `(${a}) / ${n}`;
+  const mod = (a: string, n: number) => `(${a}) % ${n}`;
+  return [String(s.offset), levelOffset(s.levels.b, b, div, mod), levelOffset(s.levels.r, r, div, mod), levelOffset(s.levels.c, c, div, mod)].join(' + ');
+}
+
 /** C = A·B with 16×16 tiles of A and B staged in workgroup memory; one thread per element of C. */
 function contractionShader(k: ContractionKernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
   const A = p.buffers[k.a.buf]!;
@@ -275,8 +283,8 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
   const T = WGSL_TYPE[k.dtype];
   const zero = k.dtype === 'f32' ? '0.0f' : '0i';
   const { m: M, n: N, k: K } = k;
-  const aIndex = `${k.a.offset} + bt * ${k.a.sb} + min(row, ${M - 1}) * ${k.a.sr} + min(ak, ${Math.max(K - 1, 0)}) * ${k.a.sc}`;
-  const bIndex = `${k.b.offset} + bt * ${k.b.sb} + min(bk, ${Math.max(K - 1, 0)}) * ${k.b.sr} + min(col, ${N - 1}) * ${k.b.sc}`;
+  const aIndex = operandIndex(k.a, 'bt', `min(row, ${M - 1})`, `min(ak, ${Math.max(K - 1, 0)})`);
+  const bIndex = operandIndex(k.b, 'bt', `min(bk, ${Math.max(K - 1, 0)})`, `min(col, ${N - 1})`);
   const cols = Math.ceil(N / TILE);
   const rows = Math.ceil(M / TILE);
   const [x, y] = grid(cols * rows, limits);

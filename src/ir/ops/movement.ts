@@ -76,6 +76,7 @@ const moveCost = (ins: readonly TensorType[], out: TensorType) => ({ flops: 0, b
 
 export const reshape = defineOp<{ shape: number[] }>({
   name: 'reshape',
+  strided: true,
   kind: 'movement',
   doc: 'same elements in row-major order, new shape',
   arity: 1,
@@ -108,6 +109,7 @@ export const reshape = defineOp<{ shape: number[] }>({
 
 export const permute = defineOp<{ perm: number[] }>({
   name: 'permute',
+  strided: true,
   kind: 'movement',
   doc: 'reorder axes: output axis i is input axis perm[i]',
   arity: 1,
@@ -154,6 +156,7 @@ export const permute = defineOp<{ perm: number[] }>({
 
 export const broadcast = defineOp<{ shape: number[] }>({
   name: 'broadcast',
+  strided: true,
   kind: 'movement',
   doc: 'repeat size-1 axes to a larger shape of the same rank',
   arity: 1,
@@ -195,6 +198,7 @@ export const broadcast = defineOp<{ shape: number[] }>({
 
 export const slice = defineOp<{ start: number[]; stop: number[]; step: number[] }>({
   name: 'slice',
+  strided: true,
   kind: 'movement',
   doc: 'x[start:stop:step] on every axis (step ≥ 1)',
   arity: 1,
@@ -289,6 +293,7 @@ export const pad = defineOp<{ lo: number[]; hi: number[]; value: number }>({
 
 export const reverse = defineOp<{ axes: number[] }>({
   name: 'reverse',
+  strided: true,
   kind: 'movement',
   doc: 'reverse the order of elements along axes',
   arity: 1,

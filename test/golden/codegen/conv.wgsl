@@ -1,23 +1,5 @@
-// ==== k0_copy.wgsl
-// k0_copy: unfold (small.dl:4)
-@group(0) @binding(0) var<storage, read_write> S: array<u32>;
-@group(0) @binding(1) var<storage, read_write> A: array<u32>;
-
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let flat: i32 = i32((wg.y * nwg.x + wg.x) * 64u + li);
-  if (flat >= 36) { return; }
-  let i0: i32 = (flat / 36);
-  let i1: i32 = (flat / 18) % 2;
-  let i2: i32 = (flat / 9) % 2;
-  let i3: i32 = 0;
-  let i4: i32 = (flat / 3) % 3;
-  let i5: i32 = flat % 3;
-  A[64 + flat] = bitcast<u32>(bitcast<f32>(S[((((i2 + i5) + ((i1 + i4) * 4i)) + (i3 * 16i)) + (i0 * 16i))]));
-}
-
-// ==== k1_matmul.wgsl
-// k1_matmul: dot_general (small.dl:4)
+// ==== k0_matmul.wgsl
+// k0_matmul: dot_general (small.dl:4)
 @group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
 
@@ -34,7 +16,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   for (var t: i32 = 0; t < 9; t += 16) {
     let ak: i32 = t + i32(lid.x);
     let bk: i32 = t + i32(lid.y);
-    ta[lid.y * 16u + lid.x] = select(0.0f, bitcast<f32>(A[64 + 0 + bt * 36 + min(row, 3) * 9 + min(ak, 8) * 1]), row < 4 && ak < 9);
+    ta[lid.y * 16u + lid.x] = select(0.0f, bitcast<f32>(S[0 + 0 + ((min(row, 3)) % 2) + ((min(row, 3)) / 2) * 4 + ((min(ak, 8)) % 3) + ((min(ak, 8)) / 3) * 4]), row < 4 && ak < 9);
     tb[lid.y * 16u + lid.x] = select(0.0f, bitcast<f32>(S[64 + 0 + bt * 0 + min(bk, 8) * 1 + min(col, 1) * 9]), bk < 9 && col < 2);
     workgroupBarrier();
     for (var kk: u32 = 0u; kk < 16u; kk++) {
@@ -47,8 +29,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
 }
 
-// ==== k2_permute.wgsl
-// k2_permute: permute (small.dl:4)
+// ==== k1_permute.wgsl
+// k1_permute: permute (small.dl:4)
 @group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
 
