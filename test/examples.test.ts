@@ -176,6 +176,31 @@ describe('perceptron', () => {
     expect(only(out, 'out1').data[0]).toBeCloseTo(-1, 12);
   });
 
+  it('loss: the perceptron criterion mean max(0, −y(x·w + b)), and its gradient is −mean of y·x over the mistakes', () => {
+    const g = graphOf('perceptron.dl', 'Perceptron.loss', { dims: { B: 3 } });
+    const params: ParamStore = new Map([
+      ['w', nd([4], [3, 4, 0, 0])],
+      ['b', nd([], [1])],
+    ]);
+    const x = [1, 1, 0, 0, -1, 0, 5, 5, 0, 1, 0, 0];
+    const y = [1, 1, -1];
+    // Scores 8, −2, 5: the second and third points are mistakes.
+    expect(only(run(g, { x: nd([3, 4], x), y: nd([3], y) }, params)).data[0]).toBeCloseTo((0 + 2 + 5) / 3, 12);
+    const extra = `
+let p = Perceptron()
+fn grad_w(x: f32[B, 4], y: f32[B]) -> f32[4] {
+  return grad(p.loss(x, y), p.w)
+}
+`;
+    const gg = graphOf('perceptron.dl', 'grad_w', { dims: { B: 3 }, extra });
+    const ps: ParamStore = new Map([
+      ['p.w', nd([4], [3, 4, 0, 0])],
+      ['p.b', nd([], [1])],
+    ]);
+    const expected = [0, 1, 2, 3].map((k) => -(y[1]! * x[4 + k]! + y[2]! * x[8 + k]!) / 3);
+    expect(maxAbsDiff(only(run(gg, { x: nd([3, 4], x), y: nd([3], y) }, ps)).data, expected)).toBeLessThan(1e-12);
+  });
+
   it('epoch matches a JS perceptron pass and converges on separable data', () => {
     const N = 12;
     const g = graphOf('perceptron.dl', 'Perceptron.epoch', { dims: { N } });
@@ -516,20 +541,28 @@ describe('transformer', () => {
     }
   });
 
-  it('loss is the mean next-token cross-entropy of the logits', () => {
+  it('loss is the mean next-token cross-entropy of the logits (a sequence split into tokens and targets)', () => {
     const [B, T] = [2, 5];
     const gf = graphOf('transformer.dl', 'Transformer.forward', { dims: { B, T } });
     const gl = graphOf('transformer.dl', 'Transformer.loss', { dims: { B, T } });
     const params = initParams(gf, 2);
-    const tokens = new Rng(22).ints([B, T], 16);
+    const seq = new Rng(22).ints([B, T + 1], 16);
+    const tokens = NDArray.from([B, T], [...Array(B * T)].map((_, i) => seq.data[Math.floor(i / T) * (T + 1) + (i % T)]!));
+    const targets = NDArray.from([B, T], [...Array(B * T)].map((_, i) => seq.data[Math.floor(i / T) * (T + 1) + (i % T) + 1]!));
     const logits = only(run(gf, { tokens }, params));
     let total = 0;
     for (let bi = 0; bi < B; bi++)
-      for (let t = 0; t < T - 1; t++) {
+      for (let t = 0; t < T; t++) {
         const row = sub(logits, bi, t);
-        total += lse(row) - row[tokens.data[bi * T + t + 1]!]!;
+        total += lse(row) - row[seq.data[bi * (T + 1) + t + 1]!]!;
       }
-    expect(only(run(gl, { tokens }, params)).data[0]).toBeCloseTo(total / (B * (T - 1)), 12);
+    expect(only(run(gl, { tokens, targets }, params)).data[0]).toBeCloseTo(total / (B * T), 12);
+  });
+
+  it('loss is defined for a single step (T = 1), so gradcheck can draw any size', () => {
+    const g = graphOf('transformer.dl', 'Transformer.loss', { dims: { B: 1, T: 1 } });
+    const v = only(run(g, { tokens: NDArray.from([1, 1], [3]), targets: NDArray.from([1, 1], [5]) })).data[0]!;
+    expect(Number.isFinite(v)).toBe(true);
   });
 });
 
