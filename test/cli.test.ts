@@ -134,6 +134,8 @@ describe('usage errors exit 2 with DL0601', () => {
       [['run', p, '--fn', 'rowsum', '--input', 'x'], /--input expects NAME=FILE\.npy/],
       [['run', p, '--fn', 'rowsum', '--input', `x=${file('missing.npy')}`], /no such file/],
       [['ir', p, '--fn', 'rowsum', '--seed', '3'], /unknown option --seed for `dlc ir`/],
+      [['run', p, '--fn', 'rowsum', '--dim', 'B=2', '--dim', 'B=3'], /--dim B is given twice, as 2 and 3/],
+      [['run', p, '--fn', 'rowsum', '--input', 'x=a.npy', '--input', 'x=b.npy'], /--input x is given twice/],
     ];
     for (const [argv, msg] of cases) {
       const r = await run(argv);

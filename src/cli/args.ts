@@ -67,6 +67,8 @@ export function dimsFlag(args: ParsedArgs): Record<string, number> {
     for (const part of v.split(',')) {
       const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\d+)\s*$/.exec(part);
       if (!m) throw new UsageError(`--dim expects NAME=SIZE (e.g. --dim B=32), got \`${part}\``);
+      const prev = out[m[1]!];
+      if (prev !== undefined && prev !== Number(m[2])) throw new UsageError(`--dim ${m[1]} is given twice, as ${prev} and ${Number(m[2])}`);
       out[m[1]!] = Number(m[2]);
     }
   }
@@ -79,7 +81,9 @@ export function inputsFlag(args: ParsedArgs): Record<string, string> {
   for (const v of args.flags.get('input') ?? []) {
     const eq = v.indexOf('=');
     if (eq <= 0) throw new UsageError(`--input expects NAME=FILE.npy, got \`${v}\``);
-    out[v.slice(0, eq)] = v.slice(eq + 1);
+    const name = v.slice(0, eq);
+    if (name in out) throw new UsageError(`--input ${name} is given twice`);
+    out[name] = v.slice(eq + 1);
   }
   return out;
 }
