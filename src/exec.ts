@@ -20,6 +20,8 @@ export interface ExecOptions {
   /** Seed for parameter initialization (identical on every backend). */
   readonly seed?: number;
   readonly limits?: DeviceLimits;
+  /** false: one kernel per primitive (to compare against fusion); default true. */
+  readonly fuse?: boolean;
 }
 
 export interface Executable {
@@ -80,7 +82,7 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
       },
     };
   }
-  const compiled = compileGraph(g, { backend: opts.backend, ...(opts.precision ? { precision: opts.precision } : {}), ...(opts.limits ? { limits: opts.limits } : {}) });
+  const compiled = compileGraph(g, { backend: opts.backend, ...(opts.precision ? { precision: opts.precision } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.fuse === false ? { fuse: false } : {}) });
   if (compiled.diagnostics.some((d) => d.severity === 'error')) throw new BackendError(compiled.diagnostics);
   const kernelCount = compiled.program.kernels.length;
   const flat = (inputs: ReadonlyMap<string, NDArray>) => Object.fromEntries([...inputs].map(([k, v]) => [k, v.data]));

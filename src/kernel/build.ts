@@ -14,6 +14,7 @@ import { freeAxes, type DotAttrs } from '../ir/ops/contraction.js';
 import { affineOf, levelsOfIndex } from './affine.js';
 import { flatIndex, idx as loopIdx, unflatten, type Expr } from './expr.js';
 import { isComputing, isView, planFusion, type FusionOptions, type FusionPlan } from './fuse.js';
+import { mergeSiblings } from './siblings.js';
 import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelLet, KernelProgram, KernelSource, Level, MapKernel, Space, Strided } from './program.js';
 
 /** Structural equality of expressions (for recognizing a read at a row's own index). */
@@ -267,7 +268,12 @@ export function buildKernels(g: Graph, opts: BuildOptions = {}): KernelProgram {
   let plan = planFusion(g, opts);
   for (;;) {
     const r = tryBuild(g, plan);
-    if (r.program) return r.program;
+    if (r.program) {
+      if (opts.fuse === false) return r.program;
+      // Independent kernels over the same index space become one, then names follow the order.
+      const kernels = mergeSiblings(r.program.kernels).map((k, i) => ({ ...k, name: `k${i}_${k.name.replace(/^k\d+_/, '')}` }));
+      return { ...r.program, kernels };
+    }
     // An epilogue read its contraction at another index: store that contraction and rebuild.
     const m = new Set(plan.materialized);
     const e = new Map(plan.epilogueOf);

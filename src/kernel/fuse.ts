@@ -51,6 +51,11 @@ const MAX_INLINE = 48;
 interface Reader {
   readonly reader: Node;
   readonly direct: boolean;
+  /**
+   * Elementwise, reading each element at its own flat index: directly, or through reshapes
+   * only (which keep the flat index) with as many elements.
+   */
+  readonly sameIndex: boolean;
   readonly strided: boolean;
 }
 
@@ -59,25 +64,23 @@ function readersOf(g: Graph): Map<Node, Reader[]> {
   const direct = new Map<Node, Node[]>();
   for (const n of g.nodes) for (const i of n.inputs) direct.set(i, [...(direct.get(i) ?? []), n]);
   const out = new Map<Node, Reader[]>();
-  const collect = (n: Node, viaView: boolean, strided: boolean, acc: Reader[], seen: Set<Node>) => {
+  const collect = (n: Node, from: Node, viaView: boolean, flat: boolean, strided: boolean, acc: Reader[], seen: Set<Node>) => {
     for (const r of direct.get(n) ?? []) {
       if (seen.has(r)) continue;
       seen.add(r);
-      if (isView(r)) collect(r, true, strided && getOp(r.op).strided === true, acc, seen);
-      else acc.push({ reader: r, direct: !viaView, strided });
+      if (isView(r)) collect(r, from, true, flat && r.op === 'reshape', strided && getOp(r.op).strided === true, acc, seen);
+      else {
+        const sameIndex = flat && getOp(r.op).kind === 'elementwise' && numel(r.type.shape) === numel(from.type.shape);
+        acc.push({ reader: r, direct: !viaView, strided, sameIndex });
+      }
     }
   };
   for (const n of g.nodes) {
     const acc: Reader[] = [];
-    collect(n, false, true, acc, new Set());
+    collect(n, n, false, true, true, acc, new Set());
     out.set(n, acc);
   }
   return out;
-}
-
-/** Whether the only way `r` reads `x` is elementwise at the same index, through views that change nothing. */
-function readsAtSameIndex(r: Node, x: Node): boolean {
-  return getOp(r.op).kind === 'elementwise' && r.inputs.includes(x) && sameShape(r.type.shape, x.type.shape);
 }
 
 /**
@@ -85,12 +88,14 @@ function readsAtSameIndex(r: Node, x: Node): boolean {
  * tensor's shape (r broadcast back over its reduced axes), or elementwise at r's own size (a
  * per-row value such as the mean's division by n) whose uses follow the same pattern.
  */
-function broadcastBackOnly(r: Node, readers: ReadonlyMap<Node, readonly Reader[]>): boolean {
+function broadcastBackOnly(r: Node, readers: ReadonlyMap<Node, readonly Reader[]>, outputs: ReadonlySet<Node>): boolean {
   const full = r.inputs[0]!.type.shape;
   const rowSize = numel(r.type.shape);
   const ok = (x: Node, seen: Set<Node>): boolean => {
+    if (seen.has(x)) return true;
     const rs = readers.get(x) ?? [];
-    if (rs.length === 0 || seen.has(x)) return false;
+    // A per-row value may be a result of the program (logsumexp's value per row).
+    if (rs.length === 0) return x !== r && outputs.has(x);
     seen.add(x);
     return rs.every(({ reader }) => {
       if (getOp(reader.op).kind !== 'elementwise') return false;
@@ -103,20 +108,20 @@ function broadcastBackOnly(r: Node, readers: ReadonlyMap<Node, readonly Reader[]
 
 /**
  * The one stored value that every path from contraction n ends in, when every value on the
- * way is elementwise, read at the same index and inlined; undefined otherwise.
+ * way is elementwise, read at the same index and inlined; otherwise why not.
  */
-function epilogueSink(n: Node, readers: ReadonlyMap<Node, readonly Reader[]>, materialized: ReadonlySet<Node>): Node | undefined {
+function epilogueSink(n: Node, readers: ReadonlyMap<Node, readonly Reader[]>, materialized: ReadonlySet<Node>): Node | string {
   let sink: Node | undefined;
   const seen = new Set<Node>();
   const stack = [n];
   while (stack.length) {
     const x = stack.pop()!;
     const rs = readers.get(x) ?? [];
-    if (rs.length === 0) return undefined;
-    for (const { reader, direct } of rs) {
-      if (!direct || !readsAtSameIndex(reader, x)) return undefined;
+    if (rs.length === 0) return 'nothing reads its result elementwise';
+    for (const { reader, sameIndex } of rs) {
+      if (!sameIndex) return `its result is read at other indices (by ${reader.op})`;
       if (materialized.has(reader)) {
-        if (sink && sink !== reader) return undefined;
+        if (sink && sink !== reader) return `its elementwise readers end in several stored values (${sink.op} and ${reader.op})`;
         sink = reader;
       } else if (!seen.has(reader)) {
         seen.add(reader);
@@ -124,7 +129,7 @@ function epilogueSink(n: Node, readers: ReadonlyMap<Node, readonly Reader[]>, ma
       }
     }
   }
-  return sink;
+  return sink ?? 'nothing reads its result elementwise';
 }
 
 export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
@@ -142,6 +147,9 @@ export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
     return { materialized, reasons, epilogueOf, rowReductions };
   }
   const readers = readersOf(g);
+  // Values that are results of the program, or whose views are.
+  const viewedOutputs = new Set<Node>();
+  for (const o of outputs) for (let x: Node | undefined = o; x && !viewedOutputs.has(x); x = isView(x) ? x.inputs[0] : undefined) viewedOutputs.add(x);
   // Size of a value's expression if inlined (decided producers first, in topological order).
   const size = new Map<Node, number>();
   const inlineSize = (n: Node) => (materialized.has(n) || !isComputing(n) ? (isView(n) ? size.get(n) ?? 1 : 1) : (size.get(n) ?? 1));
@@ -163,10 +171,10 @@ export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
     if (rs.length === 0) continue;
     const reduces = def.kind === 'reduce' || n.op === 'scatter_add' || n.op === 'fold';
     if (reduces) {
-      if (rs.length === 1 && rs[0]!.direct && readsAtSameIndex(rs[0]!.reader, n)) continue;
+      if (rs.length === 1 && rs[0]!.sameIndex) continue;
       // A reduction of a reduction reads each element once: compute it in place.
       if (rs.length === 1 && rs[0]!.direct && getOp(rs[0]!.reader.op).kind === 'reduce') continue;
-      if (def.kind === 'reduce' && def.monoid && !('arg' in def.monoid) && broadcastBackOnly(n, readers)) {
+      if (def.kind === 'reduce' && def.monoid && !('arg' in def.monoid) && broadcastBackOnly(n, readers, viewedOutputs)) {
         rowReductions.add(n);
         continue;
       }
@@ -195,7 +203,14 @@ export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
   for (const n of g.nodes) {
     if (getOp(n.op).kind !== 'contraction' || outputs.has(n)) continue;
     const sink = epilogueSink(n, readers, materialized);
-    if (!sink || [...epilogueOf.values()].includes(sink)) continue;
+    if (typeof sink === 'string') {
+      reasons.set(n, `no epilogue: ${sink}`);
+      continue;
+    }
+    if ([...epilogueOf.values()].includes(sink)) {
+      reasons.set(n, 'no epilogue: another matrix product already writes its elementwise reader');
+      continue;
+    }
     materialized.delete(n);
     reasons.delete(n);
     epilogueOf.set(n, sink);

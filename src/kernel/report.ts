@@ -84,7 +84,7 @@ export function kernelReport(g: Graph): KernelReport {
   const outputs = new Set(g.outputs.map((o) => o.node));
   const refused: RefusedFusion[] = [];
   for (const [n, reason] of plan.reasons) {
-    if (outputs.has(n) || getOp(n.op).kind === 'contraction') continue;
+    if (outputs.has(n) || (getOp(n.op).kind === 'contraction' && !reason.startsWith('no epilogue'))) continue;
     refused.push({ value: `%${n.id}: ${formatType(n.type)}`, op: n.op, line: n.span ? spanLocation(n.span) : '?', reason });
   }
   const primitives = g.nodes.filter((n) => getOp(n.op).kind !== 'source').length;

@@ -1,0 +1,157 @@
+/**
+ * @file Sibling fusion: map kernels over the same index space become one kernel with several
+ * outputs (the updates of several parameters, the gradients of a layer's bias and gain, a
+ * forward value and a mask kept for the backward pass). A kernel moves up to an earlier
+ * sibling when it reads nothing written from that sibling on, or when what it reads of the
+ * sibling's outputs is each element at its own index: that load becomes the sibling's value.
+ */
+import type { Expr } from './expr.js';
+import { flatIndex, idx, loadsOf } from './expr.js';
+import type { Kernel, KernelLet, MapKernel } from './program.js';
+
+/** A kernel whose one output is a whole reduction has a dedicated strategy (a workgroup tree). */
+function isReduction(k: MapKernel): boolean {
+  return k.outputs.length === 1 && k.outputs[0]!.value.k === 'red';
+}
+
+function reads(k: Kernel): Set<number> {
+  const out = new Set<number>();
+  if (k.kind === 'map') {
+    for (const o of k.outputs) loadsOf(o.value, out);
+    for (const l of k.lets ?? []) loadsOf(l.value, out);
+  } else {
+    out.add(k.a.buf);
+    out.add(k.b.buf);
+    if (k.epilogue) loadsOf(k.epilogue.value, out);
+  }
+  return out;
+}
+
+function writes(k: Kernel): number[] {
+  return k.kind === 'map' ? k.outputs.map((o) => o.buf) : [k.out];
+}
+
+const sameList = (a: readonly number[] | undefined, b: readonly number[] | undefined) => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+
+function compatible(a: MapKernel, b: MapKernel): boolean {
+  if (!sameList(a.domain, b.domain) || isReduction(a) || isReduction(b)) return false;
+  // Two row kernels must share their row; a plain kernel joins a row kernel's inner loop.
+  const rowA = (a.lets?.length ?? 0) > 0;
+  const rowB = (b.lets?.length ?? 0) > 0;
+  return !(rowA && rowB) || sameList(a.inner, b.inner);
+}
+
+/** Renames `ref`s (a row's let values) in an expression. */
+function renameRefs(e: Expr, names: ReadonlyMap<string, string>): Expr {
+  switch (e.k) {
+    case 'ref':
+      return names.has(e.v) ? { ...e, v: names.get(e.v)! } : e;
+    case 'load':
+      return { ...e, i: renameRefs(e.i, names) };
+    case 'op':
+      return { ...e, a: e.a.map((x) => renameRefs(x, names)) };
+    case 'ix':
+      return { ...e, a: renameRefs(e.a, names), b: renameRefs(e.b, names) };
+    case 'red':
+      return { ...e, body: renameRefs(e.body, names) };
+    default:
+      return e;
+  }
+}
+
+/** Replaces loads of `values`' buffers at `flat` by the values; undefined if any other load of them remains. */
+function substitute(e: Expr, values: ReadonlyMap<number, Expr>, flat: string): Expr | undefined {
+  switch (e.k) {
+    case 'load': {
+      const v = values.get(e.buf);
+      if (v) return JSON.stringify(e.i) === flat ? v : undefined;
+      const i = substitute(e.i, values, flat);
+      return i && { ...e, i };
+    }
+    case 'op': {
+      const a = e.a.map((x) => substitute(x, values, flat));
+      return a.every((x) => x !== undefined) ? { ...e, a: a as Expr[] } : undefined;
+    }
+    case 'ix': {
+      const a = substitute(e.a, values, flat);
+      const b = substitute(e.b, values, flat);
+      return a && b && { ...e, a, b };
+    }
+    case 'red': {
+      const body = substitute(e.body, values, flat);
+      return body && { ...e, body };
+    }
+    default:
+      return e;
+  }
+}
+
+/** b with its reads of a's outputs at each element's own index replaced by a's values, if that covers them all. */
+function readThrough(a: MapKernel, b: MapKernel): MapKernel | undefined {
+  const values = new Map(a.outputs.map((o) => [o.buf, o.value]));
+  const flat = JSON.stringify(flatIndex(b.vars.map(idx), b.domain));
+  const outputs = b.outputs.map((o) => {
+    const value = substitute(o.value, values, flat);
+    return value && { buf: o.buf, value };
+  });
+  if (outputs.some((o) => o === undefined)) return undefined;
+  // A row's lets are computed outside the row's elements: they cannot read an element's value.
+  if ((b.lets ?? []).some((l) => [...loadsOf(l.value)].some((buf) => values.has(buf)))) return undefined;
+  return { ...b, outputs: outputs as MapKernel['outputs'][number][] };
+}
+
+function merge(a: MapKernel, b: MapKernel): MapKernel {
+  const taken = new Set((a.lets ?? []).map((l) => l.name));
+  const names = new Map<string, string>();
+  const lets: KernelLet[] = [...(a.lets ?? [])];
+  for (const l of b.lets ?? []) {
+    let name = l.name;
+    for (let i = lets.length; taken.has(name); i++) name = `row${i}`;
+    taken.add(name);
+    names.set(l.name, name);
+    lets.push({ name, value: renameRefs(l.value, names) });
+  }
+  const outputs = [...a.outputs, ...b.outputs.map((o) => ({ buf: o.buf, value: renameRefs(o.value, names) }))];
+  const inner = a.lets?.length ? a.inner : b.inner;
+  return {
+    ...a,
+    outputs,
+    ...(lets.length ? { lets, inner: inner ?? [] } : {}),
+    source: {
+      ops: [...a.source.ops, ...b.source.ops],
+      spans: [...a.source.spans, ...b.source.spans],
+      nodes: [...(a.source.nodes ?? []), ...(b.source.nodes ?? [])],
+    },
+  };
+}
+
+/** The kernels with independent same-domain map kernels merged into multi-output kernels. */
+export function mergeSiblings(kernels: readonly Kernel[]): Kernel[] {
+  const out: Kernel[] = [];
+  for (const k of kernels) {
+    if (k.kind !== 'map') {
+      out.push(k);
+      continue;
+    }
+    const needs = reads(k);
+    let target = -1;
+    let through: MapKernel | undefined;
+    // Walk back while k would still see everything it reads; remember the earliest sibling.
+    for (let i = out.length - 1; i >= 0; i--) {
+      const c = out[i]!;
+      if (writes(c).some((b) => needs.has(b))) {
+        // k reads c's outputs: it joins c if it reads each element at its own index.
+        const r = c.kind === 'map' && compatible(c, k) ? readThrough(c, k) : undefined;
+        if (r) {
+          target = i;
+          through = r;
+        }
+        break;
+      }
+      if (c.kind === 'map' && compatible(c, k)) target = i;
+    }
+    if (target < 0) out.push(k);
+    else out[target] = merge(out[target] as MapKernel, through ?? k);
+  }
+  return out;
+}
