@@ -182,6 +182,13 @@ describe('usage errors exit 2 with DL0601', () => {
     expect(r.err).toContain('warning[DL0601]: --dim b=3 is not used: `rowsum` has no dimension variable or int parameter `b`');
     expect(r.err).toContain('= help: did you mean `--dim B=3`?');
     expect(r.out).toMatch(/^out: f32\[2\]/);
+    for (const cmd of ['ir', 'kernels', 'build']) {
+      const argv = [cmd, p, '--fn', 'rowsum', '--dim', 'b=3', '--format', 'json', ...(cmd === 'build' ? ['-o', file('built')] : [])];
+      const j = await run(argv);
+      expect(j.code, argv.join(' ')).toBe(0);
+      const doc = JSON.parse(j.out) as { diagnostics: { severity: string; message: string }[] };
+      expect(doc.diagnostics.map((d) => `${d.severity}: ${d.message}`), argv.join(' ')).toEqual(['warning: --dim b=3 is not used: `rowsum` has no dimension variable or int parameter `b`']);
+    }
     const c = await run(['check', p, '--dim', 'Q=3']);
     expect(c.code).toBe(0);
     expect(c.err).toContain('--dim Q=3 is not used: no function in');

@@ -96,7 +96,7 @@ Compiles one function and writes DIR/js/ (program.js, an ES module with no impor
 DIR/webgpu/ (one .wgsl file per kernel), each with a versioned manifest.json describing
 memory, parameters (with initializers), inputs, outputs and kernels.
 `,
-  kernels: `dlc kernels FILE --fn NAME [--dim NAME=SIZE]... [--json]
+  kernels: `dlc kernels FILE --fn NAME [--dim NAME=SIZE]... [--format text|json]
 
 Lists the kernels one function compiles to, in execution order: the source lines each came
 from, the primitives inside it, the values it writes, its flops and the bytes it moves. Row

@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileGraph, type BackendName } from '../../codegen/compile.js';
+import { diagnosticToJson } from '../../diagnostics/render.js';
 import { BackendError } from '../../exec.js';
 import { runPipeline } from '../../passes/pipeline.js';
 import { checkFlags, flag, UsageError, type ParsedArgs } from '../args.js';
@@ -15,7 +16,8 @@ export function cmdBuild(io: Io, args: ParsedArgs): void {
   if (!['js', 'webgpu', 'all'].includes(which)) throw new UsageError(`--backend is js, webgpu or all, got \`${which}\``);
   const precision = flag(args, 'precision') ?? 'f32';
   if (precision !== 'f32' && precision !== 'f64') throw new UsageError(`--precision is f32 or f64, got \`${precision}\``);
-  const g = runPipeline(lowerFor(io, args).graph).graph;
+  const lowered = lowerFor(io, args);
+  const g = runPipeline(lowered.graph).graph;
   const backends: BackendName[] = which === 'all' ? ['js', 'webgpu'] : [which as BackendName];
   const option = flag(args, 'o') !== undefined ? '-o' : '--out';
   ensureDir(dir, option);
@@ -36,6 +38,6 @@ export function cmdBuild(io: Io, args: ParsedArgs): void {
       written.push(join(sub, `${name}.wgsl`));
     }
   }
-  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: [], files: written }, null, 2) + '\n');
+  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: lowered.warnings.map(diagnosticToJson), files: written }, null, 2) + '\n');
   else io.out(`wrote ${written.length} files to ${dir}:\n${written.map((f) => `  ${f}`).join('\n')}\n`);
 }
