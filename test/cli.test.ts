@@ -198,6 +198,13 @@ describe('usage errors exit 2 with DL0601', () => {
     expect((await run(['run', `${ROOT}examples/cnn.dl`, '--fn', 'conv_out', '--dim', 'padding=1'])).err).toBe('');
   });
 
+  it('verify of a file without functions says that nothing was verified', async () => {
+    writeFileSync(file('empty.dl'), '# nothing here\n');
+    const r = await run(['verify', file('empty.dl')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/empty\.dl: no function that runs on its own, so nothing was verified\n$/);
+  });
+
   it('verify of a function that does not exist prints the error, not an empty table', async () => {
     const r = await run(['verify', file('prog.dl'), '--fn', 'nope']);
     expect(r.code).toBe(1);

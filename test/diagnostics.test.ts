@@ -229,6 +229,13 @@ describe('problems found by these tests: crashes, silent acceptance, confusing m
     expect(ds[0]!.span!.end - ds[0]!.span!.start).toBe(2);
   });
 
+  it('an invisible character (a control or zero-width character) is named by its code point and shown as � in the frame', () => {
+    const ds = check('fn f(x: f32[2]) {\n  return x \u007f+ 2\u200b\n}\n', 'ctl.dl').diagnostics;
+    expect(ds.map((d) => d.message)).toEqual(['unexpected character U+007F', 'unexpected character U+200B']);
+    const frame = renderDiagnostic(ds[0]!).split('\n');
+    expect(frame.slice(3)).toEqual(['2 |   return x \ufffd+ 2\u200b', '  |            ^']);
+  });
+
   it('a generic function over `f32[...]` checks cleanly (check must not instantiate `...` as a scalar)', () => {
     for (const body of ['softmax(x)', 'logsumexp(x)', 'log_softmax(x)', 'variance(x)']) {
       const ds = check(`fn f(x: f32[...]) -> f32[...] {\n  return ${body}\n}\n`, 'generic.dl').diagnostics;

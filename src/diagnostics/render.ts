@@ -15,7 +15,9 @@ export function renderDiagnostic(d: Diagnostic): string {
     out.push(`${pad}--> ${s.file.path}:${a.line}:${a.col}`);
     out.push(`${pad} |`);
     const raw = s.file.lineText(a.line);
-    const line = raw.replace(/\t/g, TAB);
+    // Control characters (a binary file, a stray escape) would garble the terminal: each shows as
+    // one replacement character, so the caret columns stay right.
+    const line = raw.replace(/\t/g, TAB).replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
     // Caret columns must account for expanded tabs before and inside the span.
     const visual = (col: number) => raw.slice(0, col - 1).replace(/\t/g, TAB).length;
     const startCol = visual(a.col);

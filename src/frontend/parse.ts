@@ -102,7 +102,7 @@ export function parseSource(path: string, text: string): ParseResult {
     // A whole code point (an emoji is two UTF-16 units).
     const cp = text.codePointAt(le.offset);
     const first = cp === undefined ? '' : String.fromCodePoint(cp);
-    const display = /\s/.test(first) || first === '' ? JSON.stringify(first) : `\`${first}\``;
+    const display = /\s/.test(first) || first === '' ? JSON.stringify(first) : /\p{C}/u.test(first) ? `U+${cp!.toString(16).toUpperCase().padStart(4, '0')}` : `\`${first}\``;
     diagnostics.push(error('DL0101', `unexpected character ${display}`, { span: span(file, le.offset, le.offset + Math.max(1, first.length)), help: CHAR_HELP[first] }));
   }
   // Nesting deeper than any program needs is refused before it can exhaust the parser's stack.

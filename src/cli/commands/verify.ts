@@ -135,6 +135,7 @@ export async function cmdVerify(io: Io, args: ParsedArgs): Promise<void> {
     io.out(JSON.stringify({ ok: !failed, diagnostics: diagnostics.map(diagnosticToJson), tolerance: TOLERANCE, gradientSlack: GRADIENT_SLACK, comparisons: r.comparisons }, null, 2) + '\n');
   } else if (r.comparisons.length === 0) {
     if (diagnostics.length) io.err(renderDiagnostics(diagnostics));
+    if (!failed) io.out(`${path}: no function that runs on its own, so nothing was verified\n`);
   } else {
     if (diagnostics.length) io.err(renderDiagnostics(diagnostics));
     const w1 = Math.max(8, ...r.comparisons.map((c) => c.program.length));
