@@ -119,7 +119,16 @@ function epilogueSink(n: Node, readers: ReadonlyMap<Node, readonly Reader[]>, ma
     const rs = readers.get(x) ?? [];
     if (rs.length === 0) return 'nothing reads its result elementwise';
     for (const { reader, sameIndex } of rs) {
-      if (!sameIndex) return `its result is read at other indices (by ${reader.op})`;
+      if (!sameIndex) {
+        // A value on the way that a matrix product reads is stored anyway (as its operand):
+        // the epilogue stores it (relu(x @ W1 + b1) feeding @ W2).
+        if (x !== n && getOp(reader.op).kind === 'contraction') {
+          if (sink && sink !== x) return `its elementwise readers end in several stored values (${sink.op} and ${x.op})`;
+          sink = x;
+          continue;
+        }
+        return `its result is read at other indices (by ${reader.op})`;
+      }
       if (materialized.has(reader)) {
         if (sink && sink !== reader) return `its elementwise readers end in several stored values (${sink.op} and ${reader.op})`;
         sink = reader;
@@ -213,6 +222,7 @@ export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
     }
     materialized.delete(n);
     reasons.delete(n);
+    if (!materialized.has(sink)) mat(sink, 'a matrix product reads it; the epilogue of the product before it stores it');
     epilogueOf.set(n, sink);
   }
   return { materialized, reasons, epilogueOf, rowReductions };
