@@ -35,8 +35,23 @@ export const BINDINGS_PER_KERNEL = 2;
 
 /** Threads per workgroup of elementwise kernels and of workgroup reductions. */
 export const MAP_WORKGROUP = 64;
-/** Side of the square tiles of the tiled contraction. */
+/** Threads per side of the (square) workgroup of the tiled contraction. */
 export const TILE = 16;
+/** Depth of the tiles of A and B staged in workgroup memory per step over k. */
+export const TILE_K = 16;
+
+/**
+ * How a contraction is tiled: each thread accumulates rm × rn results (1, 2 or 4 each way, less
+ * for thin products), so a workgroup computes a (16·rm) × (16·rn) block of C.
+ */
+export function contractionTiling(m: number, n: number): { rm: number; rn: number; tm: number; tn: number; tiles: number } {
+  const per = (size: number) => (size >= 4 * TILE ? 4 : size >= 2 * TILE ? 2 : 1);
+  const rm = per(m);
+  const rn = per(n);
+  const tm = TILE * rm;
+  const tn = TILE * rn;
+  return { rm, rn, tm, tn, tiles: Math.ceil(m / tm) * Math.ceil(n / tn) };
+}
 
 const MiB = (n: number) => `${(n / 1048576).toFixed(n < 1048576 ? 3 : 1)} MiB`;
 
@@ -78,13 +93,13 @@ export function checkLimits(p: KernelProgram, limits: DeviceLimits): Diagnostic[
       break;
     }
   }
-  const tileBytes = 2 * TILE * TILE * 4;
+  const tileBytes = 2 * 4 * TILE * TILE_K * 4;
   if (p.kernels.some((k) => k.kind === 'contraction') && tileBytes > limits.maxComputeWorkgroupStorageSize) {
     const k = p.kernels.find((x) => x.kind === 'contraction')!;
     out.push(error('DL0501', `the tiled matrix product needs ${tileBytes} bytes of workgroup memory, but the device allows ${limits.maxComputeWorkgroupStorageSize}`, { span: firstSpan(k) }));
   }
   for (const k of p.kernels) {
-    const total = k.kind === 'map' ? k.domain.reduce((a, b) => a * b, 1) : Math.ceil(k.m / TILE) * Math.ceil(k.n / TILE);
+    const total = k.kind === 'map' ? k.domain.reduce((a, b) => a * b, 1) : contractionTiling(k.m, k.n).tiles;
     const outer = k.kind === 'map' && k.lets?.length ? k.domain.filter((_, i) => !(k.inner ?? []).includes(i)).reduce((a, b) => a * b, 1) : undefined;
     const groups = k.kind === 'map' ? (outer ?? Math.ceil(total / MAP_WORKGROUP)) : total;
     const [, y] = grid(groups, limits);

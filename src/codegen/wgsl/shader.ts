@@ -10,7 +10,7 @@ import type { DType } from '../../ir/types.js';
 import { typeOf, type Expr } from '../../kernel/expr.js';
 import { levelOffset, type BufferInfo, type ContractionKernel, type Kernel, type KernelProgram, type MapKernel, type Strided } from '../../kernel/program.js';
 import { ExprRenderer, Helpers, kernelHeader, type Dialect } from '../render-expr.js';
-import { grid, MAP_WORKGROUP, TILE, type DeviceLimits } from './limits.js';
+import { contractionTiling, grid, MAP_WORKGROUP, TILE, TILE_K, type DeviceLimits } from './limits.js';
 import { WGSL_HELPERS } from './prelude.js';
 
 const INDENT = '  ';
@@ -275,7 +275,11 @@ function operandIndex(s: Strided, b: string, r: string, c: string): string {
   return [String(s.offset), levelOffset(s.levels.b, b, div, mod), levelOffset(s.levels.r, r, div, mod), levelOffset(s.levels.c, c, div, mod)].join(' + ');
 }
 
-/** C = A·B with 16×16 tiles of A and B staged in workgroup memory; one thread per element of C. */
+/**
+ * C = A·B: a 16×16 workgroup computes a block of up to 64×64 results, each thread up to 4×4 of
+ * them in registers (a row of adjacent results as one vector), over tiles of A and B (16 deep)
+ * staged in workgroup memory.
+ */
 function contractionShader(k: ContractionKernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
   const A = p.buffers[k.a.buf]!;
   const B = p.buffers[k.b.buf]!;
@@ -284,13 +288,14 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
   const zero = k.dtype === 'f32' ? '0.0f' : '0i';
   const { m: M, n: N, k: K } = k;
   const aIndex = operandIndex(k.a, 'bt', `min(row, ${M - 1})`, `min(ak, ${Math.max(K - 1, 0)})`);
-  const bIndex = operandIndex(k.b, 'bt', `min(bk, ${Math.max(K - 1, 0)})`, `min(col, ${N - 1})`);
-  const cols = Math.ceil(N / TILE);
-  const rows = Math.ceil(M / TILE);
-  const [x, y] = grid(cols * rows, limits);
+  const bIndex = (col: string) => operandIndex(k.b, 'bt', `min(bk, ${Math.max(K - 1, 0)})`, `min(${col}, ${N - 1})`);
+  const { rm, rn, tm, tn, tiles } = contractionTiling(M, N);
+  const tk = TILE_K;
+  const cols = Math.ceil(N / tn);
+  const [x, y] = grid(tiles, limits);
   const helpers = new Helpers();
   const ep: string[] = [];
-  let result = 'acc';
+  let result = (acc: string) => acc;
   if (k.epilogue) {
     const e = k.epilogue;
     const body: string[] = [];
@@ -302,34 +307,54 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
       '}',
       '',
     );
-    result = `epilogue(acc, bt * ${M * N} + row * ${N} + col)`;
+    result = (acc) => `epilogue(${acc}, bt * ${M * N} + row * ${N} + col)`;
   }
+  const I = Array.from({ length: rm }, (_, i) => i);
+  const J = Array.from({ length: rn }, (_, j) => j);
+  const threads = TILE * TILE;
+  // Thread (ty, tx) owns rows ty·rm + i and columns tx·rn + j of the workgroup's block; its rn
+  // columns are adjacent, so B's tile is read as one vector per step over k.
+  const V = rn === 1 ? T : `vec${rn}<${T}>`;
+  const vzero = rn === 1 ? zero : `${V}(${zero})`;
+  const lane = (j: number) => (rn === 1 ? '' : `[${j}]`);
+  const bLoad = (j: number) => `select(${zero}, ${load(B, bIndex(j ? `col + ${j}` : 'col'))}, bk < ${K} && col + ${j} < ${N})`;
   const lines = [
     ...ep,
-    `var<workgroup> ta: array<${T}, ${TILE * TILE}>;`,
-    `var<workgroup> tb: array<${T}, ${TILE * TILE}>;`,
+    `var<workgroup> ta: array<${T}, ${tm * tk}>;`,
+    `var<workgroup> tb: array<${V}, ${(tk * tn) / rn}>;`,
     '',
     `@compute @workgroup_size(${TILE}, ${TILE})`,
-    'fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {',
+    'fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {',
     `  let tile: i32 = i32(wg.y * nwg.x + wg.x);`,
+    `  if (tile >= ${tiles}) { return; }`,
     `  let bt: i32 = i32(wg.z);`,
-    `  let row: i32 = (tile / ${cols}) * ${TILE} + i32(lid.y);`,
-    `  let col: i32 = (tile % ${cols}) * ${TILE} + i32(lid.x);`,
-    `  var acc: ${T} = ${zero};`,
-    `  for (var t: i32 = 0; t < ${K}; t += ${TILE}) {`,
-    `    let ak: i32 = t + i32(lid.x);`,
-    `    let bk: i32 = t + i32(lid.y);`,
-    `    ta[lid.y * ${TILE}u + lid.x] = select(${zero}, ${load(A, aIndex)}, row < ${M} && ak < ${K});`,
-    `    tb[lid.y * ${TILE}u + lid.x] = select(${zero}, ${load(B, bIndex)}, bk < ${K} && col < ${N});`,
+    `  let row0: i32 = (tile / ${cols}) * ${tm};`,
+    `  let col0: i32 = (tile % ${cols}) * ${tn};`,
+    ...I.map((i) => `  var c${i}: ${V} = ${vzero};`),
+    `  for (var t: i32 = 0; t < ${K}; t += ${tk}) {`,
+    `    for (var e: i32 = i32(li); e < ${tm * tk}; e += ${threads}) {`,
+    `      let row: i32 = row0 + e / ${tk};`,
+    `      let ak: i32 = t + e % ${tk};`,
+    `      ta[e] = select(${zero}, ${load(A, aIndex)}, row < ${M} && ak < ${K});`,
+    '    }',
+    `    for (var e: i32 = i32(li); e < ${(tk * tn) / rn}; e += ${threads}) {`,
+    `      let bk: i32 = t + e / ${tn / rn};`,
+    `      let col: i32 = col0 + (e % ${tn / rn}) * ${rn};`,
+    rn === 1 ? `      tb[e] = ${bLoad(0)};` : `      tb[e] = ${V}(${J.map(bLoad).join(', ')});`,
+    '    }',
     '    workgroupBarrier();',
-    `    for (var kk: u32 = 0u; kk < ${TILE}u; kk++) {`,
-    `      acc = acc + ta[lid.y * ${TILE}u + kk] * tb[kk * ${TILE}u + lid.x];`,
+    `    for (var kk: u32 = 0u; kk < ${tk}u; kk++) {`,
+    `      let b: ${V} = tb[kk * ${tn / rn}u + lid.x];`,
+    ...I.map((i) => `      c${i} = c${i} + ta[(lid.y * ${rm}u + ${i}u) * ${tk}u + kk] * b;`),
     '    }',
     '    workgroupBarrier();',
     '  }',
-    `  if (row < ${M} && col < ${N} && tile < ${cols * rows}) {`,
-    `    ${store(C, `bt * ${M * N} + row * ${N} + col`, result)}`,
-    '  }',
+    ...I.flatMap((i) => [
+      '  {',
+      `    let row: i32 = row0 + i32(lid.y) * ${rm} + ${i};`,
+      ...J.map((j) => `    if (row < ${M} && col0 + i32(lid.x) * ${rn} + ${j} < ${N}) { let col: i32 = col0 + i32(lid.x) * ${rn} + ${j}; ${store(C, `bt * ${M * N} + row * ${N} + col`, result(`c${i}${lane(j)}`))} }`),
+      '  }',
+    ]),
     '}',
   ];
   return { code: withHelpers(helpers, lines), workgroups: [x, y, k.batch] };

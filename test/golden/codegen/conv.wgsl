@@ -7,25 +7,34 @@ var<workgroup> ta: array<f32, 256>;
 var<workgroup> tb: array<f32, 256>;
 
 @compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let tile: i32 = i32(wg.y * nwg.x + wg.x);
+  if (tile >= 1) { return; }
   let bt: i32 = i32(wg.z);
-  let row: i32 = (tile / 1) * 16 + i32(lid.y);
-  let col: i32 = (tile % 1) * 16 + i32(lid.x);
-  var acc: f32 = 0.0f;
+  let row0: i32 = (tile / 1) * 16;
+  let col0: i32 = (tile % 1) * 16;
+  var c0: f32 = 0.0f;
   for (var t: i32 = 0; t < 9; t += 16) {
-    let ak: i32 = t + i32(lid.x);
-    let bk: i32 = t + i32(lid.y);
-    ta[lid.y * 16u + lid.x] = select(0.0f, bitcast<f32>(S[0 + 0 + ((min(row, 3)) % 2) + ((min(row, 3)) / 2) * 4 + ((min(ak, 8)) % 3) + ((min(ak, 8)) / 3) * 4]), row < 4 && ak < 9);
-    tb[lid.y * 16u + lid.x] = select(0.0f, bitcast<f32>(S[64 + 0 + bt * 0 + min(bk, 8) * 1 + min(col, 1) * 9]), bk < 9 && col < 2);
+    for (var e: i32 = i32(li); e < 256; e += 256) {
+      let row: i32 = row0 + e / 16;
+      let ak: i32 = t + e % 16;
+      ta[e] = select(0.0f, bitcast<f32>(S[0 + 0 + ((min(row, 3)) % 2) + ((min(row, 3)) / 2) * 4 + ((min(ak, 8)) % 3) + ((min(ak, 8)) / 3) * 4]), row < 4 && ak < 9);
+    }
+    for (var e: i32 = i32(li); e < 256; e += 256) {
+      let bk: i32 = t + e / 16;
+      let col: i32 = col0 + (e % 16) * 1;
+      tb[e] = select(0.0f, bitcast<f32>(S[64 + 0 + bt * 0 + min(bk, 8) * 1 + min(col, 1) * 9]), bk < 9 && col + 0 < 2);
+    }
     workgroupBarrier();
     for (var kk: u32 = 0u; kk < 16u; kk++) {
-      acc = acc + ta[lid.y * 16u + kk] * tb[kk * 16u + lid.x];
+      let b: f32 = tb[kk * 16u + lid.x];
+      c0 = c0 + ta[(lid.y * 1u + 0u) * 16u + kk] * b;
     }
     workgroupBarrier();
   }
-  if (row < 4 && col < 2 && tile < 1) {
-    A[bt * 8 + row * 2 + col] = bitcast<u32>(acc);
+  {
+    let row: i32 = row0 + i32(lid.y) * 1 + 0;
+    if (row < 4 && col0 + i32(lid.x) * 1 + 0 < 2) { let col: i32 = col0 + i32(lid.x) * 1 + 0; A[bt * 8 + row * 2 + col] = bitcast<u32>(c0); }
   }
 }
 
