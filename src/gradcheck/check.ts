@@ -132,7 +132,8 @@ export function directionalCheck(
     const absErr = Math.abs(ad - fd);
     const scale = Math.max(Math.abs(ad), Math.abs(fd));
     const relErr = scale > 0 ? absErr / scale : 0;
-    const ok = Number.isFinite(ad) && Number.isFinite(fd) ? absErr <= atol + rtol * scale : Object.is(ad, fd);
+    // A value that is not finite checks nothing: it fails, and the report says where.
+    const ok = Number.isFinite(ad) && Number.isFinite(fd) && absErr <= atol + rtol * scale;
     return { variable, value: at, ad, fd, absErr, relErr, ok };
   });
 }

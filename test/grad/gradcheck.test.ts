@@ -64,6 +64,12 @@ describe('gradcheck', () => {
     expect(bad.out).toMatch(/replay: dlc gradcheck .* --fn loss --seed \d+ --dim B=1/);
   });
 
+  it('fails where the function is not finite instead of comparing NaN with NaN', () => {
+    // log of a normally drawn x is NaN for x < 0: nothing is checked there.
+    const r = gradcheck('fn loss(x: f32[4]) -> f32 { return sum(log(x)) }', 'nan.dl', { runs: 10, seed: 1 });
+    expect(r.ok).toBe(false);
+  });
+
   it('rejects a function that does not return a scalar', () => {
     const r = gradcheck('fn f(x: f32[3]) { return tanh(x) }', 't.dl', { fn: 'f' });
     expect(r.ok).toBe(false);

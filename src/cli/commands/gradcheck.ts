@@ -23,7 +23,7 @@ function formatReport(r: FunctionReport, path: string): string {
     const dims = Object.entries(c.dims).map(([k, v]) => `${k}=${v}`).join(', ');
     lines.push(`     smallest failing case: ${dims || 'no free dimensions'}, point seed ${c.pointSeed}`);
     const value = c.failures[0]?.value;
-    if (value !== undefined && !Number.isFinite(value)) lines.push(`     the function's value there is ${value} (is a mean taken over an empty axis?)`);
+    if (value !== undefined && !Number.isFinite(value)) lines.push(`     the function's value there is ${value}: it is not defined at these random inputs (a log or sqrt of a negative value, a mean over an empty axis?); nothing can be checked there`);
     for (const f of c.failures) {
       lines.push(`       ${f.variable.kind} ${f.variable.name}: reverse mode gives ⟨∇, v⟩ = ${f.ad.toPrecision(6)}, finite differences give ${f.fd.toPrecision(6)}`);
     }
