@@ -93,6 +93,19 @@ describe.runIf(WEBGPU)('a WGSL compile failure', () => {
   });
 });
 
+describe.runIf(WEBGPU)('a large contraction (register-blocked on WebGPU)', () => {
+  it('agrees with the interpreter, edges included', async () => {
+    const src = 'fn f(a: f32[2, 130, 257], b: f32[2, 257, 129]) -> f32[2, 130, 129] { return tanh(a @ b / 16.0) }';
+    const g = runPipeline(compile(src, 'f')).graph;
+    const wg = compileGraph(g, { backend: 'webgpu' });
+    expect(wg.wgsl!.get(wg.program.kernels[0]!.name)).toContain('vec4<f32>');
+    const inputs = new Map(g.inputs.map((i) => [String(i.attrs['name']), randomArray('f32', i.type.shape, 5, String(i.attrs['name']))]));
+    const ref = (await (await makeExecutable(g, { backend: 'interp' })).run(inputs)).get('out')!;
+    const got = (await (await makeExecutable(g, { backend: 'webgpu' })).run(inputs)).get('out')!;
+    ref.data.forEach((v, i) => expect(Math.abs(v - got.data[i]!)).toBeLessThan(1e-4));
+  });
+});
+
 describe('dlc build', () => {
   it('writes a JS module and WGSL kernels with versioned manifests; the module runs without the compiler', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dlc-build-'));

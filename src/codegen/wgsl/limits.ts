@@ -40,12 +40,18 @@ export const TILE = 16;
 /** Depth of the tiles of A and B staged in workgroup memory per step over k. */
 export const TILE_K = 16;
 
+/** Flops (2·batch·m·n·k) from which a contraction is register-blocked. */
+export const BLOCKED_CONTRACTION_FLOPS = 1 << 23;
+
 /**
  * How a contraction is tiled: each thread accumulates rm × rn results (1, 2 or 4 each way, less
  * for thin products), so a workgroup computes a (16·rm) × (16·rn) block of C.
  */
-export function contractionTiling(m: number, n: number): { rm: number; rn: number; tm: number; tn: number; tiles: number } {
-  const per = (size: number) => (size >= 4 * TILE ? 4 : size >= 2 * TILE ? 2 : 1);
+export function contractionTiling(m: number, n: number, work: number): { rm: number; rn: number; tm: number; tn: number; tiles: number } {
+  // Small products keep one result per thread: register blocking pays for itself only on large
+  // ones, and it makes shaders slower to compile (seconds each on a CPU Vulkan driver).
+  const big = work >= BLOCKED_CONTRACTION_FLOPS;
+  const per = (size: number) => (!big ? 1 : size >= 4 * TILE ? 4 : size >= 2 * TILE ? 2 : 1);
   const rm = per(m);
   const rn = per(n);
   const tm = TILE * rm;
@@ -99,7 +105,7 @@ export function checkLimits(p: KernelProgram, limits: DeviceLimits): Diagnostic[
     out.push(error('DL0501', `the tiled matrix product needs ${tileBytes} bytes of workgroup memory, but the device allows ${limits.maxComputeWorkgroupStorageSize}`, { span: firstSpan(k) }));
   }
   for (const k of p.kernels) {
-    const total = k.kind === 'map' ? k.domain.reduce((a, b) => a * b, 1) : contractionTiling(k.m, k.n).tiles;
+    const total = k.kind === 'map' ? k.domain.reduce((a, b) => a * b, 1) : contractionTiling(k.m, k.n, 2 * k.batch * k.m * k.n * k.k).tiles;
     const outer = k.kind === 'map' && k.lets?.length ? k.domain.filter((_, i) => !(k.inner ?? []).includes(i)).reduce((a, b) => a * b, 1) : undefined;
     const groups = k.kind === 'map' ? (outer ?? Math.ceil(total / MAP_WORKGROUP)) : total;
     const [, y] = grid(groups, limits);

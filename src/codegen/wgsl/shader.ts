@@ -289,7 +289,7 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
   const { m: M, n: N, k: K } = k;
   const aIndex = operandIndex(k.a, 'bt', `min(row, ${M - 1})`, `min(ak, ${Math.max(K - 1, 0)})`);
   const bIndex = (col: string) => operandIndex(k.b, 'bt', `min(bk, ${Math.max(K - 1, 0)})`, `min(${col}, ${N - 1})`);
-  const { rm, rn, tm, tn, tiles } = contractionTiling(M, N);
+  const { rm, rn, tm, tn, tiles } = contractionTiling(M, N, 2 * k.batch * M * N * K);
   const tk = TILE_K;
   const cols = Math.ceil(N / tn);
   const [x, y] = grid(tiles, limits);
