@@ -40,8 +40,8 @@ export const TILE = 16;
 /** Depth of the tiles of A and B staged in workgroup memory per step over k. */
 export const TILE_K = 16;
 
-/** Flops (2·batch·m·n·k) from which a contraction is register-blocked. */
-export const BLOCKED_CONTRACTION_FLOPS = 1 << 23;
+/** Flops (2·batch·m·n·k) from which a contraction is register-blocked (4 M: an LSTM step's product is). */
+export const BLOCKED_CONTRACTION_FLOPS = 1 << 22;
 
 /**
  * How a contraction is tiled: each thread accumulates rm × rn results (1, 2 or 4 each way, less
