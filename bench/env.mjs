@@ -6,6 +6,7 @@
 //  * a patched worker_threads.Worker that can start the blob: workers tfjs-backend-wasm's
 //    Emscripten build creates for its pthreads (TF.js disables wasm threads in Node otherwise);
 //  * a counter of WebGPU compute dispatches (GPUComputePassEncoder.prototype.dispatchWorkgroups).
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolveObjectURL } from 'node:buffer';
 import * as workerThreads from 'node:worker_threads';
@@ -22,7 +23,10 @@ export const dispatchCount = () => dispatches;
 let gpu;
 /** Installs the globals; returns the GPU object (undefined when WebGPU is unavailable). */
 export async function setupEnv() {
-  process.env.XDG_RUNTIME_DIR ??= '/tmp/xdg';
+  if (!process.env.XDG_RUNTIME_DIR) {
+    process.env.XDG_RUNTIME_DIR = '/tmp/xdg'; // Mesa wants one
+    mkdirSync('/tmp/xdg', { recursive: true, mode: 0o700 });
+  }
   gpu = await getGpu();
   globalThis.navigator = { gpu, hardwareConcurrency: THREADS, userAgent: `Node.js/${process.versions.node}`, language: 'en-US' };
   if (gpu && globalThis.GPUComputePassEncoder) {

@@ -4,7 +4,7 @@
 // warm-up. Before timing, every system's first result is compared with dlc-js's.
 //
 //   cd bench && npm ci && node run.mjs [--quick] [--iters 20] [--warmup 3] [--only W2,W5]
-//                                      [--systems dlc,tfjs-cpu,jax-js-webgpu] [--out results/latest.json]
+//                                      [--systems dlc,tfjs-cpu,jax-js-webgpu] [--out results/latest.json] [--progress]
 //
 // Prints a table per workload and the targets of issue 5; writes JSON (default results/latest.json,
 // or nothing with --out -).
@@ -35,8 +35,9 @@ function parseArgs(argv) {
     else if (a === '--only') opts.only = value().toUpperCase().split(',');
     else if (a === '--systems') opts.systems = value().split(',');
     else if (a === '--out') opts.out = value();
+    else if (a === '--progress') opts.progress = true;
     else if (a === '--help' || a === '-h') {
-      console.log('node run.mjs [--quick] [--iters N] [--warmup N] [--only W1,W3] [--systems dlc,tfjs-cpu,jax-js-webgpu,…] [--out FILE|-]');
+      console.log('node run.mjs [--quick] [--iters N] [--warmup N] [--only W1,W3] [--systems dlc,tfjs-cpu,jax-js-webgpu,…] [--out FILE|-] [--progress]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -107,6 +108,7 @@ async function runWorkload(w, systems, opts) {
   // Same data, same function: every first result must match the reference (dlc js when present).
   const ref = live.find((l) => l.s.system === 'dlc' && l.s.backend === 'js') ?? live[0];
   const errors = live.map((l) => ({ l, err: relError(ref.first, l.first) }));
+  for (const { l, err } of errors) l.checkError = err;
   for (const { l, err } of errors) console.log(`${w.id} check  ${label(l.s).padEnd(16)} ${describe(l.first)}  rel. error vs ${label(ref.s)}: ${err.toExponential(2)}  (set-up + first step ${(l.firstMs / 1000).toFixed(1)} s)`);
   const bad = errors.filter((e) => !(e.err <= TOLERANCE));
   if (bad.length) {
@@ -128,7 +130,9 @@ async function runWorkload(w, systems, opts) {
       l.dispatches.push(dispatchCount() - d0);
     }
   };
-  for (let i = 0; i < opts.warmup + opts.iters - 1; i++) {
+  const rounds = opts.warmup + opts.iters - 1;
+  for (let i = 0; i < rounds; i++) {
+    const t = performance.now();
     for (const l of live) {
       if (l.error) continue;
       try {
@@ -138,6 +142,7 @@ async function runWorkload(w, systems, opts) {
         l.error = String(e.message ?? e).split('\n')[0];
       }
     }
+    if (opts.progress) process.stderr.write(`${w.id} round ${i + 1}/${rounds}: ${((performance.now() - t) / 1000).toFixed(1)} s (${live.map((l) => `${label(l.s)} ${l.times.at(-1)?.toFixed(0) ?? '-'}`).join(', ')} ms)\n`);
   }
   for (const l of live) {
     if (l.error) {
@@ -156,6 +161,7 @@ async function runWorkload(w, systems, opts) {
       first_step_ms: round(l.firstMs, 1),
       iterations: l.times.length,
       result: typeof l.first === 'number' ? l.first : null,
+      check_rel_error: Number(l.checkError.toExponential(2)),
       ...(l.p.kernels !== undefined ? { kernels: l.p.kernels } : {}),
       ...(note ? { note } : {}),
     });
