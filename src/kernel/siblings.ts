@@ -88,6 +88,9 @@ function substitute(e: Expr, values: ReadonlyMap<number, Expr>, flat: string): E
 
 /** b with its reads of a's outputs at each element's own index replaced by a's values, if that covers them all. */
 function readThrough(a: MapKernel, b: MapKernel): MapKernel | undefined {
+  // a's values may name a's row lets; b's own lets are renamed when merging, which would
+  // rename those too: only one of the two may have lets.
+  if (a.lets?.length && b.lets?.length) return undefined;
   const values = new Map(a.outputs.map((o) => [o.buf, o.value]));
   const flat = JSON.stringify(flatIndex(b.vars.map(idx), b.domain));
   const outputs = b.outputs.map((o) => {
