@@ -190,6 +190,12 @@ export interface OpDef<A extends Attrs = any> {
    * strided view), so a matrix product can read through it without a copy.
    */
   readonly strided?: boolean;
+  /**
+   * For movement ops that create elements no input holds (padding): their value. The
+   * simplifier folds a movement of splat constants to a splat only when every input and this
+   * value agree.
+   */
+  fill?(attrs: A): number;
 }
 
 export function defineOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {

@@ -62,9 +62,11 @@ function onePass(g: Graph): Graph {
     const def = getOp(n.op);
     let out: Node | undefined;
     if (n.op === 'stop_gradient') out = inputs[0];
-    // A splat constant seen through reshapes and broadcasts: one scalar, broadcast once.
+    // A movement of splat constants that all hold one value (and pad with it): one scalar,
+    // broadcast once. Any other mix (concat of different splats, padding with another value)
+    // is not a splat.
     if (!out && def.kind === 'movement' && n.op !== 'constant') {
-      const v = splatValue(inputs[0]!);
+      const v = commonSplat(inputs, def.fill?.(n.attrs));
       if (v !== undefined) out = reshapeTo(emit('constant', [], { dtype: n.type.dtype, shape: [], value: v }), n.type.shape, emit);
     }
     if (!out && def.simplify) out = def.simplify({ b, inputs, attrs: n.attrs, type: n.type });
@@ -84,6 +86,14 @@ function onePass(g: Graph): Graph {
     g.inputs.map((i) => map.get(i)!),
     g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
   );
+}
+
+/** The value every input splats (and `fill`, when given, equals), or undefined. */
+function commonSplat(inputs: readonly Node[], fill: number | undefined): number | undefined {
+  const v = splatValue(inputs[0]!);
+  if (v === undefined) return undefined;
+  if (fill !== undefined && !Object.is(fill, v)) return undefined;
+  return inputs.every((x) => Object.is(splatValue(x), v)) ? v : undefined;
 }
 
 function reshapeTo(x: Node, shape: readonly number[], emit: (op: string, i: readonly Node[], a: Node['attrs']) => Node): Node {

@@ -270,6 +270,7 @@ export const pad = defineOp<{ lo: number[]; hi: number[]; value: number }>({
     );
   },
   cost: moveCost,
+  fill: (attrs) => attrs.value,
   simplify: ({ inputs: [x], attrs }) => ([...attrs.lo, ...attrs.hi].every((v) => v === 0) ? x : undefined),
   expr({ idx, read, attrs, inputs, out }) {
     const shape = inputs[0]!.shape;

@@ -1,0 +1,44 @@
+/**
+ * Simplification must not change a program's values. Each case failed on the main of
+ * 2026-12-01: a movement op whose *first* operand was a splat constant was folded to that splat.
+ */
+import { describe, expect, it } from 'vitest';
+import { compile, evaluate, NDArray } from '../../src/index.js';
+import { runPipeline } from '../../src/passes/pipeline.js';
+
+function both(src: string, fn: string, inputs: Record<string, NDArray>): { raw: number[]; simplified: number[] } {
+  const g = compile(src, fn);
+  const s = runPipeline(g, { verify: true }).graph;
+  const out = (graph: typeof g) => Array.from(evaluate(graph, inputs).values().next().value!.data);
+  return { raw: out(g), simplified: out(s) };
+}
+
+const x3 = { x: NDArray.from([3], [0.5, -1, 2]) };
+
+describe('simplify keeps movement ops of splat constants exact', () => {
+  it.each([
+    ['concat of two different splats', 'fn f(x: f32[3]) -> f32[5] { return concat([full([2], 2.0), ones([3])]) + 0.0 * sum(x) }', [2, 2, 1, 1, 1]],
+    ['concat of a splat and a variable', 'fn f(x: f32[3]) -> f32[5] { return concat([zeros([2]), x]) }', [0, 0, 0.5, -1, 2]],
+    ['stack of zeros and a variable', 'fn f(x: f32[3]) -> f32[2, 3] { return stack([zeros([3]), x]) }', [0, 0, 0, 0.5, -1, 2]],
+    ['pad of zeros with another value', 'fn f(x: f32[3]) -> f32[4] { return pad(zeros([2]), [[1, 1]], value=5.0) + 0.0 * sum(x) }', [5, 0, 0, 5]],
+    ['pad of a splat with its own value is a splat', 'fn f(x: f32[3]) -> f32[4] { return pad(full([2], 5.0), [[1, 1]], value=5.0) + 0.0 * sum(x) }', [5, 5, 5, 5]],
+    ['the gradient of a slice (a pad of the cotangent)', 'fn f(x: f32[3]) -> f32[3] { return grad(sum(x[0:1]), x) }', [1, 0, 0]],
+    ['concat of equal splats is that splat', 'fn f(x: f32[3]) -> f32[5] { return concat([ones([2]), ones([3])]) * x[0] }', [0.5, 0.5, 0.5, 0.5, 0.5]],
+  ])('%s', (_name, src, want) => {
+    const { raw, simplified } = both(src, 'f', x3);
+    expect(raw).toEqual(want);
+    expect(simplified).toEqual(want);
+  });
+
+  it('a causal mask keeps one row’s gradient out of later positions', () => {
+    const src = `
+fn f(x: f32[4]) -> f32[4] {
+  let m = concat([ones([1]), zeros([3])])
+  return grad(sum(m * x * x), x)
+}`;
+    const x = { x: NDArray.from([4], [1, 2, 3, 4]) };
+    const { raw, simplified } = both(src, 'f', x);
+    expect(raw).toEqual([2, 0, 0, 0]);
+    expect(simplified).toEqual([2, 0, 0, 0]);
+  });
+});
