@@ -434,10 +434,14 @@ export function renderProgram(p: ProgramSpec, opts: GenOptions = {}): string {
   });
   const defined = pool.slice(SIGNATURE.length);
   const picked = [...new Set([defined[defined.length - 1]!, ...p.outs.map((o) => defined[o % defined.length]!)])];
+  // An output may be scaled or offset (an epilogue after its last kernel); without aliasing,
+  // every output after the first is, by a constant of its own, so no two are one value.
   const outs = picked.map((v, j) => {
-    if (j === 0 || opts.aliasedOutputs) return v.name;
-    if (v.t === 'f32') return `${v.name} + ${j}000.5`;
-    return `${v.t === 'bool' ? `cast(${v.name}, i32)` : v.name} + ${j}000000`;
+    const how = (p.outs[j] ?? p.steps.length) % 3;
+    if ((j === 0 || opts.aliasedOutputs) && how === 0) return v.name;
+    if (v.t === 'f32') return how === 1 ? `${v.name} * ${j + 1}.375` : `${v.name} + ${1000 * (j + 1)}.5`;
+    const n = v.t === 'bool' ? `cast(${v.name}, i32)` : v.name;
+    return how === 1 ? `${n} * ${j + 6}` : `${n} + ${1_000_000 * (j + 1)}`;
   });
   const sig = SIGNATURE.map((v) => `${v.name}: ${v.t}${dims(v.s)}`).join(', ');
   return [`fn f(${sig}) {`, ...lines, `  return ${outs.join(', ')}`, '}', ''].join('\n');
