@@ -55,7 +55,7 @@ async function worker() {
   // The TypeScript sources run through a Vite module runner (no build step), kept open because
   // the JS backend imports each generated program as a module.
   const { createServer, createServerModuleRunner } = await import('vite');
-  const server = await createServer({ root: ROOT, configFile: false, logLevel: 'silent', appType: 'custom', server: { middlewareMode: true, hmr: false, ws: false } });
+  const server = await createServer({ root: ROOT, configFile: false, logLevel: 'silent', appType: 'custom', server: { middlewareMode: true, hmr: false, ws: false, watch: null } });
   const runner = createServerModuleRunner(server.environments.ssr, { hmr: false });
   const load = (p) => runner.import(join(ROOT, p));
   const { fuzzCase } = await load('test/helpers/fuzz-one.ts');
