@@ -87,22 +87,32 @@ async function main(o) {
   let webgpuRuns = 0;
   const failed = [];
   const kinds = new Map();
+  // Failures of one kind (stage, kind, message without its numbers and names) are minimized once.
+  const firstOfKind = new Map();
+  const kindOf = (f) => `${f.stage} ${f.kind}: ${f.message.split('\n')[0].replace(/\([^)]*\)|\[[^\]]*\]|`[^`]*`|-?[\d.]+(e-?\d+)?|\bv\d+|out\d+/g, '…').slice(0, 100)}`;
   const report = (seed, failures, source, minimized, webgpu) => {
     done++;
     if (webgpu) webgpuRuns++;
     if (failures.length === 0) return;
     const fs = minimized?.failures?.length ? minimized.failures : failures;
     const src = minimized?.source ?? source;
-    const key = `${fs[0].stage} ${fs[0].kind}`;
+    const key = kindOf(failures[0]);
     kinds.set(key, (kinds.get(key) ?? 0) + 1);
     const file = join(o.out, `seed-${seed}.dl`);
     writeFileSync(file, `# ${replayCommand(o, seed)}\n${fs.map((f) => `# ${f.stage} ${f.kind}: ${f.message.split('\n')[0]}`).join('\n')}\n${src}`);
     failed.push({ seed, key, file });
+    const first = firstOfKind.get(key);
+    if (first !== undefined && first !== seed) {
+      console.log(`FAIL seed ${seed}: ${key} (the kind of seed ${first}; program in ${file})`);
+      return;
+    }
     console.log(`\nFAIL seed ${seed}: ${key}`);
     for (const f of fs.slice(0, 4)) console.log(`  ${f.stage} ${f.kind}: ${f.message.split('\n')[0].slice(0, 400)}`);
-    if (!o.quiet) console.log(`  minimized program (${file}):\n${src.replace(/^/gm, '    ')}`);
+    if (!o.quiet) console.log(`  ${minimized ? 'minimized ' : ''}program (${file}):\n${src.replace(/^/gm, '    ')}`);
     console.log(`  replay: ${replayCommand(o, seed)}`);
-    console.log(`  compare: node bin/dlc.js run ${file} --fn f --backend interp; node bin/dlc.js run ${file} --fn f --backend js --precision f64`);
+    const stage = fs.find((f) => f.stage.includes('/'))?.stage ?? 'fused/js-f64';
+    const backend = stage.endsWith('webgpu') ? 'webgpu' : stage.endsWith('f32') ? 'js --precision f32' : 'js --precision f64';
+    console.log(`  compare: node bin/dlc.js run ${file} --fn f --backend interp; node bin/dlc.js run ${file} --fn f --backend ${backend}`);
   };
   const progress = () => {
     const s = (Date.now() - t0) / 1000;
@@ -128,18 +138,26 @@ async function main(o) {
         const i = next++;
         const seed = o.seed + i;
         const webgpu = o.webgpuEvery > 0 && i % o.webgpuEvery === 0;
+        send(seed, webgpu, false);
+      };
+      const send = (seed, webgpu, minimize) => {
         current = { seed, webgpu };
         timer = setTimeout(() => {
-          report(seed, [{ stage: 'harness', kind: 'hang', message: `no result after ${o.timeoutMs} ms` }], '', undefined, webgpu);
+          report(seed, [{ stage: 'harness', kind: 'hang', message: `no result after ${o.timeoutMs} ms${minimize ? ' (while minimizing a failure)' : ''}` }], '', undefined, webgpu);
           current = undefined;
           child.kill('SIGKILL');
-        }, o.timeoutMs);
-        child.send({ type: 'case', seed, webgpu, gen, minimize: o.minimize });
+        }, o.timeoutMs * (minimize ? 10 : 1));
+        child.send({ type: 'case', seed, webgpu, gen, minimize });
       };
       child.on('message', (m) => {
         if (m.type === 'ready') return give();
         clearTimeout(timer);
         current = undefined;
+        const key = m.failures.length ? kindOf(m.failures[0]) : undefined;
+        if (key && o.minimize && !m.minimized && !firstOfKind.has(key)) {
+          firstOfKind.set(key, m.seed);
+          return send(m.seed, m.webgpu, true);
+        }
         report(m.seed, m.failures, m.source, m.minimized, m.webgpu);
         if (Date.now() - lastProgress > 30_000) {
           lastProgress = Date.now();
