@@ -67,6 +67,7 @@ export function dimsFlag(args: ParsedArgs): Record<string, number> {
     for (const part of v.split(',')) {
       const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\d+)\s*$/.exec(part);
       if (!m) throw new UsageError(`--dim expects NAME=SIZE (e.g. --dim B=32), got \`${part}\``);
+      if (Number(m[2]) === 0) throw new UsageError(`--dim ${m[1]}=0: the dimension \`${m[1]}\` must be at least 1 (tensors with no elements are not supported)`);
       const prev = out[m[1]!];
       if (prev !== undefined && prev !== Number(m[2])) throw new UsageError(`--dim ${m[1]} is given twice, as ${prev} and ${Number(m[2])}`);
       out[m[1]!] = Number(m[2]);

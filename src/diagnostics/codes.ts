@@ -35,6 +35,7 @@ export const CODES = {
   DL0312: 'program too large',
   DL0313: 'invalid static arithmetic',
   DL0314: 'unused result or missing return',
+  DL0315: 'tensor with no elements',
 
   DL0401: 'not differentiable',
   DL0402: 'gradient is identically zero',

@@ -212,8 +212,10 @@ function fullBuiltin(name: string, value: number | undefined): Builtin {
     const shape = lw.staticInts(req(lw, a, 0, name, params, span).value, a[0]!.span, 'a shape');
     let v = value;
     let dflt: DType = 'f32';
+    let vspan = span;
     if (v === undefined) {
       const va = req(lw, a, 1, name, params, span);
+      vspan = va.span;
       if (va.value.k === 'bool') {
         v = va.value.v ? 1 : 0;
         dflt = 'bool';
@@ -223,6 +225,7 @@ function fullBuiltin(name: string, value: number | undefined): Builtin {
       }
     }
     const dtype = dtypeArg(lw, a[params.length - 1], dflt);
+    if (dtype === 'i32') lw.checkI32(v, vspan);
     return tensor(C.broadcastTo(lw.b, C.scalarConst(lw.b, v, dtype), shape));
   });
 }

@@ -7,7 +7,7 @@ import { error, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { spanLocation, type Span } from '../../diagnostics/source.js';
 import { closest } from '../../diagnostics/suggest.js';
 import type { Graph, GraphOutput, Node } from '../../ir/graph.js';
-import { formatShape } from '../../ir/types.js';
+import { formatShape, formatType, type TensorType } from '../../ir/types.js';
 import { OpError } from '../../ir/op.js';
 import type * as A from '../ast.js';
 import type { ParseResult } from '../parse.js';
@@ -159,6 +159,10 @@ export function lowerEntry(std: ParseResult, user: ParseResult, entry: string, o
       } else {
         const given = opts.inputShapes?.[pname];
         const type = given ? { dtype: p.type.kind === 'named' ? p.type.name.name : 'f32', shape: [...given] } : lw.types.entryType(p.type, env, fsc, what, free);
+        if (type.shape.includes(0)) {
+          const zeros = Object.entries(opts.dims ?? {}).filter(([, n]) => n === 0).map(([k]) => `\`${k}\` is 0 (from \`--dim ${k}=0\`)`);
+          lw.fail('DL0315', `${what} would have no elements: ${formatType(type as TensorType)}`, p.span, 'every axis must have at least one element', zeros);
+        }
         const node = lw.at(p.span, () => lw.b.add('input', [], { name: pname, dtype: type.dtype, shape: [...type.shape] }));
         inputs.push(node);
         v = lw.types.match({ k: 'tensor', node }, p.type, env, fsc, given ? `${what} (shape ${formatShape(given)})` : what, p.span);

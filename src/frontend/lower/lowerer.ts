@@ -9,7 +9,6 @@ import { DiagnosticBag, DiagnosticError, error, type Diagnostic } from '../../di
 import type { Code } from '../../diagnostics/codes.js';
 import { spanLocation, spanText, type Span } from '../../diagnostics/source.js';
 import { didYouMean } from '../../diagnostics/suggest.js';
-import { GraphBuilder } from '../../ir/builder.js';
 import * as C from '../../ir/compose.js';
 import type { Node } from '../../ir/graph.js';
 import { OpError } from '../../ir/op.js';
@@ -18,6 +17,7 @@ import { findInitializer, INIT_ALIASES, INITIALIZERS, type InitSpec } from '../.
 import type * as A from '../ast.js';
 import { BUILTINS } from './builtins.js';
 import { memberPath, type Instance } from './instance.js';
+import { EMPTY_TENSOR_HELP, NonEmptyBuilder } from './nonempty-builder.js';
 import { Scope } from './scope.js';
 import { DimEnv, TypeMatcher } from './types.js';
 import { bool, describe, float, int, isNumber, POISON, tensor, type Value } from './values.js';
@@ -67,8 +67,22 @@ const BINARY_OPS: Record<string, string> = {
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);
 
+/** The dtype a compile-time list becomes as a tensor: f32 if it holds a float, bool if it holds only bools, else i32 (a tensor item gives its own dtype). */
+function listDType(v: Value & { k: 'list' }): DType {
+  let kind: DType | undefined;
+  const walk = (x: Value): void => {
+    if (x.k === 'tensor') kind ??= x.node.type.dtype;
+    else if (x.k === 'float') kind = kind === undefined || kind === 'i32' || kind === 'bool' ? 'f32' : kind;
+    else if (x.k === 'int') kind = kind === undefined || kind === 'bool' ? 'i32' : kind;
+    else if (x.k === 'bool') kind ??= 'bool';
+    else if (x.k === 'list') x.items.forEach(walk);
+  };
+  walk(v);
+  return kind ?? 'i32';
+}
+
 export class Lowerer {
-  readonly b = new GraphBuilder();
+  readonly b = new NonEmptyBuilder();
   readonly diags = new DiagnosticBag();
   readonly types: TypeMatcher;
   private readonly stack: Frame[] = [];
@@ -316,7 +330,7 @@ export class Lowerer {
     const [a, c] = [dt(l), dt(r)];
     const logical = op === 'and' || op === 'or';
     if (logical) {
-      const isBool = (v: Value) => v.k === 'bool' || (v.k === 'tensor' && v.node.type.dtype === 'bool');
+      const isBool = (v: Value) => v.k === 'bool' || (v.k === 'tensor' && v.node.type.dtype === 'bool') || (v.k === 'list' && listDType(v) === 'bool');
       if (!isBool(l) || !isBool(r)) {
         const bad = isBool(l) ? r : l;
         this.fail('DL0303', `\`${op}\` needs bool operands, got ${describe(bad)}${this.where(span)}`, span, 'compare first, e.g. `x > 0.0`');
@@ -324,7 +338,7 @@ export class Lowerer {
       return 'bool';
     }
     const eq = op === '==' || op === '!=';
-    const staticKind = (v: Value): DType => (v.k === 'float' ? 'f32' : v.k === 'bool' ? 'bool' : 'i32');
+    const staticKind = (v: Value): DType => (v.k === 'float' ? 'f32' : v.k === 'bool' ? 'bool' : v.k === 'list' ? listDType(v) : 'i32');
     const mixErr = (x: DType, y: DType) =>
       this.fail('DL0303', `cannot mix ${x} and ${y}${this.where(span)}`, span, `convert one side first, e.g. \`cast(x, ${x === 'i32' ? y : x})\``);
     if (a && c) {
@@ -335,6 +349,18 @@ export class Lowerer {
       if (a === 'bool') return c;
       if (c === 'bool') return a;
       return mixErr(a, c);
+    }
+    if (!a && !c) {
+      // Two compile-time operands, at least one a list (`[1.7, 0.2] > 0.0`): integers promote to
+      // f32 as in compile-time arithmetic; bool takes the other operand's type.
+      const [p, q] = [staticKind(l), staticKind(r)];
+      if (p === q) {
+        if (p === 'bool' && !eq) this.fail('DL0303', `cannot use \`${op}\` on bool values${this.where(span)}`, span, 'use `and`/`or`, or `cast(x, f32)` first');
+        return p;
+      }
+      if (p === 'bool') return q;
+      if (q === 'bool') return p;
+      return 'f32';
     }
     const t = (a ?? c)!;
     const s = staticKind(a ? r : l);
@@ -417,6 +443,7 @@ export class Lowerer {
       case 'tensor':
         return v.node;
       case 'int':
+        if ((dtype ?? 'i32') === 'i32') this.checkI32(v.v, s);
         return this.at(s, () => C.scalarConst(this.b, v.v, dtype ?? 'i32'));
       case 'float':
         if (dtype === 'i32') this.fail('DL0303', `expected an integer, got the number ${v.v}`, s, 'use an integer literal, or `cast` the tensor to f32');
@@ -460,11 +487,24 @@ export class Lowerer {
       if (!ok || !shape) this.fail('DL0311', 'this list is not a rectangular array of numbers', s);
       const dt = dtype ?? kind;
       if (dt === 'i32' && (kind as DType) === 'f32') this.fail('DL0303', 'this list holds non-integer numbers but an i32 tensor is needed', s, 'write integers, or cast the other operand to f32');
+      if (dt === 'i32') for (const n of flat) this.checkI32(n, s);
       return this.b.add('constant', [], { dtype: dt, shape: shape!, value: flat });
     }
     // A list containing tensors: stack them along a new first axis.
     const ts = items.map((it) => this.toTensor(it, s, dtype));
     return C.stack(this.b, ts, 0);
+  }
+
+  /** An integer that becomes an i32 tensor element must fit in 32 bits (it would wrap silently). */
+  checkI32(n: number, s: Span): void {
+    if (n >= -(2 ** 31) && n < 2 ** 31) return;
+    const literal = /^[-+]?\s*\d+$/.test(spanText(s));
+    this.fail(
+      literal ? 'DL0103' : 'DL0313',
+      `${literal ? 'the integer literal' : 'the compile-time integer'} ${n}${literal ? '' : this.where(s)} is out of range for i32 (−2147483648 to 2147483647)`,
+      s,
+      'for a large f32 constant write a float (`3.0e9`); i32 tensors hold 32-bit integers',
+    );
   }
 
   staticInt(v: Value, s: Span, what: string): number {
@@ -546,6 +586,15 @@ export class Lowerer {
       }
       if (it.kind === 'slice') {
         const [a, z, st] = this.sliceBounds(it, dim, sc);
+        if (z <= a) {
+          const shape = x.type.shape.map((d, i) => (i === axis ? 0 : d));
+          this.fail(
+            'DL0315',
+            `the slice \`${spanText(it.span)}\` selects nothing from axis ${axis} of ${formatType(x.type)} (size ${dim})${this.where(e.span)}: the result would be ${formatType({ dtype: x.type.dtype, shape })}`,
+            it.span,
+            EMPTY_TENSOR_HELP,
+          );
+        }
         start.push(a);
         stop.push(Math.max(a, z));
         step.push(st);
@@ -806,9 +855,10 @@ export class Lowerer {
   private exec(s: A.Stmt, sc: Scope): Value | undefined {
     switch (s.kind) {
       case 'let': {
-        // Whatever goes wrong below, the names exist afterwards (as invalid values).
-        for (const n of s.names) if (!sc.has(n.name)) sc.define(n.name, POISON, 'let');
+        // The initializer sees the outer binding (`let sum = sum(x)`); whatever goes wrong
+        // after it, the names exist afterwards (as invalid values).
         let v = this.eval(s.value, sc);
+        for (const n of s.names) if (!sc.has(n.name)) sc.define(n.name, POISON, 'let');
         if (s.destructure) {
           if (v.k === 'poison') {
             for (const n of s.names) sc.define(n.name, POISON, 'let');

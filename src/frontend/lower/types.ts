@@ -160,6 +160,7 @@ export class TypeMatcher {
       }
       const n = this.lw.staticInt(this.lw.eval(e, sc), e.span, 'a dimension');
       if (n < 0) this.lw.fail('DL0311', `a dimension cannot be negative (${n})`, e.span);
+      if (n === 0) this.lw.fail('DL0315', `${what} would have no elements: its size \`${spanText(e.span)}\` is 0`, e.span, 'every axis must have at least one element');
       return n;
     });
     return { dtype: t.name.name as DType, shape };
