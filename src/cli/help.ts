@@ -68,9 +68,13 @@ tensors; --full prints everything).
   --out DIR           also write each result to DIR/NAME.npy
 `,
   gradcheck: `dlc gradcheck FILE [--fn NAME] [--wrt NAME,...] [--runs N] [--seed S] [--dim NAME=SIZE]...
-        [--format text|json]
+        [--backend interp|js|webgpu] [--precision f32|f64] [--format text|json]
 
-Checks reverse-mode gradients against central finite differences in float64. Without --fn,
+Checks reverse-mode gradients against central finite differences in float64. What is checked
+is the program that ships, after simplification (and, with --backend js or webgpu, fusion and
+code generation): the gradient program runs on the backend asked for (interp by default; js in
+f64 unless --precision f32); finite differences run on the simplified graph (interp) or on the
+fused JS program in f64 (js, webgpu). Without --fn,
 every function returning an f32 scalar is checked, with respect to all its float inputs and
 the parameters it uses (--wrt picks some by name). Each run draws sizes 1..3 for the free
 dimension variables (unless --dim fixes them) and random inputs, parameters and directions;

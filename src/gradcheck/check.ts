@@ -76,6 +76,11 @@ export interface DirectionalResult {
   readonly fd: number;
   readonly absErr: number;
   readonly relErr: number;
+  /**
+   * |value of the gradient program − value of the program the differences ran on| (0 when they
+   * are one program); it fails the check past the same tolerance.
+   */
+  readonly valueErr: number;
   readonly ok: boolean;
 }
 
@@ -83,6 +88,21 @@ export interface CheckOptions {
   readonly eps?: number;
   readonly rtol?: number;
   readonly atol?: number;
+}
+
+/** A point: the inputs and parameters a function is evaluated at. */
+export interface Point {
+  readonly inputs: ReadonlyMap<string, NDArray>;
+  readonly params: ParamStore;
+}
+
+/** One dot-product test: a variable, its direction v, and the two shifted points x ± εv. */
+export interface Probe {
+  readonly variable: Variable;
+  readonly gradOutput: string;
+  readonly v: NDArray;
+  readonly plus: Point;
+  readonly minus: Point;
 }
 
 function dot(a: NDArray, b: NDArray): number {
@@ -95,9 +115,51 @@ function axpy(x: NDArray, a: number, v: NDArray): NDArray {
   return new NDArray(x.shape, x.data.map((xi, i) => xi + a * v.data[i]!));
 }
 
+function shiftedPoint(p: Point, variable: Variable, a: number, v: NDArray): Point {
+  if (variable.kind === 'input') {
+    const inputs = new Map(p.inputs);
+    inputs.set(variable.name, axpy(p.inputs.get(variable.name)!, a, v));
+    return { inputs, params: p.params };
+  }
+  const params = new Map(p.params);
+  params.set(variable.name, axpy(p.params.get(variable.name)!, a, v));
+  return { inputs: p.inputs, params };
+}
+
+/** The probes of the variables `wrt` at a point, with directions drawn from `seed`. */
+export function probes(wrt: readonly Node[], point: Point, seed: number, eps: number): Probe[] {
+  return wrt.map((w) => {
+    const variable = variableOf(w);
+    const v = randomArray('f32', w.type.shape, seed, `direction:${variable.kind}:${variable.name}`);
+    return { variable, gradOutput: gradName(w), v, plus: shiftedPoint(point, variable, eps, v), minus: shiftedPoint(point, variable, -eps, v) };
+  });
+}
+
+/**
+ * Scores one probe: `grad` holds the gradient program's outputs at the point, `at` the
+ * function's value there on the program the differences ran on, `fPlus`/`fMinus` its values at
+ * the shifted points.
+ */
+export function score(probe: Probe, grad: ReadonlyMap<string, NDArray>, at: number, fPlus: number, fMinus: number, opts: CheckOptions = {}): DirectionalResult {
+  const eps = opts.eps ?? 1e-6;
+  const rtol = opts.rtol ?? 1e-5;
+  const atol = opts.atol ?? 1e-7;
+  const value = grad.get('value')!.data[0]!;
+  const ad = dot(grad.get(probe.gradOutput)!, probe.v);
+  const fd = (fPlus - fMinus) / (2 * eps);
+  const absErr = Math.abs(ad - fd);
+  const scale = Math.max(Math.abs(ad), Math.abs(fd));
+  const relErr = scale > 0 ? absErr / scale : 0;
+  const valueErr = Object.is(value, at) ? 0 : Math.abs(value - at);
+  // A value that is not finite checks nothing: it fails, and the report says where.
+  const ok = Number.isFinite(ad) && Number.isFinite(fd) && absErr <= atol + rtol * scale && valueErr <= atol + rtol * Math.abs(at);
+  return { variable: probe.variable, value, ad, fd, absErr, relErr, valueErr, ok };
+}
+
 /**
  * Dot-product tests for each variable in `wrt` at one point (inputs, params), with directions
- * drawn from `seed`. `grad` is `gradientGraph(g, wrt)` (built once and reused across points).
+ * drawn from `seed`, on the interpreter: `grad` is `gradientGraph(g, wrt)` (built once and
+ * reused across points). `gradcheck` runs the same tests on compiled programs.
  */
 export function directionalCheck(
   g: Graph,
@@ -108,32 +170,8 @@ export function directionalCheck(
   seed: number,
   opts: CheckOptions = {},
 ): DirectionalResult[] {
-  const eps = opts.eps ?? 1e-6;
-  const rtol = opts.rtol ?? 1e-5;
-  const atol = opts.atol ?? 1e-7;
   const out = interpret(grad, inputs, params);
+  const value = (p: Point) => interpret(g, p.inputs, p.params).get(g.outputs[0]!.name)!.data[0]!;
   const at = out.get('value')!.data[0]!;
-  const value = (ins: ReadonlyMap<string, NDArray>, ps: ParamStore) => interpret(g, ins, ps).get(g.outputs[0]!.name)!.data[0]!;
-  return wrt.map((w, i) => {
-    const variable = variableOf(w);
-    const v = randomArray('f32', w.type.shape, seed, `direction:${variable.kind}:${variable.name}`);
-    const ad = dot(out.get(gradName(wrt[i]!))!, v);
-    const shifted = (a: number): number => {
-      if (variable.kind === 'input') {
-        const ins = new Map(inputs);
-        ins.set(variable.name, axpy(inputs.get(variable.name)!, a, v));
-        return value(ins, params);
-      }
-      const ps = new Map(params);
-      ps.set(variable.name, axpy(params.get(variable.name)!, a, v));
-      return value(inputs, ps);
-    };
-    const fd = (shifted(eps) - shifted(-eps)) / (2 * eps);
-    const absErr = Math.abs(ad - fd);
-    const scale = Math.max(Math.abs(ad), Math.abs(fd));
-    const relErr = scale > 0 ? absErr / scale : 0;
-    // A value that is not finite checks nothing: it fails, and the report says where.
-    const ok = Number.isFinite(ad) && Number.isFinite(fd) && absErr <= atol + rtol * scale;
-    return { variable, value: at, ad, fd, absErr, relErr, ok };
-  });
+  return probes(wrt, { inputs, params }, seed, opts.eps ?? 1e-6).map((p) => score(p, out, at, value(p.plus), value(p.minus), opts));
 }

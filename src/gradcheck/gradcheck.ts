@@ -2,7 +2,8 @@
  * @file Property-based gradient checking of a user's `.dl` functions (`dlc gradcheck` and the
  * library function `gradcheck`). Each run draws sizes for the free dimension variables and a
  * seed for the inputs, parameters and directions; fast-check shrinks a failure to the smallest
- * sizes and seed, which are reported with the seed to replay it.
+ * sizes and seed, which are reported with the seed to replay it. What is checked is the program
+ * that ships, after simplification and fusion, on the backend asked for (./programs.ts).
  */
 import fc from 'fast-check';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -13,9 +14,11 @@ import { loadStdlib } from '../frontend/stdlib.js';
 import type { Graph, Node } from '../ir/graph.js';
 import type { NDArray } from '../ir/ndarray.js';
 import { initParams } from '../interp/interpret.js';
-import { directionalCheck, floatVariables, gradientGraph, randomArray, type CheckOptions, type DirectionalResult } from './check.js';
+import { BackendError } from '../exec.js';
+import { floatVariables, probes, randomArray, score, type CheckOptions, type DirectionalResult, type Point } from './check.js';
+import { checkedPrograms, describeTarget, type CheckedPrograms, type Target } from './programs.js';
 
-export interface GradcheckOptions extends CheckOptions {
+export interface GradcheckOptions extends CheckOptions, Partial<Target> {
   /** One function (`f`, `Model.f`, `inst.f`); default: every function returning a scalar. */
   readonly fn?: string;
   /** Names of inputs or parameters to check; default: all float inputs and used parameters. */
@@ -56,21 +59,23 @@ export interface FunctionReport {
 
 export interface GradcheckResult {
   readonly ok: boolean;
+  /** In words: the programs checked (the gradient program, and where finite differences ran). */
+  readonly checked: string;
   readonly functions: readonly FunctionReport[];
   readonly diagnostics: readonly Diagnostic[];
 }
 
 interface Compiled {
   readonly graph: Graph;
-  readonly grad: Graph;
   readonly wrt: readonly Node[];
+  readonly programs: CheckedPrograms;
 }
 
 function isScalarFunction(g: Graph): boolean {
   return g.outputs.length === 1 && g.outputs[0]!.node.type.dtype === 'f32' && g.outputs[0]!.node.type.shape.length === 0;
 }
 
-function checkFunction(std: ParseResult, user: ParseResult, fn: string, opts: GradcheckOptions, diags: Diagnostic[], explicit: boolean): FunctionReport | undefined {
+async function checkFunction(std: ParseResult, user: ParseResult, fn: string, opts: GradcheckOptions, diags: Diagnostic[], explicit: boolean): Promise<FunctionReport | undefined> {
   const seed = opts.seed ?? 0;
   const runs = opts.runs ?? 20;
   const probe = lowerEntry(std, user, fn, { dims: opts.dims ?? {} });
@@ -85,18 +90,21 @@ function checkFunction(std: ParseResult, user: ParseResult, fn: string, opts: Gr
   const free = probe.defaulted;
   const minDim = opts.minDim ?? 1;
   const maxDim = Math.max(minDim, opts.maxDim ?? 3);
-  const cache = new Map<string, Compiled | undefined>();
-  const compile = (dims: Record<string, number>): Compiled | undefined => {
+  const target: Target = { backend: opts.backend ?? 'interp', ...(opts.precision ? { precision: opts.precision } : {}) };
+  const cache = new Map<string, Promise<Compiled | undefined>>();
+  const compile = (dims: Record<string, number>): Promise<Compiled | undefined> => {
     const key = JSON.stringify(dims);
-    if (cache.has(key)) return cache.get(key);
-    const r = lowerEntry(std, user, fn, { dims: { ...(opts.dims ?? {}), ...dims } });
-    let c: Compiled | undefined;
-    if (r.graph) {
-      const all = floatVariables(r.graph);
-      const wrt = opts.wrt ? all.filter((n) => opts.wrt!.includes(String(n.attrs['name']))) : all;
-      c = { graph: r.graph, grad: gradientGraph(r.graph, wrt), wrt };
+    let c = cache.get(key);
+    if (!c) {
+      c = (async () => {
+        const r = lowerEntry(std, user, fn, { dims: { ...(opts.dims ?? {}), ...dims } });
+        if (!r.graph) return undefined;
+        const all = floatVariables(r.graph);
+        const wrt = opts.wrt ? all.filter((n) => opts.wrt!.includes(String(n.attrs['name']))) : all;
+        return { graph: r.graph, wrt, programs: await checkedPrograms(r.graph, wrt, target) };
+      })();
+      cache.set(key, c);
     }
-    cache.set(key, c);
     return c;
   };
   const worst = new Map<string, TensorReport>();
@@ -111,20 +119,27 @@ function checkFunction(std: ParseResult, user: ParseResult, fn: string, opts: Gr
       ok: (prev?.ok ?? true) && res.ok,
     });
   };
-  const evalPoint = (dims: Record<string, number>, pointSeed: number): DirectionalResult[] => {
-    const c = compile(dims);
+  const evalPoint = async (dims: Record<string, number>, pointSeed: number): Promise<DirectionalResult[]> => {
+    const c = await compile(dims);
     if (!c) return [];
     const inputs = new Map<string, NDArray>();
     for (const i of c.graph.inputs) inputs.set(String(i.attrs['name']), randomArray(i.type.dtype, i.type.shape, pointSeed, `input:${String(i.attrs['name'])}`));
-    const params = initParams(c.graph, pointSeed);
-    return directionalCheck(c.graph, c.grad, c.wrt, inputs, params, pointSeed, opts);
+    const point: Point = { inputs, params: initParams(c.graph, pointSeed) };
+    const { grad, forward, forwardOutput, tolerance } = c.programs;
+    const tol = { ...tolerance, ...opts };
+    const value = async (p: Point) => (await forward.run(p)).get(forwardOutput)!.data[0]!;
+    const out = await grad.run(point);
+    const at = await value(point);
+    const results: DirectionalResult[] = [];
+    for (const p of probes(c.wrt, point, pointSeed, tol.eps ?? 1e-6)) results.push(score(p, out, at, await value(p.plus), await value(p.minus), tol));
+    return results;
   };
   const dimsArb = fc.record(Object.fromEntries(free.map((d) => [d, fc.integer({ min: minDim, max: maxDim })]))) as fc.Arbitrary<Record<string, number>>;
   let crash: unknown;
-  const prop = fc.property(dimsArb, fc.integer({ min: 0, max: 0x7fffffff }), (dims, pointSeed) => {
+  const prop = fc.asyncProperty(dimsArb, fc.integer({ min: 0, max: 0x7fffffff }), async (dims, pointSeed) => {
     let results: DirectionalResult[];
     try {
-      results = evalPoint(dims, pointSeed);
+      results = await evalPoint(dims, pointSeed);
     } catch (e) {
       crash ??= e;
       return false;
@@ -132,19 +147,20 @@ function checkFunction(std: ParseResult, user: ParseResult, fn: string, opts: Gr
     results.forEach(record);
     return results.every((r) => r.ok);
   });
-  const details = fc.check(prop, { numRuns: runs, seed, endOnFailure: false });
+  const details = await fc.check(prop, { numRuns: runs, seed, endOnFailure: false });
   let counterexample: Counterexample | undefined;
   if (details.failed && details.counterexample) {
     const [dims, pointSeed] = details.counterexample as [Record<string, number>, number];
     let failures: DirectionalResult[] = [];
     try {
-      failures = evalPoint(dims, pointSeed).filter((r) => !r.ok);
+      failures = (await evalPoint(dims, pointSeed)).filter((r) => !r.ok);
     } catch {
       // Reported through `crash`.
     }
     counterexample = { dims, pointSeed, failures };
   }
-  if (crash !== undefined) {
+  if (crash instanceof BackendError) diags.push(...crash.diagnostics);
+  else if (crash !== undefined) {
     diags.push(error('DL9001', `internal error while checking \`${fn}\`: ${crash instanceof Error ? crash.message : String(crash)}`, {}));
   }
   const tensors = [...worst.values()];
@@ -158,21 +174,25 @@ function checkFunction(std: ParseResult, user: ParseResult, fn: string, opts: Gr
   };
 }
 
-/** Checks the gradients of a file's functions; see GradcheckOptions. */
-export function gradcheck(text: string, path = 'input.dl', opts: GradcheckOptions = {}): GradcheckResult {
+/**
+ * Checks the gradients of a file's functions; see GradcheckOptions. `backend` (default
+ * `interp`) and `precision` choose the program checked (see ./programs.ts).
+ */
+export async function gradcheck(text: string, path = 'input.dl', opts: GradcheckOptions = {}): Promise<GradcheckResult> {
   const std = loadStdlib();
   const user = parseSource(path, text);
   const diags: Diagnostic[] = [...user.diagnostics];
-  if (user.diagnostics.some((d) => d.severity === 'error')) return { ok: false, functions: [], diagnostics: diags };
+  const checked = describeTarget({ backend: opts.backend ?? 'interp', ...(opts.precision ? { precision: opts.precision } : {}) });
+  if (user.diagnostics.some((d) => d.severity === 'error')) return { ok: false, checked, functions: [], diagnostics: diags };
   const entries = opts.fn ? [opts.fn] : listEntries(user).filter((e) => e.standalone && !e.fn.broken).map((e) => e.name);
   const functions: FunctionReport[] = [];
   for (const fn of entries) {
-    const r = checkFunction(std, user, fn, opts, diags, opts.fn !== undefined);
+    const r = await checkFunction(std, user, fn, opts, diags, opts.fn !== undefined);
     if (r) functions.push(r);
   }
   if (opts.fn === undefined && functions.length === 0 && !diags.some((d) => d.severity === 'error')) {
     diags.push(error('DL0604', `no function in ${path} returns a scalar f32 to check`, { help: 'gradcheck checks losses: functions returning f32' }));
   }
   const ok = functions.every((f) => f.ok) && !diags.some((d) => d.severity === 'error');
-  return { ok, functions, diagnostics: diags };
+  return { ok, checked, functions, diagnostics: diags };
 }

@@ -78,11 +78,11 @@ describe('random programs', () => {
     );
   });
 
-  it('have reverse-mode gradients that agree with finite differences', () => {
-    fc.assert(
-      fc.property(programArb, (p) => {
+  it('have reverse-mode gradients that agree with finite differences', async () => {
+    await fc.assert(
+      fc.asyncProperty(programArb, async (p) => {
         const src = render(p);
-        const r = gradcheck(src, 'gen.dl', { runs: 3, seed: 5 });
+        const r = await gradcheck(src, 'gen.dl', { runs: 3, seed: 5 });
         const bad = r.functions.filter((f) => !f.ok);
         if (!r.ok) throw new Error(`${src}\n${JSON.stringify(bad[0]?.counterexample ?? r.diagnostics, null, 1)}`);
       }),
@@ -90,9 +90,9 @@ describe('random programs', () => {
     );
   });
 
-  it('have second derivatives that agree with finite differences (grad of a gradient norm)', () => {
-    fc.assert(
-      fc.property(programArb, (p) => {
+  it('have second derivatives that agree with finite differences (grad of a gradient norm)', async () => {
+    await fc.assert(
+      fc.asyncProperty(programArb, async (p) => {
         const body = render(p).replace('fn f(', 'fn f0(');
         const src = `${body}
 fn g(x: f32[${M}, ${N}], y: f32[${M}, ${N}], W: f32[${N}, ${N}], row: f32[${N}]) -> f32 {
@@ -100,7 +100,7 @@ fn g(x: f32[${M}, ${N}], y: f32[${M}, ${N}], W: f32[${N}, ${N}], row: f32[${N}])
   return sum(gx * gx)
 }
 `;
-        const r = gradcheck(src, 'gen.dl', { fn: 'g', runs: 2, seed: 6 });
+        const r = await gradcheck(src, 'gen.dl', { fn: 'g', runs: 2, seed: 6 });
         if (!r.ok) throw new Error(`${src}\n${JSON.stringify(r.functions[0]?.counterexample ?? r.diagnostics, null, 1)}`);
       }),
       { numRuns: process.env['CI'] ? 30 : 12, seed: 13 },

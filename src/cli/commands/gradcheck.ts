@@ -5,12 +5,13 @@ import { closest } from '../../diagnostics/suggest.js';
 import { parseSource } from '../../frontend/parse.js';
 import { checkFlags, dimsFlag, flag, UsageError, type ParsedArgs } from '../args.js';
 import { Exit, intFlag, json, readSource, unusedDims, type Io } from '../common.js';
+import { backendFlag, precisionFlag } from './run.js';
 
 function sci(x: number): string {
   return x === 0 ? '0' : x.toExponential(1);
 }
 
-function formatReport(r: FunctionReport, path: string): string {
+function formatReport(r: FunctionReport, path: string, target: string): string {
   const lines: string[] = [];
   const mark = r.ok ? 'ok  ' : 'FAIL';
   lines.push(`${mark} ${r.fn}  (${r.runs} run${r.runs === 1 ? '' : 's'})`);
@@ -27,27 +28,30 @@ function formatReport(r: FunctionReport, path: string): string {
     for (const f of c.failures) {
       lines.push(`       ${f.variable.kind} ${f.variable.name}: reverse mode gives ⟨∇, v⟩ = ${f.ad.toPrecision(6)}, finite differences give ${f.fd.toPrecision(6)}`);
     }
-    lines.push(`     replay: dlc gradcheck ${path} --fn ${r.fn} --seed ${r.seed}${Object.keys(c.dims).length ? ` ${Object.entries(c.dims).map(([k, v]) => `--dim ${k}=${v}`).join(' ')}` : ''}`);
+    lines.push(`     replay: dlc gradcheck ${path} --fn ${r.fn}${target} --seed ${r.seed}${Object.keys(c.dims).length ? ` ${Object.entries(c.dims).map(([k, v]) => `--dim ${k}=${v}`).join(' ')}` : ''}`);
   }
   return lines.join('\n') + '\n';
 }
 
-export function cmdGradcheck(io: Io, args: ParsedArgs): void {
-  checkFlags(args, ['fn', 'wrt', 'runs', 'seed', 'dim', 'format', 'json']);
+export async function cmdGradcheck(io: Io, args: ParsedArgs): Promise<void> {
+  checkFlags(args, ['fn', 'wrt', 'runs', 'seed', 'dim', 'backend', 'precision', 'format', 'json']);
   const { path, text } = readSource(args);
   const wrt = (args.flags.get('wrt') ?? []).flatMap((w) => w.split(',')).filter((w) => w.length);
   const fn = flag(args, 'fn');
   const runs = intFlag(args, 'runs', 20);
   if (runs < 1) throw new UsageError('--runs must be at least 1');
   const dims = dimsFlag(args);
-  const opts = { ...(fn ? { fn } : {}), runs, seed: intFlag(args, 'seed', 0), dims };
-  const r = gradcheck(text, path, { ...opts, ...(wrt.length ? { wrt } : {}) });
+  const backend = backendFlag(args);
+  // The JS backend is checked in f64 unless --precision f32 asks for the f32 program.
+  const precision = flag(args, 'precision') ? precisionFlag(args, backend) : undefined;
+  const opts = { ...(fn ? { fn } : {}), runs, seed: intFlag(args, 'seed', 0), dims, backend, ...(precision ? { precision } : {}) };
+  const r = await gradcheck(text, path, { ...opts, ...(wrt.length ? { wrt } : {}) });
   if (wrt.length && r.diagnostics.every((d) => d.severity !== 'error')) {
     // A --wrt name that matches nothing would otherwise pass silently, having checked nothing.
     const checked = new Set(r.functions.flatMap((f) => f.tensors.map((t) => t.name)));
     const unknown = wrt.filter((w) => !checked.has(w));
     if (unknown.length) {
-      const all = [...new Set(gradcheck(text, path, { ...opts, runs: 1 }).functions.flatMap((f) => f.tensors.map((t) => t.name)))];
+      const all = [...new Set((await gradcheck(text, path, { ...opts, backend: 'interp', runs: 1 })).functions.flatMap((f) => f.tensors.map((t) => t.name)))];
       const guess = closest(unknown[0]!, all);
       const what = fn ? `\`${fn}\`` : 'the functions checked';
       throw new UsageError(`--wrt ${unknown.join(',')}: ${what} ${fn ? 'has' : 'have'} no float input or parameter named ${unknown.map((u) => `\`${u}\``).join(', ')}${guess ? ` (did you mean \`${guess}\`?)` : ''}; ${all.length ? `they are ${all.map((a) => `\`${a}\``).join(', ')}` : 'they have none'}`);
@@ -55,12 +59,14 @@ export function cmdGradcheck(io: Io, args: ParsedArgs): void {
   }
   const diagnostics = [...unusedDims(parseSource(path, text), dims, fn), ...r.diagnostics];
   if (json(args)) {
-    io.out(JSON.stringify({ ok: r.ok, diagnostics: diagnostics.map(diagnosticToJson), functions: r.functions }, null, 2) + '\n');
+    io.out(JSON.stringify({ ok: r.ok, checked: r.checked, diagnostics: diagnostics.map(diagnosticToJson), functions: r.functions }, null, 2) + '\n');
     if (!r.ok) throw new Exit(1);
     return;
   }
   if (diagnostics.length) io.err(renderDiagnostics(diagnostics));
-  for (const f of r.functions) io.out(formatReport(f, path));
+  const target = `${backend === 'interp' ? '' : ` --backend ${backend}`}${precision ? ` --precision ${precision}` : ''}`;
+  for (const f of r.functions) io.out(formatReport(f, path, target));
+  if (r.functions.length) io.out(`checked: ${r.checked}\n`);
   if (!r.ok) throw new Exit(1);
 }
 
