@@ -11,6 +11,8 @@ import type { Precision } from './kernel/memory.js';
 import type { DeviceLimits } from './codegen/wgsl/limits.js';
 import { JsExecutor } from './runtime/js-executor.js';
 import { getDevice, ShaderCompileError, WebGpuExecutor } from './runtime/webgpu-executor.js';
+import { checkInputs } from './input-check.js';
+import { indexRanges } from './ir/index-ranges.js';
 
 export type ExecBackend = 'interp' | BackendName;
 
@@ -22,12 +24,21 @@ export interface ExecOptions {
   readonly limits?: DeviceLimits;
   /** false: one kernel per primitive (to compare against fusion); default true. */
   readonly fuse?: boolean;
+  /**
+   * false: let label and index inputs outside their valid range through (to test what the ops do
+   * with them); shapes, whole numbers and the i32 range are always checked. Default true.
+   */
+  readonly checkIndexRanges?: boolean;
 }
 
 export interface Executable {
   readonly backend: ExecBackend;
   readonly compiled?: CompiledProgram;
-  /** Runs one call; `outputs` names the results to return (all by default; WebGPU reads back only those). */
+  /**
+   * Runs one call; `outputs` names the results to return (all by default; WebGPU reads back only
+   * those). Throws InputError (DL0605, DL0606) when an input is missing, of the wrong shape, or
+   * holds values its dtype or use cannot take (src/input-check.ts).
+   */
   run(inputs: ReadonlyMap<string, NDArray>, outputs?: readonly string[]): Promise<Map<string, NDArray>>;
   /** Replaces a parameter's values (row-major, the parameter's size). */
   setParam(name: string, values: ArrayLike<number>): void;
@@ -66,12 +77,15 @@ export function shaderDiagnostic(e: ShaderCompileError, compiled: CompiledProgra
 
 export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Executable> {
   const seed = opts.seed ?? 0;
+  const ranges = indexRanges(g);
+  const check = (inputs: ReadonlyMap<string, NDArray>) => checkInputs(g, inputs, { ranges: opts.checkIndexRanges !== false }, ranges);
   if (opts.backend === 'interp') {
     const params = initParams(g, seed);
     return {
       backend: 'interp',
       kernelCount: 0,
       run: async (inputs, names) => {
+        check(inputs);
         const out = interpret(g, inputs, params);
         return names ? new Map([...out].filter(([k]) => names.includes(k))) : out;
       },
@@ -92,7 +106,10 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
       backend: 'js',
       compiled,
       kernelCount,
-      run: async (inputs, names) => toNd(g, ex.run(flat(inputs)), names),
+      run: async (inputs, names) => {
+        check(inputs);
+        return toNd(g, ex.run(flat(inputs)), names);
+      },
       setParam: (name, values) => {
         checkParam(g, name, values);
         ex.setParam(name, values);
@@ -112,7 +129,10 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
     backend: 'webgpu',
     compiled,
     kernelCount,
-    run: async (inputs, names) => toNd(g, await ex.run(flat(inputs), names), names),
+    run: async (inputs, names) => {
+      check(inputs);
+      return toNd(g, await ex.run(flat(inputs), names), names);
+    },
     setParam: (name, values) => {
       checkParam(g, name, values);
       ex.setParam(name, values);

@@ -9,6 +9,7 @@ import { loadStdlib } from './frontend/stdlib.js';
 import type { Graph } from './ir/graph.js';
 import { NDArray } from './ir/ndarray.js';
 import { initParams, interpret, type ParamStore } from './interp/interpret.js';
+import { checkInputs } from './input-check.js';
 
 export type { Diagnostic } from './diagnostics/diagnostic.js';
 export { renderDiagnostic, renderDiagnostics, diagnosticToJson } from './diagnostics/render.js';
@@ -23,6 +24,8 @@ export { readNpy, writeNpy } from './io/npy.js';
 export type { CheckResult, LowerOptions, LowerResult, EntryPoint } from './frontend/lower/entry.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck/gradcheck.js';
 export { makeExecutable, BackendError, type Executable, type ExecOptions } from './exec.js';
+export { checkInputs, inputDiagnostics, InputError, type InputCheckOptions } from './input-check.js';
+export { indexRanges, type IndexRange } from './ir/index-ranges.js';
 export { compileGraph, type CompiledProgram, type CodegenOptions } from './codegen/compile.js';
 export { runPipeline } from './passes/pipeline.js';
 
@@ -61,13 +64,18 @@ export function compile(text: string, entry: string, opts: LowerOptions & { path
   return r.graph;
 }
 
-/** Runs a graph on the reference interpreter (float64). Parameters are initialized from `seed`. */
+/**
+ * Runs a graph on the reference interpreter (float64). Parameters are initialized from `seed`.
+ * Throws InputError when an input is missing, of the wrong shape, or holds values its dtype or use
+ * cannot take (`checkIndexRanges: false` lets labels and indices outside their range through).
+ */
 export function evaluate(
   graph: Graph,
   inputs: Readonly<Record<string, NDArray | { shape: readonly number[]; data: ArrayLike<number> }>>,
-  opts: { seed?: number; params?: ParamStore } = {},
+  opts: { seed?: number; params?: ParamStore; checkIndexRanges?: boolean } = {},
 ): Map<string, NDArray> {
   const params = opts.params ?? initParams(graph, opts.seed ?? 0);
+  checkInputs(graph, new Map(Object.entries(inputs)), { ranges: opts.checkIndexRanges !== false });
   const map = new Map<string, NDArray>();
   for (const [k, v] of Object.entries(inputs)) map.set(k, v instanceof NDArray ? v : NDArray.from(v.shape, v.data));
   return interpret(graph, map, params);

@@ -2,7 +2,8 @@
  * The command line, through `main(argv, io)`: help and version, usage errors (exit 2, DL0601),
  * `run` with .npy inputs and outputs, `ir --spans`, and input files that do not fit (exit 1).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -268,8 +269,34 @@ describe('dlc run', () => {
     expect(doc.outputs.m).toEqual({ dtype: 'f32', shape: [4], data: [3, 4, 5, 6] });
     const s = readNpy(new Uint8Array(readFileSync(join(outDir, 's.npy'))));
     expect(s.array.shape).toEqual([2, 4]);
-    // Written as float32: equal to the float64 results after rounding.
-    doc.outputs.s.data.forEach((v: number, i: number) => expect(s.array.data[i]).toBe(Math.fround(v)));
+    // The interpreter computes in float64, and that is what is written: the exact results.
+    expect(Array.from(s.array.data)).toEqual(doc.outputs.s.data);
+    expect(doc.outputs.s.data.some((v: number) => Math.fround(v) !== v)).toBe(true);
+  });
+
+  it('--out writes the precision that was computed: float64 for interp and js f64, float32 for js f32; --out-dtype overrides', async () => {
+    const inp = npy('x24p.npy', [2, 4], [1, 2, 3, 4, 5, 6, 7, 8]);
+    const descr = (dir: string) => /'descr': '([^']+)'/.exec(Buffer.from(readFileSync(join(dir, 's.npy'))).toString('latin1', 0, 128))![1];
+    const cases: [string[], string][] = [
+      [[], '<f8'],
+      [['--backend', 'js', '--precision', 'f64'], '<f8'],
+      [['--backend', 'js'], '<f4'],
+      [['--out-dtype', 'f32'], '<f4'],
+      [['--backend', 'js', '--out-dtype', 'f64'], '<f8'],
+    ];
+    for (const [k, [extra, want]] of cases.entries()) {
+      const outDir = file(`prec${k}`);
+      const r = await run(['run', file('prog.dl'), '--fn', 'pair', '--input', `x=${inp}`, '--out', outDir, '--format', 'json', ...extra]);
+      expect(r.code, extra.join(' ')).toBe(0);
+      expect(descr(outDir), extra.join(' ')).toBe(want);
+      const back = readNpy(new Uint8Array(readFileSync(join(outDir, 's.npy'))));
+      const printed = JSON.parse(r.out).outputs.s.data as number[];
+      // The file holds the printed values (rounded to float32 when float32 was asked for).
+      expect(Array.from(back.array.data), extra.join(' ')).toEqual(want === '<f4' ? printed.map(Math.fround) : printed);
+    }
+    const bad = await run(['run', file('prog.dl'), '--fn', 'pair', '--out-dtype', 'f16', '--out', file('prec-bad')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--out-dtype is f32 or f64, got `f16`');
   });
 
   it('i32 inputs and outputs round-trip through .npy', async () => {
@@ -421,5 +448,167 @@ describe('dlc ir', () => {
     const doc = JSON.parse(r.out);
     expect(doc.ok).toBe(true);
     expect(doc.ir).toContain('reduce_sum');
+  });
+});
+
+const LABELS = `fn loss(x: f32[B, 4], y: i32[B]) -> f32 {
+  return cross_entropy(x, y)
+}
+
+fn hot(y: i32[B]) -> f32[B, 3] {
+  return one_hot(y, 3)
+}
+
+fn count(n: i32[B]) {
+  return n + 1
+}
+`;
+
+describe('labels and indices from outside are checked where they enter', () => {
+  it('out-of-range class labels (4 and 7 for 4 classes) are DL0605 at the parameter on every backend, not a finite loss', async () => {
+    writeFileSync(file('labels.dl'), LABELS);
+    const y = npy('y47.npy', [2], [4, 7], 'i32');
+    for (const backend of ['interp', 'js', 'webgpu']) {
+      const r = await run(['run', file('labels.dl'), '--fn', 'loss', '--input', `y=${y}`, '--backend', backend]);
+      expect(r.code, backend).toBe(1);
+      expect(r.out, backend).toBe('');
+      expect(r.err.split('\n').slice(0, 6), backend).toEqual([
+        'error[DL0605]: input `y` holds 4 at [0], but as class labels of a one_hot over 4 classes (as in cross_entropy) its values must be in 0..3',
+        ` --> ${file('labels.dl')}:1:23`,
+        '  |',
+        '1 | fn loss(x: f32[B, 4], y: i32[B]) -> f32 {',
+        '  |                       ^^^^^^^^^',
+        `  = note: used as class labels of a one_hot over 4 classes (as in cross_entropy) at ${file('labels.dl')}:2:10`,
+      ]);
+    }
+    const ok = await run(['run', file('labels.dl'), '--fn', 'loss', '--input', `y=${npy('y30.npy', [2], [3, 0], 'i32')}`]);
+    expect(ok.code).toBe(0);
+  });
+
+  it('int64 labels outside i32 are DL0605 (they used to give a different loss per backend)', async () => {
+    writeFileSync(file('labels.dl'), LABELS);
+    // An int64 .npy file: values beyond 32 bits.
+    const head = "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }";
+    const header = head + ' '.repeat(64 - ((10 + head.length + 1) % 64)) + '\n';
+    const bytes = new Uint8Array(10 + header.length + 16);
+    bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+    new DataView(bytes.buffer).setUint16(8, header.length, true);
+    for (let i = 0; i < header.length; i++) bytes[10 + i] = header.charCodeAt(i);
+    new DataView(bytes.buffer).setBigInt64(10 + header.length, 2n ** 32n + 1n, true);
+    new DataView(bytes.buffer).setBigInt64(10 + header.length + 8, 1n, true);
+    writeFileSync(file('y64.npy'), bytes);
+    for (const backend of ['interp', 'js']) {
+      const r = await run(['run', file('labels.dl'), '--fn', 'loss', '--input', `y=${file('y64.npy')}`, '--backend', backend]);
+      expect(r.code, backend).toBe(1);
+      expect(r.err, backend).toContain('error[DL0605]: input `y` holds 4294967297 at [0], outside the i32 range -2147483648..2147483647');
+    }
+  });
+
+  it('random labels cover every class and stay inside the range; other i32 inputs stay 0 or 1', async () => {
+    writeFileSync(file('labels.dl'), LABELS);
+    const r = await run(['run', file('labels.dl'), '--fn', 'hot', '--dim', 'B=60', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out).outputs.out.data as number[];
+    const perClass = [0, 1, 2].map((c) => rows.filter((v, i) => i % 3 === c && v === 1).length);
+    expect(perClass.reduce((a, b) => a + b)).toBe(60);
+    expect(perClass.every((n) => n > 0)).toBe(true);
+    const c = await run(['run', file('labels.dl'), '--fn', 'count', '--dim', 'B=40', '--format', 'json']);
+    expect(new Set(JSON.parse(c.out).outputs.out.data)).toEqual(new Set([1, 2]));
+  });
+});
+
+describe('input and output paths fail fast with a diagnostic', () => {
+  it('--input x=DIRECTORY is DL0602, not an internal error', async () => {
+    const r = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--input', `x=${dir}`]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`error[DL0602]: cannot read ${dir} for input \`x\`: it is a directory, not a .npy file`);
+    expect(r.err).not.toContain('DL9001');
+  });
+
+  it('--out under /proc returns at once with DL0601 (Node 20 recursive mkdir never returns there)', () => {
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'dlc.js'), 'run', file('prog.dl'), '--fn', 'rowsum', '--out', '/proc/dlc-out'], { encoding: 'utf8', timeout: 30000 });
+    expect(r.signal).toBe(null);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('error[DL0601]: --out /proc/dlc-out: cannot create the directory (no such file or directory)');
+    expect(Date.now() - t0).toBeLessThan(30000);
+  });
+
+  it('an output file that cannot be written is DL0607, checked before anything runs', async () => {
+    const outDir = file('blocked');
+    mkdirSync(join(outDir, 'out.npy'), { recursive: true });
+    const r = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--out', outDir]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`error[DL0607]: cannot write ${join(outDir, 'out.npy')}: it is a directory`);
+    expect(r.err).not.toContain('DL9001');
+  });
+});
+
+describe('dlc kernels', () => {
+  it('--input x=FILE.npy binds the dimension variables from the file, as in dlc run', async () => {
+    const inp = npy('x74.npy', [7, 4], new Array(28).fill(1));
+    const r = await run(['kernels', file('prog.dl'), '--fn', 'rowsum', '--input', `x=${inp}`, '--format', 'json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as { kernels: { bytes: number }[] };
+    const byDim = JSON.parse((await run(['kernels', file('prog.dl'), '--fn', 'rowsum', '--dim', 'B=7', '--format', 'json'])).out);
+    expect(doc.kernels).toEqual(byDim.kernels);
+    expect(doc.kernels).not.toEqual(JSON.parse((await run(['kernels', file('prog.dl'), '--fn', 'rowsum', '--format', 'json'])).out).kernels);
+  });
+});
+
+describe('dlc verify', () => {
+  it('uses an absolute tolerance too: an output that is zero up to rounding is not a huge relative error; a summary line ends it', async () => {
+    writeFileSync(file('zero.dl'), 'fn f(x: f32[8]) -> f32[8] {\n  return sin(x) * sin(x) + cos(x) * cos(x) - 1.0\n}\n');
+    const r = await run(['verify', file('zero.dl')]);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('MISMATCH');
+    expect(r.out).toContain('tolerance: max abs ≤ atol + rtol · max |interpreter value|: js f64 rtol 1e-9, atol 1e-12; js f32 rtol 1e-4, atol 1e-6');
+    const last = r.out.trimEnd().split('\n').at(-1)!;
+    expect(last).toMatch(/^verify: [23] outputs checked, 0 failed \(worst: (js f32|webgpu f32) on f\/out, max abs \S+, rel \S+, [\d.]+% of its tolerance\)$/);
+    expect(COMMAND_HELP['verify']).toContain('atol');
+  });
+
+  it('the summary counts failures', async () => {
+    const { summary } = await import('../src/cli/commands/verify.js');
+    const c = (backend: string, used: number) => ({ program: 'f', output: 'out', backend, maxAbs: used, maxRel: used, used, ok: used <= 1 });
+    expect(summary([c('js f64', 0), c('js f32', 3), c('webgpu f32', 0.5)])).toBe('verify: 3 outputs checked, 1 failed (worst: js f32 on f/out, max abs 3.0e+0, rel 3.0e+0, 300% of its tolerance)');
+  });
+});
+
+describe("Dawn's limit notices", () => {
+  const NOTICES =
+    'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.\n' +
+    'Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.\n';
+
+  it('the filter drops exactly the two notices, however the text is split, and keeps everything else', async () => {
+    const { DawnNoticeFilter } = await import('../src/cli/dawn-notices.js');
+    const other = 'Warning: maxDynamicUniformBuffersPerPipelineLayout is odd\nerror[DL0603]: no function `g`\n';
+    const text = `before\n${NOTICES}${other}partial`;
+    for (const size of [1, 7, 40, text.length]) {
+      const f = new DawnNoticeFilter();
+      let out = '';
+      for (let i = 0; i < text.length; i += size) out += f.push(text.slice(i, i + size));
+      out += f.end();
+      expect(out, `chunks of ${size}`).toBe(`before\n${other}partial`);
+    }
+    // Text that cannot become a notice is passed on at once, without waiting for its newline.
+    expect(new DawnNoticeFilter().push('progress 50%')).toBe('progress 50%');
+  });
+
+  it('the commands that may create a WebGPU adapter are filtered', async () => {
+    const { mayUseWebGpu } = await import('../src/cli/dawn-notices.js');
+    expect(['verify', 'run --backend webgpu', 'run --backend=webgpu', 'run', 'run --backend js', 'check'].map((a) => mayUseWebGpu(a.split(' ')))).toEqual([true, true, true, false, false, false]);
+  });
+
+  it('dlc run --backend webgpu prints no notices; real errors still come through', () => {
+    const env = { ...process.env, XDG_RUNTIME_DIR: process.env['XDG_RUNTIME_DIR'] ?? tmpdir() };
+    const dlc = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'dlc.js'), ...args], { encoding: 'utf8', env, timeout: 120000 });
+    const ok = dlc('run', file('prog.dl'), '--fn', 'rowsum', '--backend', 'webgpu', '--dim', 'B=2');
+    expect(ok.stderr).not.toContain('artificially reduced');
+    expect(ok.stdout).toMatch(/^out: f32\[2\] = /);
+    expect(ok.status).toBe(0);
+    const bad = dlc('run', file('prog.dl'), '--fn', 'nope', '--backend', 'webgpu');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('error[DL0603]: no function `nope`');
   });
 });

@@ -1,5 +1,6 @@
 /** @file What every command shares: output, diagnostics, reading sources and inputs. */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnosticToJson, renderDiagnostics } from '../diagnostics/render.js';
 import { closest } from '../diagnostics/suggest.js';
@@ -99,13 +100,25 @@ export function unusedDims(user: ParseResult, dims: Record<string, number>, fn?:
 /** Creates the output directory DIR of `--out DIR` / `-o DIR`, or says clearly why it cannot. */
 export function ensureDir(dir: string, option: string): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${option} ${dir}: a file of that name exists; give a directory`);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    const code = e instanceof Error && 'code' in e ? String((e as Error & { code: unknown }).code) : '';
-    const reason = { ENOTDIR: 'a part of the path is a file', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system', ENOSPC: 'no space left' }[code];
-    throw new UsageError(`${option} ${dir}: cannot create the directory (${reason ?? (e instanceof Error ? e.message : String(e))})`);
+  // One level at a time: Node 20's recursive mkdirSync never returns for a path under /proc.
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
   }
+  try {
+    for (const d of missing) mkdirSync(d);
+    accessSync(resolve(dir), constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`${option} ${dir}: cannot create the directory (${fsReason(e)})`);
+  }
+}
+
+/** The reason of a file-system error, in words. */
+export function fsReason(e: unknown): string {
+  const code = e instanceof Error && 'code' in e ? String((e as Error & { code: unknown }).code) : '';
+  const reason = { ENOTDIR: 'a part of the path is a file', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system', ENOSPC: 'no space left', ENOENT: 'no such file or directory', EISDIR: 'it is a directory', EEXIST: 'a file of that name exists' }[code];
+  return reason ?? (e instanceof Error ? e.message : String(e));
 }
 
 export function loadInputs(args: ParsedArgs): { arrays: Map<string, { array: NDArray; kind: string }>; shapes: Record<string, number[]> } {
@@ -113,8 +126,15 @@ export function loadInputs(args: ParsedArgs): { arrays: Map<string, { array: NDA
   const shapes: Record<string, number[]> = {};
   for (const [name, file] of Object.entries(inputsFlag(args))) {
     if (!existsSync(file)) throw new UsageError(`no such file: ${file} (for --input ${name})`);
+    if (!statSync(file).isFile()) throw new DiagnosticExit(error('DL0602', `cannot read ${file} for input \`${name}\`: it is a directory, not a .npy file`, { help: `give a file: --input ${name}=FILE.npy` }));
+    let bytes: Uint8Array;
     try {
-      const r = readNpy(new Uint8Array(readFileSync(file)));
+      bytes = new Uint8Array(readFileSync(file));
+    } catch (e) {
+      throw new DiagnosticExit(error('DL0602', `cannot read ${file} for input \`${name}\`: ${fsReason(e)}`, {}));
+    }
+    try {
+      const r = readNpy(bytes);
       arrays.set(name, r);
       shapes[name] = [...r.array.shape];
     } catch (e) {
@@ -133,11 +153,15 @@ export class DiagnosticExit extends Error {
   }
 }
 
-/** A seeded random value for an input that was not given. */
-export function randomInput(name: string, dtype: DType, shape: readonly number[], seed: number): NDArray {
+/**
+ * A seeded random value for an input that was not given: N(0, 1) for f32; for labels and indices
+ * (`range`, from src/ir/index-ranges.ts) uniform over their valid values; else 0 or 1.
+ */
+export function randomInput(name: string, dtype: DType, shape: readonly number[], seed: number, range?: { lo: number; hi: number }): NDArray {
   const rng = RandomStream.forName(seed, `input:${name}`);
   const n = numel(shape);
-  const data = dtype === 'f32' ? rng.normal(n) : rng.uniform(n).map((u) => (u < 0.5 ? 0 : 1));
+  const [lo, hi] = range && dtype === 'i32' ? [range.lo, range.hi] : [0, 2];
+  const data = dtype === 'f32' ? rng.normal(n) : rng.uniform(n).map((u) => Math.min(hi - 1, lo + Math.floor(u * (hi - lo))));
   return new NDArray([...shape], data);
 }
 

@@ -51,8 +51,8 @@ Prints the IR graph of one function: one line per operation with its result type
   --spans       add the source location of each operation
 `,
   run: `dlc run FILE --fn NAME [--backend interp|js|webgpu] [--precision f32|f64]
-        [--input NAME=FILE.npy]... [--dim NAME=SIZE]... [--seed N] [--out DIR] [--full]
-        [--format text|json]
+        [--input NAME=FILE.npy]... [--dim NAME=SIZE]... [--seed N] [--out DIR]
+        [--out-dtype f32|f64] [--full] [--format text|json]
 
 Runs a function and prints each result's dtype, shape and values (a summary for large
 tensors; --full prints everything).
@@ -62,10 +62,15 @@ tensors; --full prints everything).
   --precision P       f32 (default for js and webgpu) or f64 (js only)
 
   --input x=data.npy  the value of parameter x, from a NumPy .npy file; its shape binds the
-                      dimension variables of x's type
+                      dimension variables of x's type. i32 values must fit in 32 bits, and
+                      class labels and indices (an i32 input used by one_hot, cross_entropy,
+                      take or an embedding) must be in 0..n-1: anything else is DL0605
   --seed N            seed for parameter initialization and for inputs not given (default 0);
-                      random inputs are N(0, 1) for f32, 0 or 1 for i32 and bool
-  --out DIR           also write each result to DIR/NAME.npy
+                      random inputs are N(0, 1) for f32, uniform over 0..n-1 for labels and
+                      indices, 0 or 1 for other i32 and for bool
+  --out DIR           also write each result to DIR/NAME.npy, in the precision computed:
+                      float64 for interp and --precision f64, float32 for js f32 and webgpu
+  --out-dtype T       write float results as f32 or f64 instead
 `,
   gradcheck: `dlc gradcheck FILE [--fn NAME] [--wrt NAME,...] [--runs N] [--seed S] [--dim NAME=SIZE]...
         [--backend interp|js|webgpu] [--precision f32|f64] [--format text|json]
@@ -90,8 +95,10 @@ in f64 and f32, and WebGPU, with the same seeded inputs and parameters, and prin
 difference of every output from the interpreter's. Functions returning an f32 scalar are
 checked with their gradients too. Free dimension variables get small example sizes.
 
-Errors are relative to the output's largest magnitude. Tolerances: js f64 1e-9; js f32 and
-webgpu 1e-4 (10× more for gradients). Exit status 1 on a mismatch.
+An output agrees when max |a - b| <= atol + rtol * max |b| over its elements (b: the
+interpreter's values): js f64 rtol 1e-9, atol 1e-12; js f32 and webgpu rtol 1e-4, atol 1e-6
+(both 10× more for gradients). The table gives max abs and max rel (max abs / max |b|); the last
+line counts the outputs checked and failed and names the worst. Exit status 1 on a mismatch.
 `,
   build: `dlc build FILE --fn NAME -o DIR [--backend js|webgpu|all] [--precision f32|f64]
         [--dim NAME=SIZE]...
@@ -100,12 +107,14 @@ Compiles one function and writes DIR/js/ (program.js, an ES module with no impor
 DIR/webgpu/ (one .wgsl file per kernel), each with a versioned manifest.json describing
 memory, parameters (with initializers), inputs, outputs and kernels.
 `,
-  kernels: `dlc kernels FILE --fn NAME [--dim NAME=SIZE]... [--format text|json]
+  kernels: `dlc kernels FILE --fn NAME [--dim NAME=SIZE]... [--input NAME=FILE.npy]...
+        [--format text|json]
 
 Lists the kernels one function compiles to, in execution order: the source lines each came
 from, the primitives inside it, the values it writes, its flops and the bytes it moves. Row
 kernels compute per-row reductions (softmax, layer norm, cross-entropy) once per row. The first
 line compares the number of kernels with and without fusion; at the end, every value stored in a
 buffer of its own instead of being fused into its readers is listed with the reason.
+--input x=FILE.npy binds the dimension variables of x from the file's shape, as in \`dlc run\`.
 `,
 };

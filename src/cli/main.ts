@@ -5,6 +5,7 @@
 import { error } from '../diagnostics/diagnostic.js';
 import { diagnosticToJson, renderDiagnostics } from '../diagnostics/render.js';
 import { BackendError } from '../exec.js';
+import { InputError } from '../input-check.js';
 import { has, parseArgs, UsageError, type ParsedArgs } from './args.js';
 import { cmdBuild } from './commands/build.js';
 import { cmdCheck } from './commands/check.js';
@@ -52,7 +53,7 @@ function failure(e: unknown, args: ParsedArgs | undefined, io: Io): number {
     else io.err(renderDiagnostics([d]));
     return 2;
   }
-  if (e instanceof DiagnosticExit || e instanceof BackendError) {
+  if (e instanceof DiagnosticExit || e instanceof BackendError || e instanceof InputError) {
     const ds = e instanceof DiagnosticExit ? [e.diagnostic] : e.diagnostics;
     if (args && safeJson(args)) io.out(JSON.stringify({ ok: false, diagnostics: ds.map(diagnosticToJson) }, null, 2) + '\n');
     else io.err(renderDiagnostics(ds));

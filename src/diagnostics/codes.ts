@@ -48,6 +48,9 @@ export const CODES = {
   DL0602: 'bad input file',
   DL0603: 'no such function',
   DL0604: 'numerical check failed',
+  DL0605: 'input value out of range',
+  DL0606: 'input does not match its parameter',
+  DL0607: 'cannot write an output file',
 
   DL9001: 'internal compiler error',
 } as const;

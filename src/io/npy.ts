@@ -64,9 +64,11 @@ export function readNpy(bytes: Uint8Array): NpyArray {
   return { array: new NDArray(shape, data), kind };
 }
 
-export function writeNpy(a: NDArray, dtype: DType): Uint8Array {
-  const descr = dtype === 'f32' ? '<f4' : dtype === 'i32' ? '<i4' : '|b1';
-  const size = dtype === 'bool' ? 1 : 4;
+/** An array as .npy bytes: f32 values as float32, or as float64 with `float: 'f64'`; i32 as int32; bool as bool. */
+export function writeNpy(a: NDArray, dtype: DType, float: 'f32' | 'f64' = 'f32'): Uint8Array {
+  const f64 = dtype === 'f32' && float === 'f64';
+  const descr = f64 ? '<f8' : dtype === 'f32' ? '<f4' : dtype === 'i32' ? '<i4' : '|b1';
+  const size = f64 ? 8 : dtype === 'bool' ? 1 : 4;
   const shape = a.shape.length === 1 ? `(${a.shape[0]},)` : `(${a.shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   const total = 10 + header.length + 1;
@@ -79,7 +81,8 @@ export function writeNpy(a: NDArray, dtype: DType): Uint8Array {
   const o = 10 + header.length;
   for (let i = 0; i < a.size; i++) {
     const v = a.data[i]!;
-    if (dtype === 'f32') view.setFloat32(o + 4 * i, v, true);
+    if (f64) view.setFloat64(o + 8 * i, v, true);
+    else if (dtype === 'f32') view.setFloat32(o + 4 * i, v, true);
     else if (dtype === 'i32') view.setInt32(o + 4 * i, v, true);
     else view.setUint8(o + i, v ? 1 : 0);
   }

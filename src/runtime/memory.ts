@@ -21,13 +21,24 @@ export function elementCount(b: ManifestBuffer): number {
   return b.shape.reduce((p, q) => p * q, 1);
 }
 
-/** Copies values into a buffer (bools as 0/1, integers truncated). */
+/**
+ * Copies values into a buffer. i32 values must be whole numbers inside the i32 range and bools 0
+ * or 1: anything else throws, instead of being truncated or wrapped differently per backend.
+ */
 export function writeBuffer(space: Space, b: ManifestBuffer, precision: 'f32' | 'f64', values: ArrayLike<number>): void {
   const n = elementCount(b);
   if (values.length !== n) throw new Error(`\`${b.name}\` needs ${n} values, got ${values.length}`);
   const at = b.offset / elementSize(b, precision);
-  if (b.dtype === 'f32') space.f.set(values, at);
-  else for (let k = 0; k < n; k++) space.i[at + k] = b.dtype === 'bool' ? (values[k] ? 1 : 0) : values[k]! | 0;
+  if (b.dtype === 'f32') {
+    space.f.set(values, at);
+    return;
+  }
+  for (let k = 0; k < n; k++) {
+    const v = Number(values[k]);
+    const ok = b.dtype === 'bool' ? v === 0 || v === 1 : Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
+    if (!ok) throw new Error(`\`${b.name}\` is ${b.dtype}: value ${v} at index ${k} is not ${b.dtype === 'bool' ? '0 or 1' : 'a whole number in the i32 range'}`);
+    space.i[at + k] = v;
+  }
 }
 
 export function readBuffer(space: Space, b: ManifestBuffer, precision: 'f32' | 'f64'): Float32Array | Float64Array | Int32Array {
