@@ -11,6 +11,7 @@ import { isDType } from '../ir/types.js';
 import { findInitializer } from '../runtime/init.js';
 import type * as A from './ast.js';
 import { BUILTINS } from './lower/builtins.js';
+import { unknownNames } from './lower/dim-solve.js';
 import type { ParseResult } from './parse.js';
 
 const STATIC_TYPES = ['int', 'float', 'bool', 'dtype'];
@@ -51,12 +52,17 @@ class Resolver {
         if (n && !ok) {
           this.out.push(error('DL0201', `unknown type \`${n}\``, { span: t.name.span, help: didYouMean(n, ['f32', 'i32', 'bool', ...STATIC_TYPES]) ?? 'tensor types are f32, i32 and bool; static types are int, float, bool and dtype' }));
         }
+        // Plain names bind first; then an expression with one new name (`4 * H`) binds it too,
+        // since lowering solves for it (see lower/dim-solve.ts).
         for (const d of t.dims ?? []) {
           if (d.kind === 'variadic') dims.add(d.name.name);
-          else if (d.kind === 'expr') {
-            if (d.expr.kind === 'name') dims.add(d.expr.name);
-            else this.expr(d.expr, dims);
-          }
+          else if (d.kind === 'expr' && d.expr.kind === 'name') dims.add(d.expr.name);
+        }
+        for (const d of t.dims ?? []) {
+          if (d.kind !== 'expr' || d.expr.kind === 'name') continue;
+          const fresh = unknownNames(d.expr, (x) => dims.has(x) || isDType(x));
+          if (fresh.length === 1) dims.add(fresh[0]!);
+          else this.expr(d.expr, dims);
         }
       }
     }

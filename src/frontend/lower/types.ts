@@ -10,6 +10,7 @@ import { formatShape, formatType, isDType, type DType, type TensorType } from '.
 import type * as A from '../ast.js';
 import type { Lowerer } from './lowerer.js';
 import type { Scope } from './scope.js';
+import { solveDim, unknownNames } from './dim-solve.js';
 import { describe, float, isNumber, tensor, type Value } from './values.js';
 
 export class DimEnv {
@@ -119,7 +120,9 @@ export class TypeMatcher {
         }
       }
     }
-    for (const [d, actual, axis] of pairs) {
+    // Plain names first, so that `f32[4 * H, H]` binds `H` before `4 * H` is checked.
+    const isName = (p: [A.DimExpr, number, number]) => (p[0] as A.DimExpr & { kind: 'expr' }).expr.kind === 'name';
+    for (const [d, actual, axis] of [...pairs.filter(isName), ...pairs.filter((p) => !isName(p))]) {
       const e = (d as A.DimExpr & { kind: 'expr' }).expr;
       if (e.kind === 'name') {
         const nm = e.name;
@@ -140,11 +143,37 @@ export class TypeMatcher {
           continue;
         }
       }
+      const unknown = unknownNames(e, (n) => isDType(n) || sc.lookup(n) !== undefined);
+      if (unknown.length === 1 && !this.solve(unknown[0]!, e, actual, axis, env, sc, what, span)) {
+        this.lw.fail('DL0201', `unknown name \`${unknown[0]}\``, e.span, `\`${spanText(e.span)}\` cannot be solved for \`${unknown[0]}\` (only \`k * ${unknown[0]}\`, \`${unknown[0]} + k\`, \`${unknown[0]} - k\` and \`${unknown[0]} / k\` forms are); bind it with a plain axis, e.g. \`f32[${unknown[0]}, …]\``);
+      }
       const want = this.lw.staticInt(this.lw.eval(e, sc), e.span, 'a dimension');
       if (want < 0) this.lw.fail('DL0311', `a dimension cannot be negative (${want})`, e.span);
       const text = spanText(e.span);
       if (want !== actual) mismatch(`axis ${axis} should be ${want}${text === String(want) ? '' : ` (\`${text}\`)`}, but it is ${actual}`);
     }
+  }
+
+  /** Binds the one unknown name `x` of the dimension expression `e` so that `e` is `actual` (`4 * H` = 12 gives H = 3). */
+  private solve(x: string, e: A.Expr, actual: number, axis: number, env: DimEnv, sc: Scope, what: string, span: Span): boolean {
+    const value = (y: A.Expr): number | undefined => {
+      const v = this.lw.eval(y, sc);
+      return isNumber(v) ? v.v : undefined;
+    };
+    const n = solveDim(e, x, actual, value);
+    if (n === undefined) return false;
+    if (!Number.isInteger(n) || n < 0) {
+      this.lw.fail(
+        'DL0305',
+        `${what} has ${actual} at axis ${axis} where the type says \`${spanText(e.span)}\`, so \`${x}\` would be ${Number(n.toPrecision(6))}, which is not a size`,
+        span,
+        'a dimension must be a whole number of at least 0; check the shape of the value',
+      );
+    }
+    env.dims.set(x, n);
+    env.origin.set(x, what);
+    sc.define(x, { k: 'int', v: n }, 'dim');
+    return true;
   }
 
   /** A parameter's type: every dimension must be known from the model's arguments. */
@@ -175,6 +204,22 @@ export class TypeMatcher {
       this.lw.fail('DL0311', `${what} of an entry point must be a tensor type such as \`f32[B, 4]\``, t.span);
     }
     const shape: number[] = [];
+    const bindFree = (name: string): number => {
+      const n = free(name);
+      env.dims.set(name, n);
+      env.origin.set(name, what);
+      sc.define(name, { k: 'int', v: n }, 'dim');
+      return n;
+    };
+    // Plain names get their sizes first, then the one unknown name of an expression such as
+    // `4 * H` (so `f32[4 * H, H]` and `f32[2 * K]` work as entry inputs).
+    const exprs = (t.dims ?? []).flatMap((d) => (d.kind === 'expr' ? [d.expr] : []));
+    const unbound = (n: string) => env.dims.get(n) === undefined && !sc.lookup(n) && !isDType(n);
+    for (const e of exprs) if (e.kind === 'name' && unbound(e.name)) bindFree(e.name);
+    for (const e of exprs) {
+      const unknown = unknownNames(e, (n) => !unbound(n));
+      if (unknown.length === 1) bindFree(unknown[0]!);
+    }
     for (const d of t.dims ?? []) {
       // Leading axes of a generic type get one axis of an example size (rank 0 would make
       // axis arguments such as -1 invalid); a bound `*S` keeps its axes.
