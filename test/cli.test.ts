@@ -517,6 +517,16 @@ describe('labels and indices from outside are checked where they enter', () => {
   });
 });
 
+describe('random indices from gradcheck fit the range they are used in', () => {
+  it('gradcheck --backend js of a lookup into one row draws index 0 only (not a DL0605 internal error)', async () => {
+    writeFileSync(file('emb1.dl'), 'fn f(E: f32[V, 2], t: i32[3]) -> f32 {\n  return sum(take(E, t) ** 2)\n}\n');
+    const r = await run(['gradcheck', file('emb1.dl'), '--runs', '2', '--dim', 'V=1', '--backend', 'js']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ok {3}f {2}\(2 runs\)/);
+  });
+});
+
 describe('input and output paths fail fast with a diagnostic', () => {
   it('--input x=DIRECTORY is DL0602, not an internal error', async () => {
     const r = await run(['run', file('prog.dl'), '--fn', 'rowsum', '--input', `x=${dir}`]);

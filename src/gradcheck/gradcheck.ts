@@ -14,6 +14,7 @@ import { loadStdlib } from '../frontend/stdlib.js';
 import type { Graph, Node } from '../ir/graph.js';
 import type { NDArray } from '../ir/ndarray.js';
 import { initParams } from '../interp/interpret.js';
+import { indexRanges } from '../ir/index-ranges.js';
 import { BackendError } from '../exec.js';
 import { floatVariables, probes, randomArray, score, type CheckOptions, type DirectionalResult, type Point } from './check.js';
 import { checkedPrograms, describeTarget, type CheckedPrograms, type Target } from './programs.js';
@@ -123,7 +124,13 @@ async function checkFunction(std: ParseResult, user: ParseResult, fn: string, op
     const c = await compile(dims);
     if (!c) return [];
     const inputs = new Map<string, NDArray>();
-    for (const i of c.graph.inputs) inputs.set(String(i.attrs['name']), randomArray(i.type.dtype, i.type.shape, pointSeed, `input:${String(i.attrs['name'])}`));
+    // Labels and indices stay inside their valid range (src/ir/index-ranges.ts): 0 or 1 as for any i32, 0 for a range of one.
+    const ranges = indexRanges(c.graph);
+    for (const i of c.graph.inputs) {
+      const name = String(i.attrs['name']);
+      const r = ranges.get(name);
+      inputs.set(name, randomArray(i.type.dtype, i.type.shape, pointSeed, `input:${name}`, r ? { int: Math.min(2, r.hi) } : 'any'));
+    }
     const point: Point = { inputs, params: initParams(c.graph, pointSeed) };
     const { grad, forward, forwardOutput, tolerance } = c.programs;
     const tol = { ...tolerance, ...opts };
