@@ -32,7 +32,8 @@ export interface GenOptions {
   readonly aliasedOutputs?: boolean;
   /**
    * A reshape of a matrix product's result (known bug: `reshape(a @ b, …) + c` crashes the fused
-   * JS backend). Off: reshapes and broadcasts skip values that are products.
+   * JS backend; also `reshape(0.5 + a @ b, …) * c`). Off: reshapes and broadcasts skip values that
+   * are products or elementwise ops of one.
    */
   readonly reshapeOfProduct?: boolean;
   /** Most steps per program (default 8). */
@@ -59,7 +60,7 @@ interface Value {
   readonly bound: number;
   /** Depends on the input x (so `grad(…, x)` is not trivially zero). */
   readonly fromX: boolean;
-  /** The value is a matrix product. */
+  /** The value is a matrix product (or elementwise ops of one). */
   readonly product?: boolean;
 }
 
@@ -189,7 +190,7 @@ const TEMPLATES: readonly Template[] = [
     if (!a) return undefined;
     const allowed = UNARY.filter((u) => c.opts.nan || !u[2]);
     const [f, bound] = allowed[c.step.b % allowed.length]!;
-    return { e: f.replaceAll('#', a.name), t: 'f32', s: a.s, bound: bound(a.bound) };
+    return { e: f.replaceAll('#', a.name), t: 'f32', s: a.s, bound: bound(a.bound), fromX: a.fromX, product: a.product };
   },
   // f32 binary with broadcasting: the second operand from the pool or a constant
   (c) => {
@@ -201,7 +202,7 @@ const TEMPLATES: readonly Template[] = [
     const [f, bound] = BINARY[(c.step.b + c.step.c) % BINARY.length]!;
     const swap = c.step.c % 3 === 0 && same(bs, a.s);
     const [p, q] = swap ? [`(${b.e})`, a.name] : [a.name, `(${b.e})`];
-    return { e: f.replaceAll('#', p).replaceAll('@', q), t: 'f32', s: a.s, bound: bound(a.bound, b.bound), fromX: a.fromX || b.fromX };
+    return { e: f.replaceAll('#', p).replaceAll('@', q), t: 'f32', s: a.s, bound: bound(a.bound, b.bound), fromX: a.fromX || b.fromX, product: a.product };
   },
   // scalar literal arithmetic
   (c) => {
@@ -210,7 +211,7 @@ const TEMPLATES: readonly Template[] = [
     const k = a.t === 'f32' ? flit(FLOATS[c.step.b % FLOATS.length]!) : String(INTS[c.step.b % INTS.length]!);
     const op = ['+', '-', '*'][c.step.c % 3]!;
     const kb = Math.abs(Number(k));
-    return { e: c.step.c % 2 ? `${a.name} ${op} ${k}` : `${k} ${op} ${a.name}`, t: a.t, s: a.s, bound: op === '*' ? a.bound * kb : a.bound + kb };
+    return { e: c.step.c % 2 ? `${a.name} ${op} ${k}` : `${k} ${op} ${a.name}`, t: a.t, s: a.s, bound: op === '*' ? a.bound * kb : a.bound + kb, fromX: a.fromX, product: a.product };
   },
   // comparisons (bool)
   (c) => {
