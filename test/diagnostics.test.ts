@@ -16,6 +16,7 @@ import { check, CODES, diagnosticToJson, lower, renderDiagnostic, renderDiagnost
 import { SourceFile, span } from '../src/diagnostics/source.js';
 import { error, warning } from '../src/diagnostics/diagnostic.js';
 import { captureIo, expectGolden, ROOT } from './helpers/golden.js';
+import { checkedSummary } from '../src/cli/commands/check.js';
 
 const DIR = `${ROOT}test/golden/diagnostics/`;
 const REL = 'test/golden/diagnostics/';
@@ -352,7 +353,18 @@ describe('dlc check exit codes and JSON output', () => {
     const c = captureIo();
     expect(await main(['check', ok], c.io)).toBe(0);
     expect(c.err()).toBe('');
-    expect(c.out()).toMatch(/examples\/mlp\.dl: no errors \(\d+ functions? checked\)\n$/);
+    expect(c.out()).toMatch(/examples\/mlp\.dl: no errors \(\d+ functions? checked: [^)]*\)\n$/);
+  });
+
+  it('the summary lists the entry points it checked (the names `--fn` takes), shortening long lists', async () => {
+    const c = captureIo();
+    expect(await main(['check', ok], c.io)).toBe(0);
+    const r = check(readFileSync(ok, 'utf8'), ok);
+    expect(r.checked.length).toBeGreaterThan(1);
+    expect(c.out()).toBe(`${ok}: no errors (${r.checked.length} functions checked: ${r.checked.join(', ')})\n`);
+    const many = Array.from({ length: 32 }, (_, i) => `f${i}`);
+    expect(checkedSummary(many)).toBe(`(32 functions checked: ${many.slice(0, 30).join(', ')}, … and 2 more (\`--format json\` lists them all))`);
+    expect(checkedSummary([])).toBe('(0 functions checked)');
   });
 
   it('1 for a file with errors, the rendered diagnostics on stderr', async () => {

@@ -20,6 +20,7 @@ export const CODES = {
   DL0208: 'unknown member',
   DL0209: 'unknown initializer',
   DL0210: 'misplaced declaration',
+  DL0211: '`let` in a block shadows the variable it updates',
 
   DL0301: 'contraction size mismatch',
   DL0302: 'shapes do not broadcast',

@@ -54,7 +54,8 @@ export type AssignOp = '=' | '+=' | '-=' | '*=' | '/=';
 
 export type Stmt =
   | { readonly kind: 'let'; readonly names: readonly Ident[]; readonly destructure: boolean; readonly type?: TypeExpr; readonly value: Expr; readonly span: Span }
-  | { readonly kind: 'assign'; readonly target: Ident; readonly op: AssignOp; readonly value: Expr; readonly span: Span }
+  /** `x = …`, `x += …`; a tuple assignment `(h, c) = …` has `targets` (and an empty `target` name). */
+  | { readonly kind: 'assign'; readonly target: Ident; readonly targets?: readonly Ident[]; readonly op: AssignOp; readonly value: Expr; readonly span: Span }
   | { readonly kind: 'for'; readonly variable: Ident; readonly start: Expr; readonly end?: Expr; readonly body: readonly Stmt[]; readonly span: Span }
   | { readonly kind: 'if'; readonly cond: Expr; readonly then: readonly Stmt[]; readonly otherwise?: readonly Stmt[]; readonly span: Span }
   | { readonly kind: 'return'; readonly value: Expr; readonly span: Span }

@@ -358,12 +358,17 @@ export class DlParser extends CstParser {
 
   postfixExpr = this.RULE('postfixExpr', () => {
     this.SUBRULE(this.primary);
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.callSuffix) },
-        { ALT: () => this.SUBRULE(this.indexSuffix) },
-        { ALT: () => this.SUBRULE(this.memberSuffix) },
-      ]);
+    // A call's `(` must be on the callee's line, so that a statement starting with `(` — the
+    // tuple assignment `(h, c) = cell(…)` — is not read as a call of the line before.
+    this.MANY({
+      GATE: () => this.LA(1).tokenType !== T.LParen || this.LA(1).startLine === this.LA(0).endLine,
+      DEF: () => {
+        this.OR([
+          { ALT: () => this.SUBRULE(this.callSuffix) },
+          { ALT: () => this.SUBRULE(this.indexSuffix) },
+          { ALT: () => this.SUBRULE(this.memberSuffix) },
+        ]);
+      },
     });
   });
 

@@ -5,7 +5,8 @@
  * Lowering reports the same errors with the same words when it meets them; the diagnostics
  * collector keeps one of each.
  */
-import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { spanText } from '../diagnostics/source.js';
 import { didYouMean } from '../diagnostics/suggest.js';
 import { isDType } from '../ir/types.js';
 import { findInitializer } from '../runtime/init.js';
@@ -18,12 +19,31 @@ const STATIC_TYPES = ['int', 'float', 'bool', 'dtype'];
 
 class Names {
   private readonly names = new Set<string>();
-  constructor(readonly parent?: Names) {}
-  add(n: string): void {
-    if (n) this.names.add(n);
+  private readonly lets = new Set<string>();
+  constructor(
+    readonly parent?: Names,
+    /** What this scope is inside a function: its top level, a loop body or an `if` branch. */
+    readonly block?: 'function' | 'loop body' | 'branch',
+  ) {}
+  add(n: string, isLet = false): void {
+    if (!n) return;
+    this.names.add(n);
+    if (isLet) this.lets.add(n);
+    else this.lets.delete(n);
   }
   has(n: string): boolean {
     return this.names.has(n) || (this.parent?.has(n) ?? false);
+  }
+  hasLocal(n: string): boolean {
+    return this.names.has(n);
+  }
+  /** Whether `n` is a `let` variable of an enclosing block of the same function. */
+  outerLet(n: string): boolean {
+    for (let s: Names | undefined = this.parent; s; s = s.parent) {
+      if (s.names.has(n)) return s.lets.has(n);
+      if (s.block === 'function' || !s.block) return false;
+    }
+    return false;
   }
   all(): string[] {
     return [...this.names, ...(this.parent?.all() ?? [])];
@@ -109,25 +129,26 @@ class Resolver {
         case 'let':
           this.expr(s.value, sc);
           if (s.type) this.type(s.type, sc, sc);
-          for (const n of s.names) sc.add(n.name);
+          this.shadowedUpdate(s, sc);
+          for (const n of s.names) sc.add(n.name, true);
           break;
         case 'assign':
           this.expr(s.value, sc);
           // An undeclared target is DL0206 from lowering; either way the name exists afterwards.
-          sc.add(s.target.name);
+          for (const t of [s.target, ...(s.targets ?? [])]) if (!sc.has(t.name)) sc.add(t.name);
           break;
         case 'for': {
           this.expr(s.start, sc);
           if (s.end) this.expr(s.end, sc);
-          const inner = new Names(sc);
+          const inner = new Names(sc, 'loop body');
           inner.add(s.variable.name);
           this.block(s.body, inner);
           break;
         }
         case 'if':
           this.expr(s.cond, sc);
-          this.block(s.then, new Names(sc));
-          if (s.otherwise) this.block(s.otherwise, new Names(sc));
+          this.block(s.then, new Names(sc, 'branch'));
+          if (s.otherwise) this.block(s.otherwise, new Names(sc, 'branch'));
           break;
         case 'return':
           this.expr(s.value, sc);
@@ -139,9 +160,31 @@ class Resolver {
     }
   }
 
+  /**
+   * `let h = h + x` inside a loop body or branch, where `h` is a `let` outside it: a new `h` that
+   * dies with the block, so the outer one is never updated (DL0211, a warning).
+   */
+  private shadowedUpdate(s: A.Stmt & { kind: 'let' }, sc: Names): void {
+    if (sc.block !== 'loop body' && sc.block !== 'branch') return;
+    const read = unknownNames(s.value, () => false);
+    const hit = s.names.filter((n) => !sc.hasLocal(n.name) && sc.outerLet(n.name) && read.includes(n.name));
+    if (!hit.length) return;
+    const n = hit[0]!.name;
+    const lhs = s.destructure ? `(${s.names.map((x) => x.name).join(', ')})` : n;
+    const rhs = spanText(s.value.span);
+    const fix = `${lhs} = ${rhs.length <= 50 && !rhs.includes('\n') ? rhs : '…'}`;
+    const place = sc.block === 'loop body' ? 'the loop body' : 'this branch';
+    this.out.push(
+      warning('DL0211', `this \`let\` makes a new \`${n}\` that exists only inside ${place}, so the \`${n}\` outside it is never updated`, {
+        span: s.span,
+        help: `to update the outer \`${n}\`, assign instead of declaring: \`${fix}\``,
+      }),
+    );
+  }
+
   fn(d: A.FnDecl, outer: Names): void {
     if (d.broken) return;
-    const sc = new Names(outer);
+    const sc = new Names(outer, 'function');
     for (const p of d.params) {
       if (p.default) this.expr(p.default, sc);
       if (p.type) this.type(p.type, sc, sc);

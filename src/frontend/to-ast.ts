@@ -291,6 +291,11 @@ export class AstBuilder {
     const target = this.expr(exprs[0]!);
     const value = this.expr(exprs[1]!);
     const op = opTok.image as A.AssignOp;
+    if (target.kind === 'tuple') {
+      // `(h, c) = cell(…)`; items that are not names are reported by lowering.
+      const targets = target.items.map((i) => ({ name: i.kind === 'name' ? i.name : '', span: i.span }));
+      return { kind: 'assign', target: { name: '', span: target.span }, targets, op, value, span: s };
+    }
     if (target.kind !== 'name') {
       // Reported by lowering as an invalid assignment target.
       return { kind: 'assign', target: { name: '', span: target.span }, op, value, span: s };

@@ -1,9 +1,22 @@
-/** @file `dlc check`: every error in a file. */
+/** @file `dlc check`: every error in a file, and the entry points it checked (names for `--fn`). */
 import { checkModule } from '../../frontend/lower/entry.js';
 import { parseSource } from '../../frontend/parse.js';
 import { loadStdlib } from '../../frontend/stdlib.js';
 import { checkFlags, dimsFlag, type ParsedArgs } from '../args.js';
 import { emit, json, readSource, unusedDims, type Io } from '../common.js';
+
+/** Entry names listed in the summary line; `--format json` gives them all. */
+const LISTED = 30;
+
+/** "(2 functions checked: f, Net.forward)"; long lists end with a count. */
+export function checkedSummary(checked: readonly string[]): string {
+  const n = checked.length;
+  const count = `${n} function${n === 1 ? '' : 's'} checked`;
+  if (n === 0) return `(${count})`;
+  const shown = checked.slice(0, LISTED).join(', ');
+  const more = n > LISTED ? `, … and ${n - LISTED} more (\`--format json\` lists them all)` : '';
+  return `(${count}: ${shown}${more})`;
+}
 
 export function cmdCheck(io: Io, args: ParsedArgs): void {
   checkFlags(args, ['dim', 'format', 'json']);
@@ -12,6 +25,5 @@ export function cmdCheck(io: Io, args: ParsedArgs): void {
   const dims = dimsFlag(args);
   const r = checkModule(loadStdlib(), user, { dims });
   emit(io, args, [...unusedDims(user, dims), ...r.diagnostics], { checked: r.checked }, true);
-  if (!json(args)) io.out(`${path}: no errors (${r.checked.length} function${r.checked.length === 1 ? '' : 's'} checked)\n`);
+  if (!json(args)) io.out(`${path}: no errors ${checkedSummary(r.checked)}\n`);
 }
-

@@ -879,15 +879,8 @@ export class Lowerer {
         return undefined;
       }
       case 'assign': {
-        if (!s.target.name) this.fail('DL0206', 'only a name can be assigned to', s.target.span);
-        const bnd = sc.assignable(s.target.name);
-        if (!bnd || bnd.kind !== 'let') {
-          const other = sc.lookup(s.target.name);
-          // Later uses of the name stay quiet: this statement already explains the problem.
-          if (!other) sc.define(s.target.name, POISON, 'let');
-          const why = other ? `\`${s.target.name}\` is not a \`let\` variable of this function` : `\`${s.target.name}\` is not declared`;
-          this.fail('DL0206', `cannot assign to \`${s.target.name}\`: ${why}`, s.target.span, other ? undefined : `declare it first: \`let ${s.target.name} = …\``);
-        }
+        if (s.targets) return this.assignTuple(s, s.targets, sc);
+        const bnd = this.assignable(s.target, sc);
         let v = this.eval(s.value, sc);
         if (s.op !== '=' && v.k !== 'poison' && bnd!.value.k !== 'poison') {
           const op = s.op[0] as A.BinaryOp;
@@ -942,6 +935,41 @@ export class Lowerer {
         return undefined;
       }
     }
+  }
+
+  /** The `let` binding `name = …` updates; DL0206 for anything else. */
+  private assignable(target: A.Ident, sc: Scope): { value: Value } {
+    if (!target.name) this.fail('DL0206', 'only a name can be assigned to', target.span, 'assign to a name, or to a tuple of names: `(h, c) = cell(x, h, c)`');
+    const bnd = sc.assignable(target.name);
+    if (!bnd || bnd.kind !== 'let') {
+      const other = sc.lookup(target.name);
+      // Later uses of the name stay quiet: this statement already explains the problem.
+      if (!other) sc.define(target.name, POISON, 'let');
+      const why = other ? `\`${target.name}\` is not a \`let\` variable of this function` : `\`${target.name}\` is not declared`;
+      this.fail('DL0206', `cannot assign to \`${target.name}\`: ${why}`, target.span, other ? undefined : `declare it first: \`let ${target.name} = …\``);
+    }
+    return bnd!;
+  }
+
+  /** `(h, c) = cell(x, h, c)`: unpacks a tuple or list into existing `let` variables. */
+  private assignTuple(s: A.Stmt & { kind: 'assign' }, targets: readonly A.Ident[], sc: Scope): undefined {
+    if (s.op !== '=') this.fail('DL0206', `\`${s.op}\` cannot update a tuple of names`, s.target.span, 'update each name on its own, e.g. `h += dh`');
+    const seen = new Set<string>();
+    const bnds = targets.map((t) => {
+      if (t.name && seen.has(t.name)) this.fail('DL0206', `\`${t.name}\` is assigned twice in one assignment`, t.span);
+      seen.add(t.name);
+      return this.assignable(t, sc);
+    });
+    const v = this.eval(s.value, sc);
+    if (v.k === 'poison') {
+      for (const b of bnds) b.value = POISON;
+      return undefined;
+    }
+    if (v.k !== 'tuple' && v.k !== 'list') this.fail('DL0207', `cannot unpack ${describe(v)} into ${targets.length} names`, s.value.span);
+    const items = (v as Value & { k: 'tuple' }).items;
+    if (items.length !== targets.length) this.fail('DL0203', `cannot unpack ${items.length} values into ${targets.length} names`, s.value.span);
+    bnds.forEach((b, i) => (b.value = items[i]!));
+    return undefined;
   }
 
   // ---- models ---------------------------------------------------------------------------
