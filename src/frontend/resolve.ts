@@ -78,11 +78,15 @@ class Resolver {
           if (d.kind === 'variadic') dims.add(d.name.name);
           else if (d.kind === 'expr' && d.expr.kind === 'name') dims.add(d.expr.name);
         }
-        for (const d of t.dims ?? []) {
-          if (d.kind !== 'expr' || d.expr.kind === 'name') continue;
-          const fresh = unknownNames(d.expr, (x) => dims.has(x) || isDType(x));
-          if (fresh.length === 1) dims.add(fresh[0]!);
-          else this.expr(d.expr, dims);
+        // Solving one expression can make another solvable (`f32[I + H, 4 * H]`).
+        const rest = (t.dims ?? []).flatMap((d) => (d.kind === 'expr' && d.expr.kind !== 'name' ? [d.expr] : []));
+        const fresh = (e: A.Expr) => unknownNames(e, (x) => dims.has(x) || isDType(x));
+        while (rest.length) {
+          const i = rest.findIndex((e) => fresh(e).length <= 1);
+          const e = rest.splice(Math.max(i, 0), 1)[0]!;
+          const names = fresh(e);
+          if (i >= 0 && names.length === 1) dims.add(names[0]!);
+          else this.expr(e, dims);
         }
       }
     }
@@ -182,9 +186,22 @@ class Resolver {
     );
   }
 
+  /** The plain dimension names of a type (`B`, `H` and `S` in `f32[B, 4 * H, *S]`). */
+  private plainDims(t: A.TypeExpr, dims: Names): void {
+    if (t.kind === 'tuple') t.items.forEach((i) => this.plainDims(i, dims));
+    else if (t.kind === 'list') this.plainDims(t.elem, dims);
+    else for (const d of t.dims ?? []) {
+      if (d.kind === 'variadic') dims.add(d.name.name);
+      else if (d.kind === 'expr' && d.expr.kind === 'name' && !dims.has(d.expr.name)) dims.add(d.expr.name);
+    }
+  }
+
   fn(d: A.FnDecl, outer: Names): void {
     if (d.broken) return;
     const sc = new Names(outer, 'function');
+    // Dimension expressions may use names bound by any parameter of the signature (lowering
+    // checks them once all parameters are matched).
+    for (const p of d.params) if (p.type) this.plainDims(p.type, sc);
     for (const p of d.params) {
       if (p.default) this.expr(p.default, sc);
       if (p.type) this.type(p.type, sc, sc);

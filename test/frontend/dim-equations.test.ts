@@ -69,6 +69,23 @@ describe('solving dimension equations', () => {
     expect(alone.graph!.inputs[0]!.type.shape).toEqual([10]);
   });
 
+  it('an expression with two new names waits for the rest of the type and the signature', () => {
+    const within = 'fn g(W: f32[I + H, 4 * H]) -> f32 {\n  return float(I * 100 + H)\n}\nfn f(w: f32[7, 8]) -> f32 {\n  return g(w)\n}\n';
+    expect(diags(within)).toEqual([]);
+    expect([...evaluate(compile(within, 'f'), { w: { shape: [7, 8], data: new Array(56).fill(0) } }).get('out')!.data]).toEqual([502]);
+    const later = 'fn g(W: f32[I + H], x: f32[I], h: f32[H]) -> f32 {\n  return float(I * 100 + H)\n}\n';
+    const call = (n: number) => `${later}fn f(w: f32[${n}], x: f32[3], h: f32[4]) -> f32 {\n  return g(w, x, h)\n}\n`;
+    expect(diags(call(7))).toEqual([]);
+    const z = { shape: [1], data: [0] };
+    const out = evaluate(compile(call(7), 'f'), { w: { shape: [7], data: new Array(7).fill(0) }, x: { ...z, shape: [3], data: [0, 0, 0] }, h: { shape: [4], data: [0, 0, 0, 0] } });
+    expect([...out.get('out')!.data]).toEqual([304]);
+    const bad = diags(call(8));
+    expect(bad.map((d) => d.code)).toEqual(['DL0304']);
+    expect(bad[0]!.notes).toEqual(['axis 0 should be 7 (`I + H`), but it is 8']);
+    // As an entry point, every new name is a free dimension.
+    expect(lower(later, 'g', { dims: { I: 2, H: 5 } }).graph!.inputs.map((i) => i.type.shape)).toEqual([[7], [2], [5]]);
+  });
+
   it('an unknown name in an expression with two new names is still reported', () => {
     const ds = diags('fn g(W: f32[I + J]) -> f32 {\n  return sum(W)\n}\n');
     expect(ds.map((d) => d.code)).toEqual(['DL0201', 'DL0201']);

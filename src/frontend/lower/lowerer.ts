@@ -794,6 +794,7 @@ export class Lowerer {
     );
     const sc = new Scope(fn.scope, true);
     const env = new DimEnv();
+    env.deferred = [];
     this.stack.push({ name, decl: d, callSpan: span });
     try {
       d.params.forEach((p, i) => {
@@ -806,6 +807,7 @@ export class Lowerer {
         if (p.type) v = this.types.match(v!, p.type, env, sc, `argument \`${p.name.name}\` of \`${name}\``, a?.span ?? span);
         sc.define(p.name.name, v!, 'arg');
       });
+      this.types.finishSignature(env);
       return this.callBody(d, sc, name, env).value;
     } catch (err) {
       if (err instanceof PoisonSignal) return POISON;

@@ -13,8 +13,17 @@ import type { Scope } from './scope.js';
 import { solveDim, unknownNames } from './dim-solve.js';
 import { describe, float, isNumber, tensor, type Value } from './values.js';
 
+/** A dimension expression waiting to be checked, and its check. */
+export interface DeferredDim {
+  readonly e: A.Expr;
+  readonly sc: Scope;
+  readonly run: () => void;
+}
+
 export class DimEnv {
   readonly dims = new Map<string, number>();
+  /** While a function's parameters are matched: expressions with several unknown names, checked by `finishSignature`. */
+  deferred: DeferredDim[] | undefined;
   readonly lists = new Map<string, number[]>();
   /** What first bound each name, for messages. */
   readonly origin = new Map<string, string>();
@@ -121,8 +130,8 @@ export class TypeMatcher {
       }
     }
     // Plain names first, so that `f32[4 * H, H]` binds `H` before `4 * H` is checked.
-    const isName = (p: [A.DimExpr, number, number]) => (p[0] as A.DimExpr & { kind: 'expr' }).expr.kind === 'name';
-    for (const [d, actual, axis] of [...pairs.filter(isName), ...pairs.filter((p) => !isName(p))]) {
+    const exprs: { e: A.Expr; actual: number; axis: number }[] = [];
+    for (const [d, actual, axis] of pairs) {
       const e = (d as A.DimExpr & { kind: 'expr' }).expr;
       if (e.kind === 'name') {
         const nm = e.name;
@@ -143,7 +152,10 @@ export class TypeMatcher {
           continue;
         }
       }
-      const unknown = unknownNames(e, (n) => isDType(n) || sc.lookup(n) !== undefined);
+      exprs.push({ e, actual, axis });
+    }
+    const check = ({ e, actual, axis }: (typeof exprs)[number]): void => {
+      const unknown = this.unknown(e, sc);
       if (unknown.length === 1 && !this.solve(unknown[0]!, e, actual, axis, env, sc, what, span)) {
         this.lw.fail('DL0201', `unknown name \`${unknown[0]}\``, e.span, `\`${spanText(e.span)}\` cannot be solved for \`${unknown[0]}\` (only \`k * ${unknown[0]}\`, \`${unknown[0]} + k\`, \`${unknown[0]} - k\` and \`${unknown[0]} / k\` forms are); bind it with a plain axis, e.g. \`f32[${unknown[0]}, …]\``);
       }
@@ -151,7 +163,42 @@ export class TypeMatcher {
       if (want < 0) this.lw.fail('DL0311', `a dimension cannot be negative (${want})`, e.span);
       const text = spanText(e.span);
       if (want !== actual) mismatch(`axis ${axis} should be ${want}${text === String(want) ? '' : ` (\`${text}\`)`}, but it is ${actual}`);
+    };
+    this.checkExprs(
+      exprs.map((x) => ({ e: x.e, sc, run: () => check(x) })),
+      env,
+    );
+  }
+
+  private unknown(e: A.Expr, sc: Scope): string[] {
+    return unknownNames(e, (n) => isDType(n) || sc.lookup(n) !== undefined);
+  }
+
+  /**
+   * Checks dimension expressions, those with at most one unknown name first and again after each
+   * (solving one can make another solvable: `f32[I + H, 4 * H]`). Expressions with several unknown
+   * names wait in `env.deferred` while a signature is being matched, else they are reported.
+   */
+  private checkExprs(todo: DeferredDim[], env: DimEnv, final = false): void {
+    const rest = [...todo];
+    while (rest.length) {
+      let i = rest.findIndex((x) => this.unknown(x.e, x.sc).length <= 1);
+      if (i < 0) {
+        if (env.deferred && !final) {
+          env.deferred.push(...rest);
+          return;
+        }
+        i = 0;
+      }
+      rest.splice(i, 1)[0]!.run();
     }
+  }
+
+  /** Checks the dimension expressions that waited for the rest of a signature (see `DimEnv.deferred`). */
+  finishSignature(env: DimEnv): void {
+    const waiting = env.deferred ?? [];
+    env.deferred = undefined;
+    this.checkExprs(waiting, env, true);
   }
 
   /** Binds the one unknown name `x` of the dimension expression `e` so that `e` is `actual` (`4 * H` = 12 gives H = 3). */
@@ -211,15 +258,12 @@ export class TypeMatcher {
       sc.define(name, { k: 'int', v: n }, 'dim');
       return n;
     };
-    // Plain names get their sizes first, then the one unknown name of an expression such as
-    // `4 * H` (so `f32[4 * H, H]` and `f32[2 * K]` work as entry inputs).
+    // Plain names get their sizes first, then the unknown names of expressions such as `4 * H`
+    // (so `f32[4 * H, H]`, `f32[2 * K]` and `f32[I + H]` work as entry inputs: all are free).
     const exprs = (t.dims ?? []).flatMap((d) => (d.kind === 'expr' ? [d.expr] : []));
     const unbound = (n: string) => env.dims.get(n) === undefined && !sc.lookup(n) && !isDType(n);
     for (const e of exprs) if (e.kind === 'name' && unbound(e.name)) bindFree(e.name);
-    for (const e of exprs) {
-      const unknown = unknownNames(e, (n) => !unbound(n));
-      if (unknown.length === 1) bindFree(unknown[0]!);
-    }
+    for (const e of exprs) for (const n of unknownNames(e, (x) => !unbound(x))) bindFree(n);
     for (const d of t.dims ?? []) {
       // Leading axes of a generic type get one axis of an example size (rank 0 would make
       // axis arguments such as -1 invalid); a bound `*S` keeps its axes.
