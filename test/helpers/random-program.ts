@@ -437,8 +437,10 @@ export function renderProgram(p: ProgramSpec, opts: GenOptions = {}): string {
   const picked = [...new Set([defined[defined.length - 1]!, ...p.outs.map((o) => defined[o % defined.length]!)])];
   // An output may be scaled or offset (an epilogue after its last kernel); without aliasing,
   // every output after the first is, by a constant of its own, so no two are one value.
-  const outs = picked.map((v, j) => {
-    const how = (p.outs[j] ?? p.steps.length) % 3;
+  const outs = picked.map((v, i) => {
+    const how = (p.outs[i] ?? p.steps.length) % 3;
+    // With aliasing, every output shares its epilogue's constants, so equal values stay equal.
+    const j = opts.aliasedOutputs ? 0 : i;
     if ((j === 0 || opts.aliasedOutputs) && how === 0) return v.name;
     if (v.t === 'f32') return how === 1 ? `${v.name} * ${j + 1}.375` : `${v.name} + ${1000 * (j + 1)}.5`;
     const n = v.t === 'bool' ? `cast(${v.name}, i32)` : v.name;
