@@ -3,7 +3,8 @@
  * 2026-12-01: a movement op whose *first* operand was a splat constant was folded to that splat.
  */
 import { describe, expect, it } from 'vitest';
-import { compile, evaluate, NDArray } from '../../src/index.js';
+import { compile, evaluate, makeExecutable, NDArray } from '../../src/index.js';
+import { WEBGPU } from '../helpers/webgpu.js';
 import { runPipeline } from '../../src/passes/pipeline.js';
 
 function both(src: string, fn: string, inputs: Record<string, NDArray>): { raw: number[]; simplified: number[] } {
@@ -40,5 +41,32 @@ fn f(x: f32[4]) -> f32[4] {
     const { raw, simplified } = both(src, 'f', x);
     expect(raw).toEqual([2, 0, 0, 0]);
     expect(simplified).toEqual([2, 0, 0, 0]);
+  });
+});
+
+describe('kernel expressions of padding decided at compile time', () => {
+  // pad → slice of the padding column → reshape: the pad's inside-test folds to `false`; the
+  // kernel read x[:, 0] instead of the fill (JS and WebGPU; found by npm run fuzz, seed 102345).
+  const src = 'fn f(x: f32[2, 3]) -> f32[2] { return pad(x, [[1, 1]], value=0.5)[:, 0] }';
+  const x = { x: NDArray.from([2, 3], [1, 2, 3, 4, 5, 6]) };
+  it.each(['interp', 'js', ...(WEBGPU ? ['webgpu'] : [])] as const)('a slice of only padding reads the fill on %s', async (backend) => {
+    const g = runPipeline(compile(src, 'f'), { verify: true }).graph;
+    const exe = await makeExecutable(g, { backend });
+    const out = (await exe.run(new Map(Object.entries(x)))).get('out')!;
+    expect(Array.from(out.data)).toEqual([0.5, 0.5]);
+  });
+});
+
+describe('more reads that land only in padding (fuzz findings 3b, 3c)', () => {
+  const y = { y: NDArray.from([4], [1, 2, 3, 4]), x: NDArray.from([2, 3], [1, 2, 3, 4, 5, 6]) };
+  it.each([
+    ['an integer index into padding', 'fn f(y: f32[4], x: f32[2, 3]) -> f32 { return pad(y, [[0, 2]], value=-1.5)[5] }', [-1.5]],
+    ['the gradient through a stack read at a zero slot', 'fn f(y: f32[4], x: f32[2, 3]) -> f32[2, 3] { return grad(sum(stack([zeros([2, 3]), x], axis=2)[:, :, 0] * -0.25), x) }', [0, 0, 0, 0, 0, 0]],
+  ])('%s on js', async (_n, src, want) => {
+    const g = runPipeline(compile(src, 'f'), { verify: true }).graph;
+    for (const backend of ['interp', 'js'] as const) {
+      const exe = await makeExecutable(g, { backend });
+      expect(Array.from((await exe.run(new Map(Object.entries(y)))).get('out')!.data)).toEqual(want);
+    }
   });
 });

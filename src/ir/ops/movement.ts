@@ -277,7 +277,10 @@ export const pad = defineOp<{ lo: number[]; hi: number[]; value: number }>({
     const src = idx.map((i, d) => ix('-', i, lit(attrs.lo[d]!)));
     const inside = allOf(src.flatMap((s, d) => (attrs.lo[d] || attrs.hi[d] ? [ix('>=', s, lit(0)), ix('<', s, lit(shape[d]!))] : [])));
     const value = read(0, src.map((s, d) => (attrs.lo[d] || attrs.hi[d] ? clampIndex(s, shape[d]!) : s)));
-    return inside.k === 'lit' ? value : op('select', [inside, value, lit(attrs.value, out.dtype)], out.dtype);
+    const fill = lit(attrs.value, out.dtype);
+    // A condition known at compile time: every element read here is inside, or all are padding.
+    if (inside.k === 'lit') return inside.v ? value : fill;
+    return op('select', [inside, value, fill], out.dtype);
   },
   vjp: ({ b, node, attrs, g }) => {
     const xs = node.inputs[0]!.type.shape;
