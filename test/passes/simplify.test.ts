@@ -70,3 +70,19 @@ describe('more reads that land only in padding (fuzz findings 3b, 3c)', () => {
     }
   });
 });
+
+describe('i32 max/min reductions on every backend (fuzz finding 2)', () => {
+  // WGSL rendered the i32 identity as `-Infinityi` and the shader did not compile.
+  const k = { k: NDArray.from([2, 3], [5, -7, 2, -1, 9, 2]) };
+  it.each([
+    ['max', 'fn f(k: i32[2, 3]) -> i32[3] { return max(k, axis=0) }', [5, 9, 2]],
+    ['min', 'fn f(k: i32[2, 3]) -> i32[3] { return min(k, axis=0) + 2 }', [1, -5, 4]],
+    ['argmax', 'fn f(k: i32[2, 3]) -> i32[2] { return argmax(k, axis=1) }', [0, 1]],
+  ])('%s', async (_n, src, want) => {
+    const g = runPipeline(compile(src, 'f'), { verify: true }).graph;
+    for (const backend of ['interp', 'js', ...(WEBGPU ? ['webgpu'] : [])] as const) {
+      const exe = await makeExecutable(g, { backend });
+      expect(Array.from((await exe.run(new Map(Object.entries(k)))).get('out')!.data), backend).toEqual(want);
+    }
+  });
+});

@@ -25,7 +25,12 @@ const SPECIAL: Record<string, string> = { Infinity: '0x7f800000u', '-Infinity': 
 
 export function wgslLiteral(v: number, t: DType, helpers?: Helpers): string {
   if (t === 'bool') return v ? 'true' : 'false';
-  if (t === 'i32') return v < 0 ? `(${v}i)` : `${v}i`;
+  if (t === 'i32') {
+    // ±∞ (a max/min reduction's identity) is the i32 extreme; −2³¹ has no literal of its own.
+    if (v <= -2147483648) return '(-2147483647i - 1i)';
+    if (v >= 2147483647) return '2147483647i';
+    return v < 0 ? `(${v}i)` : `${v}i`;
+  }
   const f = Math.fround(v);
   if (!Number.isFinite(f)) {
     helpers?.use('dlc_f32_bits');
