@@ -12,7 +12,7 @@ import { numel } from '../ir/types.js';
 import type { InitSpec } from '../runtime/init.js';
 import { freeAxes, type DotAttrs } from '../ir/ops/contraction.js';
 import { affineOf, levelsOfIndex } from './affine.js';
-import { flatIndex, idx as loopIdx, unflatten, type Expr } from './expr.js';
+import { flatIndex, idx as loopIdx, lit, unflatten, type Expr } from './expr.js';
 import { isComputing, isView, planFusion, type FusionOptions, type FusionPlan } from './fuse.js';
 import { mergeSiblings } from './siblings.js';
 import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelLet, KernelProgram, KernelSource, Level, MapKernel, Space, Strided } from './program.js';
@@ -234,7 +234,7 @@ class Builder {
       this.fresh = 0;
       this.accMisread = false;
       this.scope = { rows: new Map(), nodes: new Set(), acc: { node: n, idx, t: n.type.dtype } };
-      const value = this.inline(sink, idx);
+      const value = this.inline(sink, sinkIndex(idx, n.type.shape, sink.type.shape));
       const used = this.scope.nodes;
       this.scope = { rows: new Map(), nodes: new Set() };
       if (this.accMisread) return false;
@@ -259,6 +259,22 @@ class Builder {
     });
     return true;
   }
+}
+
+/**
+ * The sink's multi-index of the contraction's element `idx`: an epilogue may reach its sink through
+ * reshapes, so the two shapes hold the same elements in row-major order but may differ in rank
+ * (a split axis, an added or dropped size-1 axis).
+ */
+function sinkIndex(idx: readonly Expr[], from: readonly number[], to: readonly number[]): Expr[] {
+  const a = from.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
+  const b = to.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
+  if (a.length === b.length && a.every(([d], i) => d === b[i]![0])) {
+    const out: Expr[] = to.map(() => lit(0));
+    b.forEach(([, j], i) => (out[j] = idx[a[i]![1]]!));
+    return out;
+  }
+  return unflatten(flatIndex(idx, from), to);
 }
 
 export interface BuildOptions extends FusionOptions {}
