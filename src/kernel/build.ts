@@ -329,9 +329,14 @@ function tryBuild(g: Graph, plan: FusionPlan): { program?: KernelProgram; retry?
     else b.mapKernel(n, buf);
   }
   // Outputs that are views, inputs, parameters or constants are copied into output buffers.
+  // A value returned twice gets a buffer per output (the second a copy of the first).
+  const claimed = new Set<number>();
   const outputs = g.outputs.map((o) => {
     const have = b.bufferOf(o.node);
-    if (have !== undefined && b.buffers[have]!.role === 'output') return { name: o.name, buf: have };
+    if (have !== undefined && b.buffers[have]!.role === 'output' && !claimed.has(have)) {
+      claimed.add(have);
+      return { name: o.name, buf: have };
+    }
     const buf = b.addBuffer(o.name, o.node, 'state', 'output');
     b.mapKernel(o.node, buf, (idx) => b.read(o.node, idx));
     return { name: o.name, buf };

@@ -2,7 +2,11 @@
  * Regression tests for kernel-building bugs of issue 8: each program runs fused on JS (and WebGPU
  * when present) and must agree with the reference interpreter, and its kernels must be what we expect.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { makeExecutable } from '../../src/exec.js';
 import { compile } from '../../src/index.js';
 import type { Graph } from '../../src/ir/graph.js';
@@ -10,6 +14,7 @@ import type { NDArray } from '../../src/ir/ndarray.js';
 import { randomArray } from '../../src/gradcheck/check.js';
 import { buildKernels } from '../../src/kernel/build.js';
 import { runPipeline } from '../../src/passes/pipeline.js';
+import { captureIo } from '../helpers/golden.js';
 import { WEBGPU } from '../helpers/webgpu.js';
 
 function graphOf(src: string): Graph {
@@ -43,6 +48,39 @@ describe('a contraction epilogue reached through a reshape of another rank', () 
     it(`agrees with the interpreter on ${backend}`, async () => {
       await agrees(TRAILING_ONE, backend);
       await agrees(SPLIT, backend);
+    });
+  }
+});
+
+describe('a value returned twice', () => {
+  const PROGRAMS = {
+    'return a, a': 'fn f(a: f32[4]) -> (f32[4], f32[4]) {\n  return a, a\n}\n',
+    'two outputs equal after CSE': 'fn f(a: f32[4]) -> (f32[4], f32[4]) {\n  return a * 2.0, a * 2.0\n}\n',
+  };
+  for (const [what, src] of Object.entries(PROGRAMS)) {
+    it(`${what}: every output has a buffer of its own`, () => {
+      const p = buildKernels(graphOf(src));
+      expect(p.outputs).toHaveLength(2);
+      expect(new Set(p.outputs.map((o) => o.buf)).size).toBe(2);
+      for (const o of p.outputs) expect(p.buffers[o.buf]!.role).toBe('output');
+    });
+    for (const backend of BACKENDS) it(`${what}: agrees with the interpreter on ${backend} (was DL9001)`, () => agrees(src, backend));
+    it(`${what}: dlc verify passes and dlc build writes one manifest buffer per output`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'dlc-dup-'));
+      const file = join(dir, 'dup.dl');
+      writeFileSync(file, src);
+      const v = captureIo();
+      expect(await main(['verify', file], v.io)).toBe(0);
+      expect(v.out()).toMatch(/0 failed/);
+      const c = captureIo();
+      expect(await main(['build', file, '--fn', 'f', '--out', join(dir, 'out')], c.io)).toBe(0);
+      for (const backend of ['js', 'webgpu']) {
+        const m = JSON.parse(readFileSync(join(dir, 'out', backend, 'manifest.json'), 'utf8')) as { outputs: string[]; buffers: { name: string; role: string; offset: number }[] };
+        expect(m.outputs).toHaveLength(2);
+        const bufs = m.outputs.map((name) => m.buffers.filter((b) => b.name === name && b.role === 'output'));
+        for (const b of bufs) expect(b).toHaveLength(1);
+        expect(bufs[0]![0]!.offset).not.toBe(bufs[1]![0]!.offset);
+      }
     });
   }
 });
