@@ -146,7 +146,10 @@ export class ExprRenderer {
     const inner: string[] = [];
     this.block = inner;
     const v = this.tmp('v');
+    // Reductions computed inside the loop body are in scope there only: forget them after it.
+    const before = new Set(this.done.keys());
     const value = this.render(e.body);
+    for (const k of [...this.done.keys()]) if (!before.has(k)) this.done.delete(k);
     const bodyT = typeOf(e.body);
     inner.push(this.d.let(v, bodyT, value));
     this.block = outer;

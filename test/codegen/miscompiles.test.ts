@@ -84,3 +84,10 @@ describe('a value returned twice', () => {
     });
   }
 });
+
+describe('a reduction computed inside another reduction loop is not reused outside it', () => {
+  const SRC = 'fn f(x: f32[3, 4]) -> (f32, f32) {\n  let v = tanh(sum(x, axis=0))\n  return sum(v) * 2.0, max(v) * 3.0\n}\n';
+  for (const backend of BACKENDS) {
+    it(`sum(v) * 2.0, max(v) * 3.0 of v = tanh(sum(x, axis=0)) agrees on ${backend} (was "acc2 is not defined")`, () => agrees(SRC, backend));
+  }
+});
