@@ -16,6 +16,7 @@ import type { NDArray } from '../../src/ir/ndarray.js';
 import { affineOf, levelsOfIndex } from '../../src/kernel/affine.js';
 import { buildKernels } from '../../src/kernel/build.js';
 import { idx, ix, lit, type Expr } from '../../src/kernel/expr.js';
+import { verifyKernelProgram } from '../../src/kernel/verify.js';
 import { formatKernelReport, kernelReport } from '../../src/kernel/report.js';
 import { runPipeline } from '../../src/passes/pipeline.js';
 import { expectGolden, ROOT } from '../helpers/golden.js';
@@ -105,6 +106,7 @@ describe('fusion never changes results', () => {
       fc.asyncProperty(programArb, fc.integer({ min: 1, max: 1000 }), async (p, seed) => {
         for (const g of programs(p)) {
           const inputs = inputsOf(g, seed);
+          for (const fuse of [true, false]) expect(verifyKernelProgram(buildKernels(g, { fuse }))).toEqual([]);
           const ref = await (await makeExecutable(g, { backend: 'interp' })).run(inputs);
           const fused = await makeExecutable(g, { backend: 'js', precision: 'f64' });
           const unfused = await makeExecutable(g, { backend: 'js', precision: 'f64', fuse: false });

@@ -11,8 +11,10 @@ import { makeExecutable } from '../../src/exec.js';
 import { compile } from '../../src/index.js';
 import type { Graph } from '../../src/ir/graph.js';
 import type { NDArray } from '../../src/ir/ndarray.js';
+import type { Expr } from '../../src/kernel/expr.js';
 import { randomArray } from '../../src/gradcheck/check.js';
 import { buildKernels } from '../../src/kernel/build.js';
+import { verifyKernelProgram } from '../../src/kernel/verify.js';
 import { runPipeline } from '../../src/passes/pipeline.js';
 import { captureIo } from '../helpers/golden.js';
 import { WEBGPU } from '../helpers/webgpu.js';
@@ -24,6 +26,8 @@ function graphOf(src: string): Graph {
 /** Runs f on the interpreter and the given backend; every output must agree elementwise. */
 async function agrees(src: string, backend: 'js' | 'webgpu'): Promise<void> {
   const g = graphOf(src);
+  expect(verifyKernelProgram(buildKernels(g))).toEqual([]);
+  expect(verifyKernelProgram(buildKernels(g, { fuse: false }))).toEqual([]);
   const inputs = new Map<string, NDArray>(g.inputs.map((i) => [String(i.attrs['name']), randomArray(i.type.dtype, i.type.shape, 7, String(i.attrs['name']))]));
   const ref = await (await makeExecutable(g, { backend: 'interp' })).run(inputs);
   const got = await (await makeExecutable(g, { backend })).run(inputs);
@@ -90,4 +94,23 @@ describe('a reduction computed inside another reduction loop is not reused outsi
   for (const backend of BACKENDS) {
     it(`sum(v) * 2.0, max(v) * 3.0 of v = tanh(sum(x, axis=0)) agrees on ${backend} (was "acc2 is not defined")`, () => agrees(SRC, backend));
   }
+});
+
+describe('the kernel verifier', () => {
+  const SRC = 'fn f(x: f32[3, 4]) -> f32[3] {\n  return sum(exp(x), axis=1) * 2.0\n}\n';
+  it('accepts what the builder produces', () => {
+    expect(verifyKernelProgram(buildKernels(graphOf(SRC)))).toEqual([]);
+  });
+  it('rejects a ref that is not defined, an index outside its loop and a load out of bounds', () => {
+    const p = buildKernels(graphOf(SRC));
+    const k = p.kernels[0]!;
+    expect(k.kind).toBe('map');
+    if (k.kind !== 'map') return;
+    const bad = (value: Expr) => verifyKernelProgram({ ...p, kernels: [{ ...k, outputs: [{ buf: k.outputs[0]!.buf, value }] }] });
+    expect(bad({ k: 'ref', v: 'acc2', t: 'f32' })).toEqual([expect.stringMatching(/acc2 is used where it is not defined/)]);
+    expect(bad({ k: 'idx', v: 'r1' })).toEqual([expect.stringMatching(/r1 is used outside its loop/)]);
+    const x = p.inputs[0]!.buf;
+    expect(bad({ k: 'load', buf: x, i: { k: 'lit', v: 12, t: 'i32' }, t: 'f32' })).toEqual([expect.stringMatching(/outside its 12 elements/)]);
+    expect(bad({ k: 'load', buf: x, i: { k: 'lit', v: 11, t: 'i32' }, t: 'f32' })).toEqual([]);
+  });
 });
