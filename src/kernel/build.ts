@@ -266,7 +266,8 @@ class Builder {
  * reshapes, so the two shapes hold the same elements in row-major order but may differ in rank
  * (a split axis, an added or dropped size-1 axis).
  */
-function sinkIndex(idx: readonly Expr[], from: readonly number[], to: readonly number[]): Expr[] {
+function sinkIndex(idx: readonly Expr[], from: readonly number[], to: readonly number[]): readonly Expr[] {
+  if (from.length === to.length && from.every((d, i) => d === to[i])) return idx;
   const a = from.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
   const b = to.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
   if (a.length === b.length && a.every(([d], i) => d === b[i]![0])) {
