@@ -5,6 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { compile, evaluate, makeExecutable, NDArray } from '../../src/index.js';
 import { WEBGPU } from '../helpers/webgpu.js';
+import type { ExecBackend } from '../../src/exec.js';
+
+const BACKENDS: ExecBackend[] = ['interp', 'js', ...(WEBGPU ? (['webgpu'] as const) : [])];
 import { runPipeline } from '../../src/passes/pipeline.js';
 
 function both(src: string, fn: string, inputs: Record<string, NDArray>): { raw: number[]; simplified: number[] } {
@@ -49,7 +52,7 @@ describe('kernel expressions of padding decided at compile time', () => {
   // kernel read x[:, 0] instead of the fill (JS and WebGPU; found by npm run fuzz, seed 102345).
   const src = 'fn f(x: f32[2, 3]) -> f32[2] { return pad(x, [[1, 1]], value=0.5)[:, 0] }';
   const x = { x: NDArray.from([2, 3], [1, 2, 3, 4, 5, 6]) };
-  it.each(['interp', 'js', ...(WEBGPU ? ['webgpu'] : [])] as const)('a slice of only padding reads the fill on %s', async (backend) => {
+  it.each(BACKENDS)('a slice of only padding reads the fill on %s', async (backend) => {
     const g = runPipeline(compile(src, 'f'), { verify: true }).graph;
     const exe = await makeExecutable(g, { backend });
     const out = (await exe.run(new Map(Object.entries(x)))).get('out')!;
@@ -80,7 +83,7 @@ describe('i32 max/min reductions on every backend (fuzz finding 2)', () => {
     ['argmax', 'fn f(k: i32[2, 3]) -> i32[2] { return argmax(k, axis=1) }', [0, 1]],
   ])('%s', async (_n, src, want) => {
     const g = runPipeline(compile(src, 'f'), { verify: true }).graph;
-    for (const backend of ['interp', 'js', ...(WEBGPU ? ['webgpu'] : [])] as const) {
+    for (const backend of BACKENDS) {
       const exe = await makeExecutable(g, { backend });
       expect(Array.from((await exe.run(new Map(Object.entries(k)))).get('out')!.data), backend).toEqual(want);
     }
