@@ -23,6 +23,11 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+const USAGE = `usage: npm run fuzz -- [--count N] [--seed S] [--jobs J] [--webgpu-every K] [--timeout-ms T]
+                     [--no-minimize] [--out DIR] [--quiet] [--nan] [--overflow] [--aliased-outputs]
+                     [--reshape-of-product] [--all-features]
+(each option is explained at the top of scripts/fuzz.mjs)`;
+
 function parseArgs(argv) {
   const o = { count: 1000, seed: 1, jobs: 1, webgpuEvery: 0, timeoutMs: 60_000, nan: false, overflow: false, aliasedOutputs: false, reshapeOfProduct: false, minimize: true, out: '/tmp/dlc-fuzz', quiet: false };
   for (let i = 0; i < argv.length; i++) {
@@ -46,7 +51,11 @@ function parseArgs(argv) {
     else if (a === '--quiet') o.quiet = true;
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--worker') o.worker = true;
-    else throw new Error(`unknown option \`${a}\` (see the comment at the top of scripts/fuzz.mjs)`);
+    else if (a === '--help' || a === '-h') o.help = true;
+    else {
+      console.error(`fuzz: unknown option \`${a}\`\n${USAGE}`);
+      process.exit(2);
+    }
   }
   return o;
 }
@@ -183,5 +192,6 @@ async function main(o) {
 }
 
 const o = parseArgs(process.argv.slice(2));
-if (o.worker) await worker();
+if (o.help) console.log(USAGE);
+else if (o.worker) await worker();
 else await main(o);
