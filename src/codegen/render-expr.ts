@@ -7,7 +7,7 @@
 import { getOp } from '../ir/ops/index.js';
 import type { Backend } from '../ir/op.js';
 import type { DType } from '../ir/types.js';
-import { typeOf, type Expr, type IndexOp } from '../kernel/expr.js';
+import { structKey, typeOf, type Expr, type IndexOp } from '../kernel/expr.js';
 import type { BufferInfo, Kernel } from '../kernel/program.js';
 
 export interface Dialect {
@@ -33,45 +33,58 @@ export class Helpers {
   }
 }
 
-/** Loop indices an expression depends on (indices bound by its own reductions excluded). */
-function freeIndices(e: Expr, out = new Set<string>(), bound: ReadonlySet<string> = new Set()): Set<string> {
+/**
+ * Loop indices each expression depends on (indices bound by its own reductions excluded),
+ * memoized by object: kernel values are DAGs.
+ */
+function freeIndices(e: Expr, memo: WeakMap<Expr, ReadonlySet<string>>): ReadonlySet<string> {
+  const have = memo.get(e);
+  if (have) return have;
+  const out = new Set<string>();
+  const add = (x: Expr) => {
+    for (const v of freeIndices(x, memo)) out.add(v);
+  };
   switch (e.k) {
     case 'idx':
-      if (!bound.has(e.v)) out.add(e.v);
+      out.add(e.v);
       break;
     case 'load':
-      freeIndices(e.i, out, bound);
+      add(e.i);
       break;
     case 'op':
-      for (const a of e.a) freeIndices(a, out, bound);
+      e.a.forEach(add);
       break;
     case 'ix':
-      freeIndices(e.a, out, bound);
-      freeIndices(e.b, out, bound);
+      add(e.a);
+      add(e.b);
       break;
     case 'red':
-      freeIndices(e.body, out, new Set([...bound, ...e.vars.map((v) => v.v)]));
+      add(e.body);
+      for (const v of e.vars) out.delete(v.v);
       break;
   }
+  memo.set(e, out);
   return out;
 }
 
 /** The reductions inside `e` that do not depend on any of `vars` (outermost first). */
-function invariantReductions(e: Expr, vars: ReadonlySet<string>, out: (Expr & { k: 'red' })[]): void {
+function invariantReductions(e: Expr, vars: ReadonlySet<string>, out: (Expr & { k: 'red' })[], memo: WeakMap<Expr, ReadonlySet<string>>, seen = new Set<Expr>()): void {
+  if (seen.has(e)) return;
+  seen.add(e);
   if (e.k === 'red') {
-    const free = freeIndices(e);
+    const free = freeIndices(e, memo);
     if (![...free].some((v) => vars.has(v))) {
       out.push(e);
       return;
     }
-    invariantReductions(e.body, vars, out);
+    invariantReductions(e.body, vars, out, memo, seen);
     return;
   }
-  if (e.k === 'load') invariantReductions(e.i, vars, out);
-  else if (e.k === 'op') for (const a of e.a) invariantReductions(a, vars, out);
+  if (e.k === 'load') invariantReductions(e.i, vars, out, memo, seen);
+  else if (e.k === 'op') for (const a of e.a) invariantReductions(a, vars, out, memo, seen);
   else if (e.k === 'ix') {
-    invariantReductions(e.a, vars, out);
-    invariantReductions(e.b, vars, out);
+    invariantReductions(e.a, vars, out, memo, seen);
+    invariantReductions(e.b, vars, out, memo, seen);
   }
 }
 
@@ -79,7 +92,13 @@ export class ExprRenderer {
   private block: string[];
   private n = 0;
   /** Reductions already computed in an enclosing block, by structure (loop-invariant hoisting). */
-  private readonly done = new Map<string, string>();
+  private readonly done = new Map<number, string>();
+  /** How many parents each elementwise value has in the expressions rendered so far. */
+  private readonly uses = new Map<Expr, number>();
+  private readonly counted = new Set<Expr>();
+  /** Values used more than once, bound to a local in the current block or one enclosing it. */
+  private readonly bound = new Map<Expr, string>();
+  private readonly free = new WeakMap<Expr, ReadonlySet<string>>();
 
   constructor(
     readonly d: Dialect,
@@ -99,13 +118,57 @@ export class ExprRenderer {
     this.block.push(stmt);
   }
 
-  /** Renders into another block from now on (names stay unique across blocks). */
+  /**
+   * Renders into another block from now on (names stay unique across blocks). Values bound
+   * to locals so far are forgotten: the new block need not be inside the old one.
+   */
   into(block: string[]): this {
     this.block = block;
+    this.bound.clear();
     return this;
   }
 
+  /** Counts the parents of each value in e (each shared object once). */
+  private count(e: Expr): void {
+    if (this.counted.has(e)) return;
+    this.counted.add(e);
+    const kids = e.k === 'load' ? [e.i] : e.k === 'op' ? e.a : e.k === 'ix' ? [e.a, e.b] : e.k === 'red' ? [e.body] : [];
+    for (const c of kids) {
+      this.uses.set(c, (this.uses.get(c) ?? 0) + 1);
+      this.count(c);
+    }
+  }
+
+  /**
+   * Counts values that several of a kernel's outputs share (a merged sibling's value read by
+   * another output), so that they too are computed once. Call before rendering the outputs.
+   */
+  share(roots: readonly Expr[]): this {
+    for (const e of roots) {
+      this.uses.set(e, (this.uses.get(e) ?? 0) + 1);
+      this.count(e);
+    }
+    return this;
+  }
+
+  /** The code of e's value; a value used more than once is computed once, into a local. */
   render(e: Expr): string {
+    this.count(e);
+    return this.node(e);
+  }
+
+  private node(e: Expr): string {
+    if (e.k !== 'op' || (this.uses.get(e) ?? 0) < 2) return this.plain(e);
+    const have = this.bound.get(e);
+    if (have) return have;
+    const value = this.plain(e);
+    const name = this.tmp('s');
+    this.block.push(this.d.let(name, e.t, value));
+    this.bound.set(e, name);
+    return name;
+  }
+
+  private plain(e: Expr): string {
     switch (e.k) {
       case 'idx':
       case 'ref':
@@ -113,13 +176,13 @@ export class ExprRenderer {
       case 'lit':
         return this.d.lit(e.v, e.t, this.helpers);
       case 'load':
-        return this.d.load(this.buffers[e.buf]!, this.render(e.i));
+        return this.d.load(this.buffers[e.buf]!, this.node(e.i));
       case 'ix':
-        return this.d.ix(e.op, this.render(e.a), this.render(e.b));
+        return this.d.ix(e.op, this.node(e.a), this.node(e.b));
       case 'op': {
         const def = getOp(e.op);
         if (!def.emit) throw new Error(`internal: ${e.op} has no ${this.d.backend} template`);
-        const args = e.a.map((a) => this.render(a));
+        const args = e.a.map((a) => this.node(a));
         return def.emit[this.d.backend]({ args, types: e.a.map(typeOf), out: e.t, helper: (h) => this.helpers.use(h) });
       }
       case 'red':
@@ -133,14 +196,14 @@ export class ExprRenderer {
    * inside the row's sum), and a reduction met again is reused.
    */
   private reduction(e: Expr & { k: 'red' }): string {
-    const key = JSON.stringify(e);
+    const key = structKey(e);
     const have = this.done.get(key);
     if (have) return have;
     const def = getOp(e.op);
     const m = def.monoid;
     if (!m) throw new Error(`internal: ${e.op} is not a reduction`);
     const invariant: (Expr & { k: 'red' })[] = [];
-    invariantReductions(e.body, new Set(e.vars.map((v) => v.v)), invariant);
+    invariantReductions(e.body, new Set(e.vars.map((v) => v.v)), invariant, this.free);
     for (const r of invariant) this.reduction(r);
     const outer = this.block;
     const inner: string[] = [];
@@ -148,8 +211,10 @@ export class ExprRenderer {
     const v = this.tmp('v');
     // Reductions computed inside the loop body are in scope there only: forget them after it.
     const before = new Set(this.done.keys());
-    const value = this.render(e.body);
+    const boundBefore = new Set(this.bound.keys());
+    const value = this.node(e.body);
     for (const k of [...this.done.keys()]) if (!before.has(k)) this.done.delete(k);
+    for (const k of [...this.bound.keys()]) if (!boundBefore.has(k)) this.bound.delete(k);
     const bodyT = typeOf(e.body);
     inner.push(this.d.let(v, bodyT, value));
     this.block = outer;

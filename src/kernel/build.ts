@@ -12,15 +12,11 @@ import { numel } from '../ir/types.js';
 import type { InitSpec } from '../runtime/init.js';
 import { freeAxes, type DotAttrs } from '../ir/ops/contraction.js';
 import { affineOf, levelsOfIndex } from './affine.js';
-import { flatIndex, idx as loopIdx, lit, unflatten, type Expr } from './expr.js';
+import { flatIndex, idx as loopIdx, lit, sameExpr, structKey, unflatten, type Expr } from './expr.js';
 import { isComputing, isView, planFusion, type FusionOptions, type FusionPlan } from './fuse.js';
 import { mergeSiblings } from './siblings.js';
 import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelLet, KernelProgram, KernelSource, Level, MapKernel, Space, Strided } from './program.js';
 
-/** Structural equality of expressions (for recognizing a read at a row's own index). */
-function sameExpr(a: Expr, b: Expr): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
 
 /** State while one kernel's expressions are built. */
 interface KernelScope {
@@ -30,6 +26,12 @@ interface KernelScope {
   readonly acc?: { node: Node; idx: readonly Expr[]; t: Node['type']['dtype'] };
   /** Every node computed in this kernel. */
   readonly nodes: Set<Node>;
+  /**
+   * Each inlined value by node and index: a value read twice at the same index is one object,
+   * which the renderers compute once (so a kernel's code grows with its primitives, not with
+   * the number of paths through them).
+   */
+  readonly memo: Map<string, Expr>;
 }
 
 class Builder {
@@ -37,7 +39,7 @@ class Builder {
   readonly kernels: Kernel[] = [];
   private readonly bufOf = new Map<Node, number>();
   private fresh = 0;
-  private scope: KernelScope = { rows: new Map(), nodes: new Set() };
+  private scope: KernelScope = { rows: new Map(), nodes: new Set(), memo: new Map() };
   /** Set when an epilogue read its contraction at another index: the epilogue is abandoned. */
   private accMisread = false;
 
@@ -82,7 +84,11 @@ class Builder {
     const def = getOp(n.op);
     if (!def.expr) throw new Error(`internal: ${n.op} has no kernel expression`);
     this.scope.nodes.add(n);
-    return def.expr({
+    const memo = this.scope.memo;
+    const key = `${n.id}:${idx.map(structKey).join(',')}`;
+    const have = memo.get(key);
+    if (have) return have;
+    const e = def.expr({
       attrs: n.attrs,
       idx,
       inputs: n.inputs.map((i) => i.type),
@@ -91,6 +97,8 @@ class Builder {
       readFlat: (i, f) => this.readFlat(n.inputs[i]!, f),
       fresh: () => `r${this.fresh++}`,
     });
+    memo.set(key, e);
+    return e;
   }
 
   private source(nodes: Iterable<Node>): KernelSource {
@@ -122,7 +130,7 @@ class Builder {
     const rows = value ? [] : this.rowReductionsOf(n);
     let inner: number[] = [];
     const lets: KernelLet[] = [];
-    this.scope = { rows: new Map(), nodes: new Set() };
+    this.scope = { rows: new Map(), nodes: new Set(), memo: new Map() };
     if (rows.length) {
       // The row: the reduced axes of the first reduction; the kernel's shape must be the
       // reduction's input shape (read over the row) or its output shape (no row loop).
@@ -154,7 +162,7 @@ class Builder {
       source: this.source(this.scope.nodes.size ? this.scope.nodes : [n]),
     };
     this.kernels.push(k);
-    this.scope = { rows: new Map(), nodes: new Set() };
+    this.scope = { rows: new Map(), nodes: new Set(), memo: new Map() };
   }
 
   /**
@@ -166,7 +174,7 @@ class Builder {
     const vars = Array.from({ length: rank }, (_, i) => `a${i}`);
     this.fresh = 0;
     const saved = this.scope;
-    this.scope = { rows: new Map(), nodes: new Set() };
+    this.scope = { rows: new Map(), nodes: new Set(), memo: new Map() };
     const e = this.read(
       n,
       vars.map((v) => loopIdx(v)),
@@ -208,7 +216,7 @@ class Builder {
     const nr = numel(rows.map((a) => n.type.shape[a]!));
     const nc = numel(cols.map((a) => n.type.shape[a]!));
     this.fresh = 0;
-    this.scope = { rows: new Map(), nodes: new Set() };
+    this.scope = { rows: new Map(), nodes: new Set(), memo: new Map() };
     const cvars = shape.map((_, i) => `i${i}`);
     const cidx = cvars.map(loopIdx);
     const src = new Array<Expr>(rank);
@@ -233,10 +241,10 @@ class Builder {
       const idx = vars.map(loopIdx);
       this.fresh = 0;
       this.accMisread = false;
-      this.scope = { rows: new Map(), nodes: new Set(), acc: { node: n, idx, t: n.type.dtype } };
+      this.scope = { rows: new Map(), nodes: new Set(), memo: new Map(), acc: { node: n, idx, t: n.type.dtype } };
       const value = this.inline(sink, sinkIndex(idx, n.type.shape, sink.type.shape));
       const used = this.scope.nodes;
-      this.scope = { rows: new Map(), nodes: new Set() };
+      this.scope = { rows: new Map(), nodes: new Set(), memo: new Map() };
       if (this.accMisread) return false;
       for (const x of used) nodes.add(x);
       epilogue = { vars, shape: [...n.type.shape], value, t: sink.type.dtype };

@@ -123,47 +123,93 @@ export function unflatten(flat: Expr, shape: readonly number[]): Expr[] {
   return out;
 }
 
-/** Every buffer read in an expression. */
-export function loadsOf(e: Expr, out = new Set<number>()): Set<number> {
+/**
+ * Visits every node of an expression once, parents first: a kernel's value is a DAG (a value
+ * read twice is one object), so walkers must not re-enter shared nodes.
+ */
+function visit(e: Expr, f: (e: Expr) => void, seen = new Set<Expr>()): void {
+  if (seen.has(e)) return;
+  seen.add(e);
+  f(e);
   switch (e.k) {
     case 'load':
-      out.add(e.buf);
-      loadsOf(e.i, out);
+      visit(e.i, f, seen);
       break;
     case 'op':
-      for (const a of e.a) loadsOf(a, out);
+      for (const a of e.a) visit(a, f, seen);
       break;
     case 'ix':
-      loadsOf(e.a, out);
-      loadsOf(e.b, out);
+      visit(e.a, f, seen);
+      visit(e.b, f, seen);
       break;
     case 'red':
-      loadsOf(e.body, out);
+      visit(e.body, f, seen);
       break;
   }
+}
+
+/** Every buffer read in an expression. */
+export function loadsOf(e: Expr, out = new Set<number>()): Set<number> {
+  visit(e, (x) => {
+    if (x.k === 'load') out.add(x.buf);
+  });
   return out;
 }
 
 /** The elementwise ops an expression uses (so renderers emit only the helpers needed). */
 export function opsOf(e: Expr, out = new Set<string>()): Set<string> {
+  visit(e, (x) => {
+    if (x.k === 'op' || x.k === 'red') out.add(x.op);
+  });
+  return out;
+}
+
+const structIds = new WeakMap<Expr, number>();
+const structTable = new Map<string, number>();
+
+/**
+ * A key equal for structurally equal expressions, computed in time linear in the number of
+ * distinct nodes (each node's key names its children's keys, not their text).
+ */
+export function structKey(e: Expr): number {
+  const have = structIds.get(e);
+  if (have !== undefined) return have;
+  let key: string;
   switch (e.k) {
+    case 'idx':
+      key = `i:${e.v}`;
+      break;
+    case 'ref':
+      key = `r:${e.v}:${e.t}`;
+      break;
+    case 'lit':
+      key = `l:${Object.is(e.v, -0) ? '-0' : String(e.v)}:${e.t}`;
+      break;
     case 'load':
-      opsOf(e.i, out);
+      key = `b:${e.buf}:${e.t}:${structKey(e.i)}`;
       break;
     case 'op':
-      out.add(e.op);
-      for (const a of e.a) opsOf(a, out);
+      key = `o:${e.op}:${e.t}:${e.a.map(structKey).join(',')}`;
       break;
     case 'ix':
-      opsOf(e.a, out);
-      opsOf(e.b, out);
+      key = `x:${e.op}:${e.t}:${structKey(e.a)}:${structKey(e.b)}`;
       break;
     case 'red':
-      out.add(e.op);
-      opsOf(e.body, out);
+      key = `d:${e.op}:${e.t}:${e.vars.map((v) => `${v.v}=${v.n}`).join(',')}:${structKey(e.body)}`;
       break;
   }
-  return out;
+  let id = structTable.get(key);
+  if (id === undefined) {
+    id = structTable.size;
+    structTable.set(key, id);
+  }
+  structIds.set(e, id);
+  return id;
+}
+
+/** Structural equality of expressions. */
+export function sameExpr(a: Expr, b: Expr): boolean {
+  return a === b || structKey(a) === structKey(b);
 }
 
 /** The dtype of an expression (loop indices are i32). */
@@ -171,18 +217,9 @@ export function typeOf(e: Expr): DType {
   return e.k === 'idx' ? 'i32' : e.t;
 }
 
-/** Number of nodes of an expression tree (a guard against blowing up recomputation). */
+/** Number of distinct nodes of an expression (a guard against blowing up recomputation). */
 export function exprSize(e: Expr): number {
-  switch (e.k) {
-    case 'load':
-      return 1 + exprSize(e.i);
-    case 'op':
-      return 1 + e.a.reduce((s, a) => s + exprSize(a), 0);
-    case 'ix':
-      return 1 + exprSize(e.a) + exprSize(e.b);
-    case 'red':
-      return 1 + exprSize(e.body);
-    default:
-      return 1;
-  }
+  let n = 0;
+  visit(e, () => n++);
+  return n;
 }

@@ -6,7 +6,7 @@
  * sibling's outputs is each element at its own index: that load becomes the sibling's value.
  */
 import type { Expr } from './expr.js';
-import { flatIndex, idx, loadsOf } from './expr.js';
+import { flatIndex, idx, loadsOf, sameExpr } from './expr.js';
 import type { Kernel, KernelLet, MapKernel } from './program.js';
 
 /** A kernel whose one output is a whole reduction has a dedicated strategy (a workgroup tree). */
@@ -41,44 +41,60 @@ function compatible(a: MapKernel, b: MapKernel): boolean {
   return !(rowA && rowB) || sameList(a.inner, b.inner);
 }
 
-/** Renames `ref`s (a row's let values) in an expression. */
-function renameRefs(e: Expr, names: ReadonlyMap<string, string>): Expr {
+/** Renames `ref`s (a row's let values) in an expression (a shared value stays one object). */
+function renameRefs(e: Expr, names: ReadonlyMap<string, string>, memo = new Map<Expr, Expr>()): Expr {
+  if (names.size === 0) return e;
+  const have = memo.get(e);
+  if (have) return have;
+  const out = renameRefsOnce(e, (x) => renameRefs(x, names, memo), names);
+  memo.set(e, out);
+  return out;
+}
+
+function renameRefsOnce(e: Expr, renameRefs: (e: Expr) => Expr, names: ReadonlyMap<string, string>): Expr {
   switch (e.k) {
     case 'ref':
       return names.has(e.v) ? { ...e, v: names.get(e.v)! } : e;
     case 'load':
-      return { ...e, i: renameRefs(e.i, names) };
+      return { ...e, i: renameRefs(e.i) };
     case 'op':
-      return { ...e, a: e.a.map((x) => renameRefs(x, names)) };
+      return { ...e, a: e.a.map((x) => renameRefs(x)) };
     case 'ix':
-      return { ...e, a: renameRefs(e.a, names), b: renameRefs(e.b, names) };
+      return { ...e, a: renameRefs(e.a), b: renameRefs(e.b) };
     case 'red':
-      return { ...e, body: renameRefs(e.body, names) };
+      return { ...e, body: renameRefs(e.body) };
     default:
       return e;
   }
 }
 
 /** Replaces loads of `values`' buffers at `flat` by the values; undefined if any other load of them remains. */
-function substitute(e: Expr, values: ReadonlyMap<number, Expr>, flat: string): Expr | undefined {
+function substitute(e: Expr, values: ReadonlyMap<number, Expr>, flat: Expr, memo = new Map<Expr, Expr | undefined>()): Expr | undefined {
+  if (memo.has(e)) return memo.get(e);
+  const out = substituteOnce(e, values, flat, (x) => substitute(x, values, flat, memo));
+  memo.set(e, out);
+  return out;
+}
+
+function substituteOnce(e: Expr, values: ReadonlyMap<number, Expr>, flat: Expr, substitute: (e: Expr) => Expr | undefined): Expr | undefined {
   switch (e.k) {
     case 'load': {
       const v = values.get(e.buf);
-      if (v) return JSON.stringify(e.i) === flat ? v : undefined;
-      const i = substitute(e.i, values, flat);
+      if (v) return sameExpr(e.i, flat) ? v : undefined;
+      const i = substitute(e.i);
       return i && { ...e, i };
     }
     case 'op': {
-      const a = e.a.map((x) => substitute(x, values, flat));
+      const a = e.a.map((x) => substitute(x));
       return a.every((x) => x !== undefined) ? { ...e, a: a as Expr[] } : undefined;
     }
     case 'ix': {
-      const a = substitute(e.a, values, flat);
-      const b = substitute(e.b, values, flat);
+      const a = substitute(e.a);
+      const b = substitute(e.b);
       return a && b && { ...e, a, b };
     }
     case 'red': {
-      const body = substitute(e.body, values, flat);
+      const body = substitute(e.body);
       return body && { ...e, body };
     }
     default:
@@ -92,9 +108,10 @@ function readThrough(a: MapKernel, b: MapKernel): MapKernel | undefined {
   // rename those too: only one of the two may have lets.
   if (a.lets?.length && b.lets?.length) return undefined;
   const values = new Map(a.outputs.map((o) => [o.buf, o.value]));
-  const flat = JSON.stringify(flatIndex(b.vars.map(idx), b.domain));
+  const flat = flatIndex(b.vars.map(idx), b.domain);
+  const memo = new Map<Expr, Expr | undefined>();
   const outputs = b.outputs.map((o) => {
-    const value = substitute(o.value, values, flat);
+    const value = substitute(o.value, values, flat, memo);
     return value && { buf: o.buf, value };
   });
   if (outputs.some((o) => o === undefined)) return undefined;
@@ -114,7 +131,8 @@ function merge(a: MapKernel, b: MapKernel): MapKernel {
     names.set(l.name, name);
     lets.push({ name, value: renameRefs(l.value, names) });
   }
-  const outputs = [...a.outputs, ...b.outputs.map((o) => ({ buf: o.buf, value: renameRefs(o.value, names) }))];
+  const memo = new Map<Expr, Expr>();
+  const outputs = [...a.outputs, ...b.outputs.map((o) => ({ buf: o.buf, value: renameRefs(o.value, names, memo) }))];
   const inner = a.lets?.length ? a.inner : b.inner;
   return {
     ...a,

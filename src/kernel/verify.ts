@@ -52,7 +52,14 @@ function rangeOf(e: Expr, s: Scope): Range {
   }
 }
 
+/** Expressions already checked in each scope (kernel values are DAGs: a shared value is checked once). */
+const checked = new WeakMap<Scope, WeakSet<Expr>>();
+
 function checkExpr(e: Expr, s: Scope, p: KernelProgram, where: string, errors: string[]): void {
+  let seen = checked.get(s);
+  if (!seen) checked.set(s, (seen = new WeakSet()));
+  if (seen.has(e)) return;
+  seen.add(e);
   switch (e.k) {
     case 'idx':
       if (!s.vars.has(e.v)) errors.push(`${where}: loop index ${e.v} is used outside its loop`);

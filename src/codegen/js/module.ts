@@ -67,7 +67,7 @@ function mapKernel(k: MapKernel, p: KernelProgram, d: Dialect, helpers: Helpers,
   const r = new ExprRenderer(d, p.buffers, helpers, rowBody);
   for (const l of k.lets ?? []) rowBody.push(d.let(l.name, typeOf(l.value), r.render(l.value)));
   const body: string[] = [];
-  const re = r.into(body);
+  const re = r.into(body).share(k.outputs.map((o) => o.value));
   const outs = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: re.render(o.value) }));
   // Without a row the output is written in loop order (a running index); a row kernel computes it.
   const sequential = inner.length === 0;

@@ -108,7 +108,7 @@ function mapShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslSh
   if (only && only.value.k === 'red' && reductionSize(only.value) >= MAP_WORKGROUP) return reductionShader(k, only.buf, only.value, p, limits);
   const helpers = new Helpers();
   const body: string[] = [];
-  const r = new ExprRenderer(dialect, p.buffers, helpers, body);
+  const r = new ExprRenderer(dialect, p.buffers, helpers, body).share(k.outputs.map((o) => o.value));
   const values = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: r.render(o.value) }));
   const [x, y] = grid(Math.ceil(total / MAP_WORKGROUP), limits);
   const lines = [
@@ -179,7 +179,8 @@ function rowShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslSh
     }
   }
   const body: string[] = [];
-  const values = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: r.into(body).render(o.value) }));
+  r.into(body).share(k.outputs.map((o) => o.value));
+  const values = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: r.render(o.value) }));
   const flat = k.vars.length ? k.vars.map((v, i) => `${v} * ${k.domain.slice(i + 1).reduce((a, b) => a * b, 1)}`).join(' + ') : '0';
   const element = [
     ...unflattenLets('e', inner.map((i) => k.vars[i]!), innerShape),
