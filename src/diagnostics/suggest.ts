@@ -26,7 +26,8 @@ export function closest(name: string, candidates: Iterable<string>): string | un
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
-    if (c === name) continue;
+    // The distance is at least the difference in length: most candidates need no table.
+    if (c === name || Math.abs(c.length - name.length) > limit) continue;
     const d = editDistance(name, c);
     if (name.length <= 2 && c.toLowerCase() !== name.toLowerCase()) continue;
     if (d <= limit && (d < bestD || (d === bestD && best !== undefined && c < best))) {

@@ -13,9 +13,27 @@ import { formatType, sameType } from '../ir/types.js';
 
 const differentiable = (n: Node) => n.type.dtype === 'f32';
 
-/** Nodes between `wrt` and `y`: those `y` depends on that depend on some variable. */
+/**
+ * Work done by differentiation, for tests that check it grows linearly with the graph (never
+ * reset by this module): `visited` counts nodes the relevant-node walk looks at.
+ */
+export const autodiffWork = { visited: 0 };
+
+/**
+ * Nodes between `wrt` and `y`: those `y` depends on that depend on some variable. A node's
+ * inputs are always older than it (ids grow in creation order), so nothing older than the
+ * oldest variable can depend on one: the walk stops there. In an unrolled loop of
+ * `w = w - lr * grad(loss(w), w)` each gradient thus walks only its own step, not every step
+ * before it (which made N steps cost N² before).
+ */
 function relevantNodes(y: Node, wrt: ReadonlySet<Node>): Set<Node> {
+  let oldest = Infinity;
+  for (const w of wrt) oldest = Math.min(oldest, w.id);
+  const out = new Set<Node>();
+  if (y.id < oldest) return out;
   const dep = new Map<Node, boolean>();
+  const known = (c: Node) => c.id < oldest || dep.has(c);
+  const depends = (c: Node) => c.id >= oldest && dep.get(c) === true;
   // Iterative post-order DFS (programs can be deep: unrolled loops).
   const stack: [Node, number][] = [[y, 0]];
   while (stack.length) {
@@ -28,14 +46,15 @@ function relevantNodes(y: Node, wrt: ReadonlySet<Node>): Set<Node> {
     if (i < n.inputs.length) {
       top[1]++;
       const c = n.inputs[i]!;
-      if (!dep.has(c)) stack.push([c, 0]);
+      if (!known(c)) stack.push([c, 0]);
       continue;
     }
     stack.pop();
-    dep.set(n, wrt.has(n) || n.inputs.some((c) => dep.get(c)));
+    autodiffWork.visited++;
+    const d = wrt.has(n) || n.inputs.some(depends);
+    dep.set(n, d);
+    if (d) out.add(n);
   }
-  const out = new Set<Node>();
-  for (const [n, d] of dep) if (d) out.add(n);
   return out;
 }
 

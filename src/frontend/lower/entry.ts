@@ -46,24 +46,65 @@ export interface EntryPoint {
 /** Example sizes for free dimension variables: small, distinct, and ≥ 2 so axes are not squeezed. */
 const EXAMPLE_SIZES = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
 
-function declare(lw: Lowerer, decls: readonly A.Decl[], sc: Scope, firstSeen: Map<string, Span>): void {
+/** A declaration list by name, computed once per parsed file (lowering every entry of a large file reads it many times). */
+interface DeclIndex {
+  /** The first declaration of each name: later ones are DL0202 and ignored. */
+  readonly first: ReadonlyMap<string, A.Decl>;
+  /** The first function of each name (what `--fn name` runs). */
+  readonly fns: ReadonlyMap<string, A.FnDecl>;
+  /** Names bound to a function, model or instance (all but constants). */
+  readonly declNames: readonly string[];
+  /** Constants that are the first declaration of their name, in order. */
+  readonly consts: readonly A.ConstDecl[];
+  readonly duplicates: readonly { readonly decl: A.Decl; readonly prev: Span }[];
+}
+
+const declIndexes = new WeakMap<readonly A.Decl[], DeclIndex>();
+
+function declIndex(decls: readonly A.Decl[]): DeclIndex {
+  const known = declIndexes.get(decls);
+  if (known) return known;
+  const first = new Map<string, A.Decl>();
+  const fns = new Map<string, A.FnDecl>();
+  const declNames: string[] = [];
+  const consts: A.ConstDecl[] = [];
+  const duplicates: { decl: A.Decl; prev: Span }[] = [];
   for (const d of decls) {
     const name = d.name.name;
+    if (d.kind === 'fn' && name && !fns.has(name)) fns.set(name, d);
     if (!name) continue;
-    const prev = firstSeen.get(name);
+    const prev = first.get(name);
     if (prev) {
-      lw.report(error('DL0202', `\`${name}\` is defined twice`, { span: d.name.span, notes: [`the first definition is at ${spanLocation(prev)}`] }));
+      duplicates.push({ decl: d, prev: prev.name.span });
       continue;
     }
-    firstSeen.set(name, d.name.span);
-    if (d.kind === 'fn') sc.define(name, { k: 'fn', decl: d, scope: sc }, 'decl');
-    else if (d.kind === 'model') sc.define(name, { k: 'model', decl: d, scope: sc }, 'decl');
-    else if (d.kind === 'instance') sc.define(name, { k: 'instanceDecl', decl: d, scope: sc }, 'decl');
+    first.set(name, d);
+    if (d.kind === 'const') consts.push(d);
+    else declNames.push(name);
   }
-  for (const d of decls) {
-    if (d.kind !== 'const' || !d.name.name || sc.has(d.name.name)) continue;
-    sc.define(d.name.name, lw.constValue(d, sc), 'const');
+  const ix = { first, fns, declNames, consts, duplicates };
+  declIndexes.set(decls, ix);
+  return ix;
+}
+
+function declare(lw: Lowerer, decls: readonly A.Decl[], sc: Scope): void {
+  const ix = declIndex(decls);
+  for (const { decl, prev } of ix.duplicates) {
+    lw.report(error('DL0202', `\`${decl.name.name}\` is defined twice`, { span: decl.name.span, notes: [`the first definition is at ${spanLocation(prev)}`] }));
   }
+  // Functions, models and instances are bound when first read, so that lowering one entry of a
+  // file with thousands of declarations does not pay for all of them.
+  sc.setLazy({
+    bind: (name) => {
+      const d = ix.first.get(name);
+      if (d?.kind === 'fn') return { value: { k: 'fn', decl: d, scope: sc }, kind: 'decl' };
+      if (d?.kind === 'model') return { value: { k: 'model', decl: d, scope: sc }, kind: 'decl' };
+      if (d?.kind === 'instance') return { value: { k: 'instanceDecl', decl: d, scope: sc }, kind: 'decl' };
+      return undefined;
+    },
+    names: () => ix.declNames,
+  });
+  for (const d of ix.consts) sc.define(d.name.name, lw.constValue(d, sc), 'const');
 }
 
 /** The user file's global scope, with the standard library and built-ins behind it. */
@@ -71,9 +112,9 @@ export function globalScope(lw: Lowerer, std: ParseResult, user: ParseResult): S
   const builtins = new Scope(undefined);
   for (const b of BUILTINS.values()) builtins.define(b.name, { k: 'builtin', def: b }, 'builtin');
   const stdScope = new Scope(builtins);
-  declare(lw, std.program.decls, stdScope, new Map());
+  declare(lw, std.program.decls, stdScope);
   const userScope = new Scope(stdScope);
-  declare(lw, user.program.decls, userScope, new Map());
+  declare(lw, user.program.decls, userScope);
   return userScope;
 }
 
@@ -86,6 +127,21 @@ function isStandalone(fn: A.FnDecl): boolean {
  * (instances of the file's models or of standard-library models).
  */
 export function listEntries(user: ParseResult, std: ParseResult = loadStdlib()): EntryPoint[] {
+  return [...entriesOf(user, std)];
+}
+
+const entryLists = new WeakMap<ParseResult, { readonly std: ParseResult; readonly entries: readonly EntryPoint[] }>();
+
+/** `listEntries`, computed once per file (`checkModule` resolves every entry of it). */
+function entriesOf(user: ParseResult, std: ParseResult): readonly EntryPoint[] {
+  const known = entryLists.get(user);
+  if (known && known.std === std) return known.entries;
+  const entries = computeEntries(user, std);
+  entryLists.set(user, { std, entries });
+  return entries;
+}
+
+function computeEntries(user: ParseResult, std: ParseResult): EntryPoint[] {
   const out: EntryPoint[] = [];
   const models = new Map<string, A.ModelDecl>();
   for (const d of std.program.decls) if (d.kind === 'model') models.set(d.name.name, d);
@@ -202,8 +258,8 @@ interface ResolvedEntry {
 
 function resolveEntry(lw: Lowerer, sc: Scope, std: ParseResult, user: ParseResult, entry: string): ResolvedEntry | undefined {
   const parts = entry.split('.');
-  const names = listEntries(user, std).map((e) => e.name);
   const notFound = (): undefined => {
+    const names = entriesOf(user, std).map((e) => e.name);
     const c = closest(entry, names);
     lw.report(
       error('DL0603', `no function \`${entry}\` in ${user.file.path}`, {
@@ -213,13 +269,13 @@ function resolveEntry(lw: Lowerer, sc: Scope, std: ParseResult, user: ParseResul
     return undefined;
   };
   if (parts.length === 1) {
-    const d = user.program.decls.find((x): x is A.FnDecl => x.kind === 'fn' && x.name.name === entry);
+    const d = declIndex(user.program.decls).fns.get(entry);
     if (!d) return notFound();
     return { fn: d, scope: sc, label: entry };
   }
   if (parts.length !== 2) return notFound();
   const [owner, method] = parts as [string, string];
-  const decl = user.program.decls.find((x) => x.name.name === owner);
+  const decl = declIndex(user.program.decls).first.get(owner);
   if (!decl || (decl.kind !== 'model' && decl.kind !== 'instance')) return notFound();
   let inst;
   if (decl.kind === 'instance') {
@@ -304,7 +360,7 @@ export function checkModule(std: ParseResult, user: ParseResult, opts: LowerOpti
   }
   lw.diags.items.forEach(add);
   resolveNames(user, std).forEach(add);
-  for (const e of listEntries(user, std)) {
+  for (const e of entriesOf(user, std)) {
     if (!e.standalone || e.fn.broken) continue;
     const r = lowerEntry(std, user, e.name, opts);
     r.diagnostics.forEach(add);
