@@ -226,7 +226,7 @@ export class ExprRenderer {
       // Flat position over the reduction indices: the index along the (single) reduced axis.
       let pos = '';
       for (const r of e.vars) pos = pos ? this.d.ix('+', this.d.ix('*', pos, this.d.lit(r.n, 'i32', this.helpers)), r.v) : r.v;
-      const better = m.arg === 'max' ? `${v} > ${best}` : `${v} < ${best}`;
+      const better = m.beats[this.d.backend]({ args: [v, best], types: [bodyT, bodyT], out: 'bool', helper: (h) => this.helpers.use(h) });
       inner.push(...this.d.if(better, [this.d.assign(best, v), this.d.assign(acc, pos)]));
     } else {
       outer.push(this.d.var(acc, e.t, this.d.lit(m.identity, e.t, this.helpers)));

@@ -135,8 +135,11 @@ export interface ExprContext<A extends Attrs = any> {
   fresh(): string;
 }
 
-/** A reduction's combining rule: an elementwise op and its identity, or arg-max/min tracking. */
-export type Monoid = { readonly combine: string; readonly identity: number } | { readonly arg: 'max' | 'min' };
+/**
+ * A reduction's combining rule: an elementwise op and its identity, or arg-max/min tracking,
+ * where `beats` is the code of "value args[0] replaces the best so far, args[1]" (NaN beats numbers).
+ */
+export type Monoid = { readonly combine: string; readonly identity: number } | { readonly arg: 'max' | 'min'; readonly beats: Readonly<Record<Backend, Template>> };
 
 /** A node about to be rebuilt by the simplifier (its inputs already simplified). */
 export interface SimplifyContext<A extends Attrs = any> {

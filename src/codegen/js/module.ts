@@ -108,7 +108,10 @@ function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Pr
   const { m: M, n: N, k: K } = k;
   const L: string[] = [];
   const R = [0, 1, 2, 3];
-  const packType = precision === 'f64' ? 'Float64Array' : 'Float32Array';
+  // i32 products wrap (Math.imul, | 0) and are packed in Int32Array (a Float32Array would round them).
+  const int = p.buffers[k.out]!.dtype === 'i32';
+  const packType = int ? 'Int32Array' : precision === 'f64' ? 'Float64Array' : 'Float32Array';
+  const mac = (acc: string, x: string, y: string) => (int ? `${acc} = (${acc} + Math.imul(${x}, ${y})) | 0;` : `${acc} += ${x} * ${y};`);
   const pre: string[] = [];
   const body: string[] = [];
   // An operand whose axes do not merge into single strides is first gathered into a contiguous
@@ -155,7 +158,7 @@ function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Pr
   L.push(`        for (let kk = 0, q = 0; kk < ${K}; kk++, q += 4) {`);
   L.push(`          ${R.map((i) => `const a${i} = A[pa + ${i * a.sr}];`).join(' ')}`);
   L.push(`          ${R.map((j) => `const b${j} = pk[q + ${j}];`).join(' ')}`);
-  for (const i of R) L.push(`          ${R.map((j) => `c${i}${j} += a${i} * b${j};`).join(' ')}`);
+  for (const i of R) L.push(`          ${R.map((j) => mac(`c${i}${j}`, `a${i}`, `b${j}`)).join(' ')}`);
   L.push(`          pa += ${a.sc};`);
   L.push('        }');
   const store = (at: string, v: string) => (k.epilogue ? `C[co + ${at}] = ep(${v}, bt * ${M * N} + ${at});` : `C[co + ${at}] = ${v};`);
@@ -167,7 +170,7 @@ function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Pr
   L.push(`    for (let i = 0; i < ${M}; i++) {`);
   L.push(`      for (let j = (i < m4 ? n4 : 0); j < ${N}; j++) {`);
   L.push(`        let s = 0, pa = ao + i * ${a.sr}, pb = bo + j * ${b.sc};`);
-  L.push(`        for (let kk = 0; kk < ${K}; kk++) { s += A[pa] * B[pb]; pa += ${a.sc}; pb += ${b.sr}; }`);
+  L.push(`        for (let kk = 0; kk < ${K}; kk++) { ${mac('s', 'A[pa]', 'B[pb]')} pa += ${a.sc}; pb += ${b.sr}; }`);
   L.push(`        ${store(`i * ${N} + j`, 's')}`);
   L.push('      }');
   L.push('    }');

@@ -1,13 +1,14 @@
 /**
  * @file Helper functions the generated JavaScript may call. They compute exactly what the
- * reference interpreter computes (erf is the interpreter's own source).
+ * reference interpreter computes (erf, f32 → i32 and sign are the interpreter's own source).
  */
 import { ERF_SOURCE } from '../../ir/ops/special.js';
+import { F2I_SOURCE, SIGN_SOURCE } from '../../ir/ops/numeric-rules.js';
 
 export const JS_HELPERS: Readonly<Record<string, string>> = {
   dlc_erf: ERF_SOURCE,
   dlc_sigmoid: 'function dlc_sigmoid(x) { return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)); }',
   dlc_idiv: 'function dlc_idiv(a, b) { return b === 0 ? 0 : Math.trunc(a / b) | 0; }',
-  dlc_f2i: 'function dlc_f2i(v) { return Number.isFinite(v) ? Math.trunc(v) | 0 : 0; }',
-  dlc_sign: 'function dlc_sign(x) { return x > 0 ? 1 : x < 0 ? -1 : 0; }',
+  dlc_f2i: F2I_SOURCE,
+  dlc_sign: SIGN_SOURCE,
 };

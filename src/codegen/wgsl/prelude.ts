@@ -1,4 +1,4 @@
-/** @file WGSL helper functions generated kernels may call (f32 accuracy is enough here). */
+/** @file WGSL helper functions generated kernels may call (f32 accuracy is enough for the math ones). */
 
 export const WGSL_HELPERS: Readonly<Record<string, string>> = {
   // Reading the bits through a var keeps infinities and NaN out of constant evaluation.
@@ -40,5 +40,50 @@ export const WGSL_HELPERS: Readonly<Record<string, string>> = {
   dlc_idiv: `fn dlc_idiv(a: i32, b: i32) -> i32 {
   if (b == 0) { return 0; }
   return a / b;
+}`,
+  // NaN is tested on the bits: WGSL lets an implementation assume no NaN in float comparisons,
+  // and leaves max/min/clamp/sign/i32() of NaN to the implementation. These spell out what
+  // src/ir/ops/numeric-rules.ts and Math.max/min define, for every input.
+  dlc_f2i: `fn dlc_f2i(x: f32) -> i32 {
+  if ((bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u) { return 0i; }
+  if (x >= 2147483648.0f) { return 2147483647i; }
+  if (x <= -2147483648.0f) { return -2147483647i - 1i; }
+  return i32(x);
+}`,
+  dlc_sign: `fn dlc_sign(x: f32) -> f32 {
+  if ((bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u) { return x; }
+  if (x > 0.0f) { return 1.0f; }
+  if (x < 0.0f) { return -1.0f; }
+  return 0.0f;
+}`,
+  // NaN if either is; of +0 and −0, max is +0 (the sign bits ANDed) and min −0 (ORed).
+  dlc_max: `fn dlc_max(a: f32, b: f32) -> f32 {
+  let ua = bitcast<u32>(a);
+  let ub = bitcast<u32>(b);
+  if ((ua & 0x7fffffffu) > 0x7f800000u) { return a; }
+  if ((ub & 0x7fffffffu) > 0x7f800000u) { return b; }
+  if (a > b) { return a; }
+  if (b > a) { return b; }
+  return bitcast<f32>(ua & ub);
+}`,
+  dlc_min: `fn dlc_min(a: f32, b: f32) -> f32 {
+  let ua = bitcast<u32>(a);
+  let ub = bitcast<u32>(b);
+  if ((ua & 0x7fffffffu) > 0x7f800000u) { return a; }
+  if ((ub & 0x7fffffffu) > 0x7f800000u) { return b; }
+  if (a < b) { return a; }
+  if (b < a) { return b; }
+  return bitcast<f32>(ua | ub);
+}`,
+  // Arg-reductions: whether v replaces best. A NaN beats every number; the first NaN wins.
+  dlc_argmax_beats: `fn dlc_argmax_beats(v: f32, best: f32) -> bool {
+  let vn = (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+  let bn = (bitcast<u32>(best) & 0x7fffffffu) > 0x7f800000u;
+  return (vn && !bn) || (!vn && !bn && v > best);
+}`,
+  dlc_argmin_beats: `fn dlc_argmin_beats(v: f32, best: f32) -> bool {
+  let vn = (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+  let bn = (bitcast<u32>(best) & 0x7fffffffu) > 0x7f800000u;
+  return (vn && !bn) || (!vn && !bn && v < best);
 }`,
 };

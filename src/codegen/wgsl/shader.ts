@@ -230,19 +230,20 @@ function reductionShader(k: MapKernel, buf: number, red: Expr & { k: 'red' }, p:
   const combine = (a: string, b: string) =>
     'combine' in monoid ? getOp(monoid.combine).emit!.wgsl({ args: [a, b], types: [red.t, red.t], out: red.t, helper: (h) => helpers.use(h) }) : '';
   const isArg = 'arg' in monoid;
-  const better = isArg ? (monoid.arg === 'max' ? '>' : '<') : '';
-  const identity = dialect.lit(isArg ? (better === '>' ? -Infinity : Infinity) : monoid.identity, bodyT, helpers);
+  // "a beats b" for an arg-reduction (NaN beats numbers); ties go to the lower index.
+  const beats = (a: string, b: string) => (isArg ? monoid.beats.wgsl({ args: [a, b], types: [bodyT, bodyT], out: 'bool', helper: (h) => helpers.use(h) }) : '');
+  const identity = dialect.lit(isArg ? (monoid.arg === 'max' ? -Infinity : Infinity) : monoid.identity, bodyT, helpers);
   const loopBody = [
     ...unflattenLets('rr', red.vars.map((v) => v.v), red.vars.map((v) => v.n)),
     ...inner,
     `let v: ${T} = ${value};`,
-    ...(isArg ? [`if (v ${better} best) { best = v; bi = rr; }`] : [`acc = ${combine('acc', 'v')};`]),
+    ...(isArg ? [`if (${beats('v', 'best')}) { best = v; bi = rr; }`] : [`acc = ${combine('acc', 'v')};`]),
   ];
   const tree = isArg
     ? [
         `if (li < s) {`,
         `  let ov = shv[li + s]; let oi = shi[li + s];`,
-        `  if (ov ${better} shv[li] || (ov == shv[li] && oi < shi[li])) { shv[li] = ov; shi[li] = oi; }`,
+        `  if (${beats('ov', 'shv[li]')} || (!${beats('shv[li]', 'ov')} && oi < shi[li])) { shv[li] = ov; shi[li] = oi; }`,
         `}`,
       ]
     : [`if (li < s) { shv[li] = ${combine('shv[li]', 'shv[li + s]')}; }`];

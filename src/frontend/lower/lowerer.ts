@@ -399,11 +399,13 @@ export class Lowerer {
       const q = b.add('floor', [b.add('div', [x!, y!])]);
       return op === '//' ? q : b.add('sub', [x!, b.add('mul', [y!, q])]);
     }
-    // Integers: truncated division, corrected where the remainder's sign differs from b's.
+    // Integers: truncated division, corrected where the remainder's sign differs from b's
+    // (never for b = 0: x // 0 = 0 and x % 0 = x, so x = (x // b)·b + x % b still holds).
     const q0 = b.add('div', [x!, y!]);
     const r0 = b.add('sub', [x!, b.add('mul', [q0, y!])]);
     const zero = C.fullLike(b, 0, r0);
-    const fix = b.add('and', [b.add('ne', [r0, zero]), b.add('ne', [b.add('lt', [r0, zero]), b.add('lt', [y!, zero])])]);
+    const signs = b.add('and', [b.add('ne', [r0, zero]), b.add('ne', [b.add('lt', [r0, zero]), b.add('lt', [y!, zero])])]);
+    const fix = b.add('and', [signs, b.add('ne', [y!, zero])]);
     if (op === '//') return b.add('sub', [q0, C.cast(b, fix, dt)]);
     return b.add('add', [r0, C.select(b, fix, y!, zero)]);
   }

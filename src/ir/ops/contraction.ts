@@ -180,7 +180,9 @@ export const dotGeneral = defineOp<DotAttrs>({
         for (let k = 0; k < K; k++) {
           const lv = L[lo + k]!;
           const ro = (b * K + k) * J;
-          for (let j = 0; j < J; j++) data[oo + j]! += lv * R[ro + j]!;
+          // i32 wraps: each product with Math.imul, each partial sum with | 0 (docs/ops.md).
+          if (out.dtype === 'i32') for (let j = 0; j < J; j++) data[oo + j] = (data[oo + j]! + Math.imul(lv, R[ro + j]!)) | 0;
+          else for (let j = 0; j < J; j++) data[oo + j]! += lv * R[ro + j]!;
         }
       }
     }

@@ -14,6 +14,7 @@ import { isSplat, splatValue } from '../const-value.js';
 import type { EmitContext, ExprContext, SimplifyContext, Template } from '../op.js';
 import { op as opExpr } from '../../kernel/expr.js';
 import { erf } from './special.js';
+import { f32ToI32, signOf } from './numeric-rules.js';
 
 /** Which dtypes an elementwise op accepts. */
 export type DTypeClass = 'float' | 'numeric' | 'bool' | 'any';
@@ -42,10 +43,14 @@ function checkClass(op: string, t: TensorType, cls: DTypeClass): void {
   }
 }
 
-/** Rounds a float64 result to what the output dtype can hold (i32 wraps like two's complement). */
+/**
+ * Rounds a float64 result to what the output dtype can hold: an integer result wraps like two's
+ * complement (mod 2³²); a float converted to i32 goes through `f32ToI32` (it saturates) instead.
+ */
 export function toDType(v: number, dtype: DType): number {
   if (dtype === 'i32') return Number.isFinite(v) ? Math.trunc(v) | 0 : 0;
-  if (dtype === 'bool') return v ? 1 : 0;
+  // NaN is true, as in NumPy and the backends' x != 0.
+  if (dtype === 'bool') return v !== 0 ? 1 : 0;
   return v;
 }
 
@@ -64,6 +69,20 @@ type Emit = { js: Template; wgsl: Template };
 const call = (js: string, wgsl: string): Emit => ({ js: (c) => `${js}(${c.args.join(', ')})`, wgsl: (c) => `${wgsl}(${c.args.join(', ')})` });
 const helper = (name: string): Emit => ({ js: (c) => `${c.helper(name)}(${c.args.join(', ')})`, wgsl: (c) => `${c.helper(name)}(${c.args.join(', ')})` });
 const infix = (js: string, wgsl = js): Emit => ({ js: (c) => `(${c.args[0]} ${js} ${c.args[1]})`, wgsl: (c) => `(${c.args[0]} ${wgsl} ${c.args[1]})` });
+/**
+ * i32 arithmetic wraps (two's complement). WGSL's does; JavaScript computes in float64, so an
+ * i32 result is brought back to 32 bits right away (`| 0`), before anything else reads it.
+ */
+const wrapJs = (c: EmitContext, code: string) => (c.out === 'i32' ? `(${code} | 0)` : code);
+const wrappingInfix = (sym: string): Emit => ({ js: (c) => wrapJs(c, `(${c.args[0]} ${sym} ${c.args[1]})`), wgsl: (c) => `(${c.args[0]} ${sym} ${c.args[1]})` });
+/**
+ * max/min propagate NaN and take +0 over −0 for max (−0 for min), as Math.max/min do. WGSL's
+ * builtins leave NaN to the implementation, so f32 goes through prelude helpers; i32 is exact.
+ */
+const extremum = (name: 'max' | 'min'): Emit => ({
+  js: (c) => `Math.${name}(${c.args.join(', ')})`,
+  wgsl: (c) => `${c.out === 'f32' ? c.helper(`dlc_${name}`) : name}(${c.args.join(', ')})`,
+});
 
 /** Every elementwise op computes its element from its inputs' elements at the same index. */
 function sameIndexExpr(name: string) {
@@ -130,7 +149,18 @@ export interface BinarySpec {
   emit: Emit;
 }
 
+/** The scalar function of each binary op (reductions combine with it). */
+const SCALAR_BINARY = new Map<string, BinarySpec['fn']>();
+
+/** `name`'s scalar function with its result rounded to the dtype (i32 wraps). */
+export function binaryScalar(name: string): (a: number, b: number, dtype: DType) => number {
+  const fn = SCALAR_BINARY.get(name);
+  if (!fn) throw new Error(`internal: ${name} is not a binary elementwise op`);
+  return (a, b, dtype) => toDType(fn(a, b, dtype), dtype);
+}
+
 export function binaryOp(s: BinarySpec): OpDef {
+  SCALAR_BINARY.set(s.name, s.fn);
   return defineOp({
     name: s.name,
     kind: 'elementwise',
@@ -174,7 +204,7 @@ const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / 
 const SQRT_PI_2 = 1.1283791670955126; // 2/√π
 
 export const UNARY = [
-  { ...unaryOp({ name: 'neg', emit: { js: (c) => `(-${c.args[0]})`, wgsl: (c) => `(-${c.args[0]})` }, doc: 'negation −x', accepts: 'numeric', fn: (x) => -x, grad: (b, _x, _y, g) => neg(b, g) }), simplify: ({ inputs: [x] }: SimplifyContext) => (x!.op === 'neg' ? x!.inputs[0] : undefined) },
+  { ...unaryOp({ name: 'neg', emit: { js: (c) => wrapJs(c, `(-${c.args[0]})`), wgsl: (c) => `(-${c.args[0]})` }, doc: 'negation −x', accepts: 'numeric', fn: (x) => -x, grad: (b, _x, _y, g) => neg(b, g) }), simplify: ({ inputs: [x] }: SimplifyContext) => (x!.op === 'neg' ? x!.inputs[0] : undefined) },
   // d eˣ = eˣ
   unaryOp({ name: 'exp', emit: call('Math.exp', 'exp'), doc: 'eˣ', accepts: 'float', fn: Math.exp, flops: 4, grad: (b, _x, y, g) => mul(b, g, y) }),
   // d log x = 1/x
@@ -187,14 +217,14 @@ export const UNARY = [
   unaryOp({ name: 'rsqrt', emit: { js: (c) => `(1 / Math.sqrt(${c.args[0]}))`, wgsl: (c) => `inverseSqrt(${c.args[0]})` }, doc: '1 / √x', accepts: 'float', fn: (x) => 1 / Math.sqrt(x), flops: 2, grad: (b, _x, y, g) => mul(b, g, mul(b, -0.5, mul(b, y, sq(b, y)))), domain: 'positive' }),
   // d|x| = sign(x), taken as 0 at 0
   unaryOp({
-    name: 'abs', emit: call('Math.abs', 'abs'),
-    doc: '|x| (its derivative at 0 is taken to be 0)',
+    name: 'abs', emit: { js: (c) => wrapJs(c, `Math.abs(${c.args[0]})`), wgsl: (c) => `abs(${c.args[0]})` },
+    doc: '|x| (its derivative at 0 is taken to be 0; abs of the most negative i32 wraps to itself)',
     accepts: 'numeric',
     fn: Math.abs,
     grad: (b, x, _y, g) => add(b, mask(b, C.binary(b, 'gt', x, C.fullLike(b, 0, x)), g), mask(b, C.binary(b, 'lt', x, C.fullLike(b, 0, x)), neg(b, g))),
     domain: 'nonzero',
   }),
-  unaryOp({ name: 'sign', emit: { js: (c) => `${c.helper('dlc_sign')}(${c.args[0]})`, wgsl: (c) => `sign(${c.args[0]})` }, doc: 'the sign, −1, 0 or +1 (sign(0) = 0); not differentiable', accepts: 'numeric', fn: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), grad: null }),
+  unaryOp({ name: 'sign', emit: { js: (c) => `${c.helper('dlc_sign')}(${c.args[0]})`, wgsl: (c) => `${c.out === 'f32' ? c.helper('dlc_sign') : 'sign'}(${c.args[0]})` }, doc: 'the sign, −1, 0 or +1 (sign(0) = 0); not differentiable', accepts: 'numeric', fn: signOf, grad: null }),
   // d tanh = 1 − tanh²
   unaryOp({ name: 'tanh', emit: { js: (c) => `Math.tanh(${c.args[0]})`, wgsl: (c) => `${c.helper('dlc_tanh')}(${c.args[0]})` }, doc: 'hyperbolic tangent', accepts: 'float', fn: Math.tanh, flops: 6, grad: (b, _x, y, g) => mul(b, g, sub(b, 1, sq(b, y))) }),
   // dσ = σ(1 − σ)
@@ -224,16 +254,22 @@ function winShare(b: GraphBuilder, x: Node, y: Node, wins: 'gt' | 'lt'): Node {
 }
 
 export const BINARY = [
-  binaryOp({ name: 'add', emit: infix('+'), doc: 'a + b', accepts: 'numeric', fn: (a, b) => a + b, grad: (_b, _x, _y, _o, g) => [g, g], simplify: identityOperand(0) }),
-  binaryOp({ name: 'sub', emit: infix('-'), doc: 'a − b', accepts: 'numeric', fn: (a, b) => a - b, grad: (b, _x, _y, _o, g) => [g, neg(b, g)], simplify: identityOperand(0, true) }),
-  binaryOp({ name: 'mul', emit: infix('*'), doc: 'a × b', accepts: 'numeric', fn: (a, b) => a * b, grad: (b, x, y, _o, g) => [mul(b, g, y), mul(b, g, x)], simplify: identityOperand(1) }),
+  binaryOp({ name: 'add', emit: wrappingInfix('+'), doc: 'a + b', accepts: 'numeric', fn: (a, b) => a + b, grad: (_b, _x, _y, _o, g) => [g, g], simplify: identityOperand(0) }),
+  binaryOp({ name: 'sub', emit: wrappingInfix('-'), doc: 'a − b', accepts: 'numeric', fn: (a, b) => a - b, grad: (b, _x, _y, _o, g) => [g, neg(b, g)], simplify: identityOperand(0, true) }),
+  binaryOp({
+    name: 'mul',
+    emit: { js: (c) => (c.out === 'i32' ? `Math.imul(${c.args[0]}, ${c.args[1]})` : `(${c.args[0]} * ${c.args[1]})`), wgsl: (c) => `(${c.args[0]} * ${c.args[1]})` },
+    doc: 'a × b',
+    accepts: 'numeric',
+    // float64 would round an i32 product above 2⁵³ before it wraps.
+    fn: (a, b, dt) => (dt === 'i32' ? Math.imul(a, b) : a * b), grad: (b, x, y, _o, g) => [mul(b, g, y), mul(b, g, x)], simplify: identityOperand(1) }),
   binaryOp({
     name: 'div',
     emit: {
       js: (c) => (c.out === 'i32' ? `${c.helper('dlc_idiv')}(${c.args[0]}, ${c.args[1]})` : `(${c.args[0]} / ${c.args[1]})`),
       wgsl: (c) => (c.out === 'i32' ? `${c.helper('dlc_idiv')}(${c.args[0]}, ${c.args[1]})` : `(${c.args[0]} / ${c.args[1]})`),
     },
-    doc: 'a / b (integer division truncates toward zero; x / 0 is 0 for i32)',
+    doc: 'a / b (integer division truncates toward zero; for i32, x / 0 is 0 and −2³¹ / −1 wraps to −2³¹)',
     accepts: 'numeric',
     fn: (a, b, dt) => (dt === 'i32' ? (b === 0 ? 0 : Math.trunc(a / b)) : a / b),
     simplify: identityOperand(1, true),
@@ -255,8 +291,8 @@ export const BINARY = [
     domain: ['positive', 'any'],
   }),
   binaryOp({
-    name: 'max', emit: call('Math.max', 'max'),
-    doc: 'elementwise maximum (on ties the gradient is split equally)',
+    name: 'max', emit: extremum('max'),
+    doc: 'elementwise maximum (NaN if either is NaN; on ties the gradient is split equally)',
     accepts: 'numeric',
     fn: (a, b) => Math.max(a, b),
     grad: (b, x, y, _o, g) => {
@@ -266,8 +302,8 @@ export const BINARY = [
     domain: ['distinct', 'distinct'],
   }),
   binaryOp({
-    name: 'min', emit: call('Math.min', 'min'),
-    doc: 'elementwise minimum (on ties the gradient is split equally)',
+    name: 'min', emit: extremum('min'),
+    doc: 'elementwise minimum (NaN if either is NaN; on ties the gradient is split equally)',
     accepts: 'numeric',
     fn: (a, b) => Math.min(a, b),
     grad: (b, x, y, _o, g) => {
@@ -277,7 +313,8 @@ export const BINARY = [
     domain: ['distinct', 'distinct'],
   }),
   binaryOp({ name: 'eq', emit: infix('===', '=='), doc: 'a == b', accepts: 'any', result: 'bool', fn: (a, b) => (a === b ? 1 : 0) }),
-  binaryOp({ name: 'ne', emit: infix('!==', '!='), doc: 'a != b', accepts: 'any', result: 'bool', fn: (a, b) => (a !== b ? 1 : 0) }),
+  // NaN != x is true. WGSL's f32 != may be an ordered compare (false for NaN): spell it !(a == b).
+  binaryOp({ name: 'ne', emit: { js: (c) => `(${c.args[0]} !== ${c.args[1]})`, wgsl: (c) => (c.types[0] === 'f32' ? `(!(${c.args[0]} == ${c.args[1]}))` : `(${c.args[0]} != ${c.args[1]})`) }, doc: 'a != b (true when either is NaN)', accepts: 'any', result: 'bool', fn: (a, b) => (a !== b ? 1 : 0) }),
   binaryOp({ name: 'lt', emit: infix('<'), doc: 'a < b', accepts: 'numeric', result: 'bool', fn: (a, b) => (a < b ? 1 : 0) }),
   binaryOp({ name: 'le', emit: infix('<='), doc: 'a <= b', accepts: 'numeric', result: 'bool', fn: (a, b) => (a <= b ? 1 : 0) }),
   binaryOp({ name: 'gt', emit: infix('>'), doc: 'a > b', accepts: 'numeric', result: 'bool', fn: (a, b) => (a > b ? 1 : 0) }),
@@ -310,10 +347,10 @@ export const select = defineOp({
     const v = splatValue(c!);
     return v === undefined ? undefined : v ? x : y;
   },
-  // The gradient goes to the branch that was chosen.
+  // The gradient goes to the branch that was chosen (no `not` for the second: select(c, 0, g)).
   vjp: ({ b, node, g }) => {
     const c = node.inputs[0]!;
-    return [undefined, mask(b, c, g), mask(b, b.add('not', [c]), g)];
+    return [undefined, mask(b, c, g), C.select(b, c, C.fullLike(b, 0, g), g)];
   },
   test: {
     sample(d) {
@@ -327,14 +364,14 @@ export const select = defineOp({
 export const cast = defineOp<{ dtype: DType }>({
   name: 'cast',
   kind: 'elementwise',
-  doc: 'convert to another dtype (float → int truncates; → bool is x ≠ 0)',
+  doc: 'convert to another dtype (f32 → i32 truncates toward zero and saturates, NaN → 0; → bool is x ≠ 0)',
   arity: 1,
   attrs: { dtype: 'dtype' },
   infer([x], a) {
     return { dtype: a.dtype, shape: x!.shape };
   },
   evaluate([x], _a, out) {
-    return mapData(out, x!.size, (i) => x!.data[i]!);
+    return mapData(out, x!.size, (i) => (out.dtype === 'i32' ? f32ToI32(x!.data[i]!) : x!.data[i]!));
   },
   simplify: ({ inputs: [x], attrs }) => (x!.type.dtype === attrs.dtype ? x : undefined),
   expr: sameIndexExpr('cast'),
@@ -360,9 +397,10 @@ function castWgsl(c: EmitContext): string {
   const [a] = c.args;
   const from = c.types[0];
   if (from === c.out) return a!;
-  if (c.out === 'bool') return from === 'f32' ? `(${a} != 0.0)` : `(${a} != 0)`;
+  // NaN is true: !(x == 0.0), as != may be an ordered compare (see `ne`).
+  if (c.out === 'bool') return from === 'f32' ? `(!(${a} == 0.0))` : `(${a} != 0)`;
   if (from === 'bool') return c.out === 'f32' ? `select(0.0, 1.0, ${a})` : `select(0, 1, ${a})`;
-  return `${c.out}(${a})`;
+  return c.out === 'i32' ? `${c.helper('dlc_f2i')}(${a})` : `${c.out}(${a})`;
 }
 
 /** Identity whose gradient is zero: the value is treated as a constant by differentiation. */

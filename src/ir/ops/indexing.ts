@@ -1,6 +1,8 @@
 /**
  * @file Data-dependent indexing: gather (take along an axis, e.g. an embedding lookup) and its
- * transpose scatter_add. Negative indices count from the end; indices still outside [0, n) are clamped.
+ * transpose scatter_add. An index outside [0, n) — negative ones included — is clamped to the
+ * nearest valid one, on every backend (a GPU cannot raise an error; values from outside the
+ * program are checked where they enter, see src/ir/index-ranges.ts).
  */
 import { NDArray } from '../ndarray.js';
 import { defineOp, opError } from '../op.js';
@@ -8,15 +10,12 @@ import { idx as loopIdx, ix, lit, op, type Expr } from '../../kernel/expr.js';
 import { clampIndex } from './movement.js';
 import { formatType, numel, type TensorType } from '../types.js';
 
-/** Negative indices count from the end (as in `x[-1]`); what is still out of range is clamped. */
-const clampValue = (v: number, n: number) => {
-  const i = Math.trunc(v);
-  return Math.min(Math.max(i < 0 ? i + n : i, 0), n - 1);
-};
+/** An index clamped into [0, n): −1 reads element 0, n reads element n − 1. */
+const clampValue = (v: number, n: number) => Math.min(Math.max(Math.trunc(v), 0), n - 1);
 
 /** The same rule as an index expression. */
 function indexExpr(i: Expr, n: number): Expr {
-  return clampIndex(op('select', [ix('<', i, lit(0)), ix('+', i, lit(n)), i], 'i32'), n);
+  return clampIndex(i, n);
 }
 
 function checkIndices(op: string, idx: TensorType): void {

@@ -9,7 +9,9 @@ import { forEachIndex, NDArray } from '../ndarray.js';
 import { defineOp, defaultCost, opError, type Draw, type OpDef, type VjpRule } from '../op.js';
 import { div, mul } from './ad.js';
 import type { Expr } from '../../kernel/expr.js';
-import type { ExprContext, Monoid } from '../op.js';
+import type { ExprContext, Template } from '../op.js';
+import { binaryScalar } from './elementwise.js';
+import { argBeats } from './numeric-rules.js';
 
 /** Output element: a reduction over fresh loop indices standing for the reduced axes. */
 function reduceExpr(name: string, axes: (a: any) => number[]) {
@@ -73,7 +75,9 @@ function reduceCase(d: Draw, distinct: boolean) {
   return { inputs: [{ dtype: 'f32' as const, shape, domain: distinct ? ('distinct' as const) : ('any' as const) }], attrs: { axes } };
 }
 
-function reduceOp(name: string, doc: string, init: number, combine: (acc: number, v: number) => number, accepts: 'numeric', vjp: VjpRule<ReduceAttrs>, monoid: Monoid): OpDef<ReduceAttrs> {
+/** A reduction combining with the elementwise op `monoid.combine` (its scalar rule: i32 wraps, NaN propagates). */
+function reduceOp(name: string, doc: string, accepts: 'numeric', vjp: VjpRule<ReduceAttrs>, monoid: { readonly combine: string; readonly identity: number }): OpDef<ReduceAttrs> {
+  const combine = binaryScalar(monoid.combine);
   return defineOp<ReduceAttrs>({
     name,
     kind: 'reduce',
@@ -89,8 +93,8 @@ function reduceOp(name: string, doc: string, init: number, combine: (acc: number
     },
     evaluate([x], a, out) {
       const { target } = reductionMap(x!.shape, a.axes);
-      const data = new Float64Array(numel(out.shape)).fill(init);
-      for (let i = 0; i < x!.size; i++) data[target[i]!] = combine(data[target[i]!]!, x!.data[i]!);
+      const data = new Float64Array(numel(out.shape)).fill(monoid.identity);
+      for (let i = 0; i < x!.size; i++) data[target[i]!] = combine(data[target[i]!]!, x!.data[i]!, out.dtype);
       return new NDArray(out.shape, data);
     },
     cost: (ins, out) => ({ flops: numel(ins[0]!.shape), bytes: defaultCost(ins, out).bytes }),
@@ -114,12 +118,24 @@ function reduceOp(name: string, doc: string, init: number, combine: (acc: number
 }
 
 export const REDUCE = [
-  reduceOp('reduce_sum', 'sum over axes', 0, (a, v) => a + v, 'numeric', sumGrad, { combine: 'add', identity: 0 }),
-  reduceOp('reduce_max', 'maximum over axes (−∞ for an empty reduction; ties share the gradient)', -Infinity, (a, v) => (v > a || Number.isNaN(v) ? v : a), 'numeric', extremumGrad, { combine: 'max', identity: -Infinity }),
-  reduceOp('reduce_min', 'minimum over axes (+∞ for an empty reduction; ties share the gradient)', Infinity, (a, v) => (v < a || Number.isNaN(v) ? v : a), 'numeric', extremumGrad, { combine: 'min', identity: Infinity }),
+  reduceOp('reduce_sum', 'sum over axes (an i32 sum wraps)', 'numeric', sumGrad, { combine: 'add', identity: 0 }),
+  reduceOp('reduce_max', 'maximum over axes (NaN if any element is; −∞ for an empty reduction; ties share the gradient)', 'numeric', extremumGrad, { combine: 'max', identity: -Infinity }),
+  reduceOp('reduce_min', 'minimum over axes (NaN if any element is; +∞ for an empty reduction; ties share the gradient)', 'numeric', extremumGrad, { combine: 'min', identity: Infinity }),
 ];
 
-function argOp(name: string, doc: string, better: (v: number, best: number) => boolean, arg: 'max' | 'min'): OpDef<{ axis: number }> {
+/**
+ * "v beats best" per backend, the same rule as `argBeats`: plain `>`/`<` for i32; for f32 a NaN
+ * beats any number (JS: v !== v), in WGSL through a prelude helper that tests the bits.
+ */
+function beatsTemplates(arg: 'max' | 'min'): Readonly<Record<'js' | 'wgsl', Template>> {
+  const cmp = arg === 'max' ? '>' : '<';
+  return {
+    js: ({ args: [v, best], types }) => (types[0] === 'f32' ? `(${v} !== ${v} ? ${best} === ${best} : ${v} ${cmp} ${best})` : `(${v} ${cmp} ${best})`),
+    wgsl: ({ args: [v, best], types, helper }) => (types[0] === 'f32' ? `${helper(`dlc_arg${arg}_beats`)}(${v}, ${best})` : `(${v} ${cmp} ${best})`),
+  };
+}
+
+function argOp(name: string, doc: string, arg: 'max' | 'min'): OpDef<{ axis: number }> {
   return defineOp<{ axis: number }>({
     name,
     kind: 'reduce',
@@ -136,23 +152,23 @@ function argOp(name: string, doc: string, better: (v: number, best: number) => b
       const { target } = reductionMap(x!.shape, [a.axis]);
       const n = numel(out.shape);
       const best = new Float64Array(n).fill(NaN);
-      const arg = new Float64Array(n);
+      const index = new Float64Array(n);
       const inner = stridesOf(x!.shape)[a.axis]!;
       const len = x!.shape[a.axis]!;
       for (let i = 0; i < x!.size; i++) {
         const t = target[i]!;
         const k = Math.floor(i / inner) % len;
         const v = x!.data[i]!;
-        if (k === 0 || better(v, best[t]!)) {
+        if (k === 0 || argBeats(arg, v, best[t]!)) {
           best[t] = v;
-          arg[t] = k;
+          index[t] = k;
         }
       }
-      return new NDArray(out.shape, arg);
+      return new NDArray(out.shape, index);
     },
     // The result is an integer index: no gradient flows back.
     vjp: () => [undefined],
-    monoid: { arg },
+    monoid: { arg, beats: beatsTemplates(arg) },
     expr: reduceExpr(name, (a: { axis: number }) => [a.axis]),
     test: {
       sample(d) {
@@ -165,6 +181,6 @@ function argOp(name: string, doc: string, better: (v: number, best: number) => b
 }
 
 export const ARG = [
-  argOp('argmax', 'index of the largest element along an axis (first on ties)', (v, b) => v > b, 'max'),
-  argOp('argmin', 'index of the smallest element along an axis (first on ties)', (v, b) => v < b, 'min'),
+  argOp('argmax', 'index of the largest element along an axis (first on ties; the first NaN if any)', 'max'),
+  argOp('argmin', 'index of the smallest element along an axis (first on ties; the first NaN if any)', 'min'),
 ];

@@ -7,6 +7,15 @@ fn dlc_f32_bits(bits: u32) -> f32 {
   var b = bits;
   return bitcast<f32>(b);
 }
+fn dlc_max(a: f32, b: f32) -> f32 {
+  let ua = bitcast<u32>(a);
+  let ub = bitcast<u32>(b);
+  if ((ua & 0x7fffffffu) > 0x7f800000u) { return a; }
+  if ((ub & 0x7fffffffu) > 0x7f800000u) { return b; }
+  if (a > b) { return a; }
+  if (b > a) { return b; }
+  return bitcast<f32>(ua & ub);
+}
 
 var<workgroup> sh_f32: array<f32, 64>;
 
@@ -20,13 +29,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     for (var rr: i32 = i32(li); rr < 3; rr += 64) {
       let r0: i32 = rr;
       let v: f32 = bitcast<f32>(S[(r0 + (i0 * 3i))]);
-      acc = max(acc, v);
+      acc = dlc_max(acc, v);
     }
     sh_f32[li] = acc;
   }
   workgroupBarrier();
   for (var s: u32 = 32u; s > 0u; s = s >> 1u) {
-    if (li < s) { sh_f32[li] = max(sh_f32[li], sh_f32[li + s]); }
+    if (li < s) { sh_f32[li] = dlc_max(sh_f32[li], sh_f32[li + s]); }
     workgroupBarrier();
   }
   let row0: f32 = sh_f32[0];
