@@ -110,3 +110,34 @@ describe('i32 matrix products wrap like the sum of wrapped products', () => {
     await expectEverywhere(src, { x: { shape: [M, K], data: x }, y: { shape: [K, N], data: y } }, { out: want });
   });
 });
+
+describe('a matrix product whose fused epilogue changes the dtype', () => {
+  it('f32 @ f32 stored as i32 (cast(a @ b > 0.5, i32) * 7) and i32 @ i32 stored as f32 keep their arithmetic', async () => {
+    const a = [1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1, -1, 0, 2, 0.25, 0.25, 0];
+    const b = [1, 0, 0, 0, 0.5, 1, 0, 2, 0, 0, 1, 3];
+    // Multiples of 2⁸: the products overflow, and their wrapped sums (multiples of 2¹⁶) are exact in f32.
+    const xi = [8388607, 1, 0, 2, -1, 3, 4, 5, 6, 7, 8, 9, 4823, 65536, 1, -2, 3, -8388608].map((v) => v * 256);
+    const yi = [65536, 2, 8388607, -1, 65536, 1, 0, 3, -2, 8, 1, 12345].map((v) => v * 256);
+    const [M, K, N] = [6, 3, 4];
+    const prod = (x: number[], y: number[], int: boolean) => {
+      const out: number[] = [];
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s = int ? wrap(s + Math.imul(x[i * K + k]!, y[k * N + j]!)) : s + x[i * K + k]! * y[k * N + j]!;
+          out.push(s);
+        }
+      }
+      return out;
+    };
+    const src = [
+      'fn f(a: f32[6, 3], b: f32[3, 4], xi: i32[6, 3], yi: i32[3, 4]) -> (i32[6, 4], f32[6, 4]) {',
+      '  return (cast(a @ b > 0.5, i32) * 7, cast(xi @ yi, f32))',
+      '}',
+    ].join('\n');
+    await expectEverywhere(src, { a: { shape: [M, K], data: a }, b: { shape: [K, N], data: b }, xi: { shape: [M, K], data: xi }, yi: { shape: [K, N], data: yi } }, {
+      out0: prod(a, b, false).map((v) => (v > 0.5 ? 7 : 0)),
+      out1: prod(xi, yi, true).map((v) => Math.fround(v)),
+    });
+  });
+});

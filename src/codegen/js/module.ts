@@ -108,8 +108,9 @@ function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Pr
   const { m: M, n: N, k: K } = k;
   const L: string[] = [];
   const R = [0, 1, 2, 3];
-  // i32 products wrap (Math.imul, | 0) and are packed in Int32Array (a Float32Array would round them).
-  const int = p.buffers[k.out]!.dtype === 'i32';
+  // i32 products wrap (Math.imul, | 0) and are packed in Int32Array (a Float32Array would round
+  // them). The operands' dtype decides: an epilogue may store another (cast(a @ b > 0, i32)).
+  const int = p.buffers[k.a.buf]!.dtype === 'i32';
   const packType = int ? 'Int32Array' : precision === 'f64' ? 'Float64Array' : 'Float32Array';
   const mac = (acc: string, x: string, y: string) => (int ? `${acc} = (${acc} + Math.imul(${x}, ${y})) | 0;` : `${acc} += ${x} * ${y};`);
   const pre: string[] = [];
