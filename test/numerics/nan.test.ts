@@ -80,4 +80,17 @@ describe('NaN propagates on every backend', () => {
     }
     expect(bad).toEqual([]);
   });
+
+  it('gradients at a NaN: relu passes the cotangent through, maximum gives it to the NaN operand, a max over a NaN is NaN', async () => {
+    const src = [
+      'fn f(x: f32[3], y: f32[3]) -> (f32[3], f32[3], f32[3]) {',
+      '  return (grad(sum(relu(x)), x), grad(max(y), y), grad(sum(maximum(x, y)), x))',
+      '}',
+    ].join('\n');
+    await expectEverywhere(src, { x: { shape: [3], data: [NaN, 2, -1] }, y: { shape: [3], data: [1, NaN, 3] } }, {
+      out0: [1, 1, 0],
+      out1: [NaN, NaN, NaN],
+      out2: [1, 0, 0], // maximum(NaN, 1) is x's NaN; maximum(2, NaN) is y's
+    });
+  });
 });

@@ -247,10 +247,15 @@ function identityOperand(e: number, rightOnly = false) {
   };
 }
 
-/** Weight of the first operand in d max(a, b): 1 where a wins, ½ on ties, 0 where b wins. */
+/**
+ * Weight of the first operand in d max(a, b): 1 where a wins, ½ on ties, 0 where b wins. A NaN
+ * wins (it is the value returned), so its gradient goes to it: a NaN a is a != a.
+ */
 function winShare(b: GraphBuilder, x: Node, y: Node, wins: 'gt' | 'lt'): Node {
   const w = C.select(b, C.binary(b, 'eq', x, y), C.fullLike(b, 0.5, x), C.fullLike(b, 0, x));
-  return C.select(b, C.binary(b, wins, x, y), C.fullLike(b, 1, x), w);
+  const beats = C.binary(b, wins, x, y);
+  const aWins = x.type.dtype === 'f32' ? b.add('or', [beats, C.binary(b, 'ne', x, x)]) : beats;
+  return C.select(b, aWins, C.fullLike(b, 1, x), w);
 }
 
 export const BINARY = [
