@@ -3,6 +3,7 @@
  * as simplified, so constant folding is covered), JS f64, JS f32 and WebGPU when present — and
  * returns each output as plain numbers, for exact (Object.is) comparisons.
  */
+import { expect } from 'vitest';
 import { makeExecutable, type ExecBackend } from '../../src/exec.js';
 import { compile } from '../../src/index.js';
 import { NDArray } from '../../src/ir/ndarray.js';
@@ -46,4 +47,16 @@ export function mismatches(got: readonly number[], want: readonly number[]): str
     if (!Object.is(got[i], w)) bad.push(`[${i}] = ${Object.is(got[i], -0) ? '-0' : got[i]}, expected ${Object.is(w, -0) ? '-0' : w}`);
   });
   return bad;
+}
+
+/** Runs the program on every target; every output must equal `want` exactly. */
+export async function expectEverywhere(src: string, inputs: Inputs, want: Record<string, number[]>): Promise<void> {
+  const bad: string[] = [];
+  for (const t of TARGETS) {
+    const out = await runOn(t, src, inputs);
+    for (const [name, w] of Object.entries(want)) {
+      for (const m of mismatches(out.get(name) ?? [], w)) bad.push(`${t.name} ${name}${m}`);
+    }
+  }
+  expect(bad).toEqual([]);
 }

@@ -3,24 +3,13 @@
  * arithmetic"): the interpreter, constant folding, JS f64, JS f32 and WebGPU agree bit for bit.
  * Expected values are computed here from the definition (Math.imul, `| 0`), not by a backend.
  */
-import { describe, expect, it } from 'vitest';
-import { mismatches, runOn, TARGETS, type Inputs } from './backends.js';
+import { describe, it } from 'vitest';
+import { expectEverywhere } from './backends.js';
 
 const MIN = -2147483648;
 const MAX = 2147483647;
 const wrap = (v: number) => v | 0;
 
-/** Runs the program on every target; every output must equal `want` exactly. */
-async function expectEverywhere(src: string, inputs: Inputs, want: Record<string, number[]>): Promise<void> {
-  const bad: string[] = [];
-  for (const t of TARGETS) {
-    const out = await runOn(t, src, inputs);
-    for (const [name, w] of Object.entries(want)) {
-      for (const m of mismatches(out.get(name) ?? [], w)) bad.push(`${t.name} ${name}${m}`);
-    }
-  }
-  expect(bad).toEqual([]);
-}
 
 const X = [1234567891, -1234567891, MAX, MIN, 65536, 3, 0, -1];
 const Y = [747796405, 747796405, 2, -1, 65536, -7, 5, MIN];

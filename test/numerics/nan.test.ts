@@ -4,18 +4,8 @@
  * reductions over a NaN are NaN, and argmax/argmin return the index of the first NaN.
  */
 import { describe, expect, it } from 'vitest';
-import { mismatches, runOn, TARGETS, type Inputs } from './backends.js';
+import { expectEverywhere, mismatches, runOn, TARGETS } from './backends.js';
 
-async function expectEverywhere(src: string, inputs: Inputs, want: Record<string, number[]>): Promise<void> {
-  const bad: string[] = [];
-  for (const t of TARGETS) {
-    const out = await runOn(t, src, inputs);
-    for (const [name, w] of Object.entries(want)) {
-      for (const m of mismatches(out.get(name) ?? [], w)) bad.push(`${t.name} ${name}${m}`);
-    }
-  }
-  expect(bad).toEqual([]);
-}
 
 describe('NaN propagates on every backend', () => {
   it('relu(NaN) is NaN (relu(−0) = +0, relu(−1) = 0), so a NaN loss stays NaN', async () => {
