@@ -71,7 +71,8 @@ export function shaderDiagnostic(e: ShaderCompileError, compiled: CompiledProgra
   return error('DL0502', `the WebGPU shader generated for this operation (${k?.source.ops.join(', ') ?? e.kernel}) failed to compile`, {
     span: k?.source.spans[0],
     notes,
-    help: 'this is a bug in dlc; run it with --backend js meanwhile',
+    // Not "use --backend js": a kernel the WGSL renderer gets wrong may be wrong for JS too.
+    help: 'this is a bug in dlc: please report it with this .dl file; the reference interpreter (`dlc run` without --backend) does not generate code and gives the result meanwhile',
   });
 }
 

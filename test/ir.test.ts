@@ -256,6 +256,7 @@ function withNode(g: Graph, i: number, f: (n: Node, nodes: Node[]) => Node): Gra
     inputs: g.inputs.map((x) => map.get(x)!),
     params: g.params.map((x) => map.get(x)!),
     outputs: g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
+    updates: g.updates.map((u) => ({ name: u.name, node: map.get(u.node)! })),
   };
 }
 

@@ -28,7 +28,10 @@ export function initParams(g: Graph, seed = 0, store: ParamStore = new Map()): P
 
 export class EvalError extends Error {}
 
-/** Evaluates the graph; returns the outputs in order, keyed by name. */
+/**
+ * Evaluates a graph on named inputs and parameter values; returns its outputs. A graph with
+ * state updates (a training step) writes them into `params` after computing everything.
+ */
 export function interpret(g: Graph, inputs: ReadonlyMap<string, NDArray>, params: ParamStore): Map<string, NDArray> {
   const values: NDArray[] = new Array(g.nodes.length);
   const env = {
@@ -58,5 +61,7 @@ export function interpret(g: Graph, inputs: ReadonlyMap<string, NDArray>, params
     }
     values[n.id] = v;
   }
+  // State writes: every value was computed from the states as they were before the call.
+  for (const u of g.updates) params.set(u.name, values[u.node.id]!);
   return new Map(g.outputs.map((o) => [o.name, values[o.node.id]!]));
 }

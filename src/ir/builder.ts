@@ -3,7 +3,7 @@
  * Each `add` runs the op's shape rule, so every node is typed the moment it exists.
  */
 import type { Span } from '../diagnostics/source.js';
-import type { Graph, GraphOutput, Node } from './graph.js';
+import type { Graph, GraphOutput, GraphUpdate, Node } from './graph.js';
 import { OpError, type Attrs } from './op.js';
 import { formatShape, numel } from './types.js';
 import { getOp } from './ops/index.js';
@@ -76,15 +76,15 @@ export class GraphBuilder {
    * Builds the graph: keeps the inputs and every node the outputs depend on, in creation order,
    * renumbered from 0. Parameters are listed in the order they are first used.
    */
-  finish(name: string, inputs: readonly Node[], outputs: readonly GraphOutput[]): Graph {
-    return buildGraph(name, inputs, outputs);
+  finish(name: string, inputs: readonly Node[], outputs: readonly GraphOutput[], updates: readonly GraphUpdate[] = []): Graph {
+    return buildGraph(name, inputs, outputs, updates);
   }
 }
 
-/** Collects the nodes reachable from `outputs` (plus `inputs`), renumbered in topological order. */
-export function buildGraph(name: string, inputs: readonly Node[], outputs: readonly GraphOutput[]): Graph {
+/** Collects the nodes reachable from `outputs` and `updates` (plus `inputs`), renumbered in topological order. */
+export function buildGraph(name: string, inputs: readonly Node[], outputs: readonly GraphOutput[], updates: readonly GraphUpdate[] = []): Graph {
   const live = new Set<Node>(inputs);
-  const stack = outputs.map((o) => o.node);
+  const stack = [...outputs.map((o) => o.node), ...updates.map((u) => u.node)];
   while (stack.length) {
     const n = stack.pop()!;
     if (live.has(n)) continue;
@@ -106,5 +106,6 @@ export function buildGraph(name: string, inputs: readonly Node[], outputs: reado
     inputs: inputs.map((i) => renamed.get(i)!),
     params: nodes.filter((n) => n.op === 'param'),
     outputs: outputs.map((o) => ({ name: o.name, node: renamed.get(o.node)! })),
+    updates: updates.map((u) => ({ name: u.name, node: renamed.get(u.node)! })),
   };
 }

@@ -22,6 +22,17 @@ export interface GraphOutput {
   readonly node: Node;
 }
 
+/**
+ * A persistent-state write: after a call, the parameter (or optimizer state) `name` holds the
+ * value of `node`, computed from the values every state had before the call. A training step's
+ * parameter, moment and step-counter updates are these; the kernel program writes each one into
+ * its state buffer in place where that is safe (src/kernel/in-place.ts).
+ */
+export interface GraphUpdate {
+  readonly name: string;
+  readonly node: Node;
+}
+
 export interface Graph {
   readonly name: string;
   /** All nodes in topological order; ids are 0..n-1 in this order. */
@@ -31,6 +42,8 @@ export interface Graph {
   /** The `param` nodes, in first-use order. */
   readonly params: readonly Node[];
   readonly outputs: readonly GraphOutput[];
+  /** State writes (empty for a pure function); each names one of `params`. */
+  readonly updates: readonly GraphUpdate[];
 }
 
 export function inputName(n: Node): string {
@@ -42,5 +55,6 @@ export function useCounts(g: Graph): number[] {
   const uses = new Array<number>(g.nodes.length).fill(0);
   for (const n of g.nodes) for (const i of n.inputs) uses[i.id]!++;
   for (const o of g.outputs) uses[o.node.id]!++;
+  for (const u of g.updates) uses[u.node.id]!++;
   return uses;
 }

@@ -49,6 +49,7 @@ export function printGraph(g: Graph, opts: PrintOptions = {}): string {
   const lines = [`graph ${g.name}(${sig}) {`];
   for (const n of g.nodes) lines.push(`  ${printNode(n, opts)}`);
   lines.push(`  return ${g.outputs.map((o) => `${o.name}=%${o.node.id}`).join(', ')}`);
+  if (g.updates.length) lines.push(`  update ${g.updates.map((u) => `${u.name}=%${u.node.id}`).join(', ')}`);
   lines.push('}');
   return lines.join('\n') + '\n';
 }

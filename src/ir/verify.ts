@@ -67,5 +67,14 @@ export function verifyGraph(g: Graph): string[] {
     if (names.has(name)) problems.push(`parameter ${name} appears twice`);
     names.add(name);
   }
+  const written = new Set<string>();
+  for (const u of g.updates) {
+    if (g.nodes[u.node.id] !== u.node) problems.push(`update ${u.name} is not a node of the graph`);
+    if (written.has(u.name)) problems.push(`state ${u.name} is updated twice`);
+    written.add(u.name);
+    const p = g.params.find((x) => String(x.attrs['name']) === u.name);
+    if (!p) problems.push(`update ${u.name} names no parameter of the graph`);
+    else if (!sameType(p.type, u.node.type)) problems.push(`update ${u.name} is ${formatType(u.node.type)} but the state is ${formatType(p.type)}`);
+  }
   return problems;
 }

@@ -85,6 +85,7 @@ function onePass(g: Graph): Graph {
     g.name,
     g.inputs.map((i) => map.get(i)!),
     g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
+    g.updates.map((u) => ({ name: u.name, node: map.get(u.node)! })),
   );
 }
 
