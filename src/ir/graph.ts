@@ -46,6 +46,11 @@ export interface Graph {
   readonly updates: readonly GraphUpdate[];
 }
 
+/** Optimizer state and step counters (`digits/hidden.W/m`, `digits/step`): persistent, but not model parameters. */
+export function isOptimizerState(name: string): boolean {
+  return name.includes('/');
+}
+
 export function inputName(n: Node): string {
   return String(n.attrs['name']);
 }

@@ -15,6 +15,7 @@ import { affineOf, levelsOfIndex } from './affine.js';
 import { flatIndex, idx as loopIdx, lit, sameExpr, structKey, unflatten, type Expr } from './expr.js';
 import { isComputing, isView, planFusion, type FusionOptions, type FusionPlan } from './fuse.js';
 import { mergeSiblings } from './siblings.js';
+import { isOptimizerState } from '../ir/graph.js';
 import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelLet, KernelProgram, KernelSource, Level, MapKernel, Space, Strided } from './program.js';
 
 
@@ -318,7 +319,7 @@ function tryBuild(g: Graph, plan: FusionPlan): { program?: KernelProgram; retry?
   for (const n of g.nodes) {
     if (n.op === 'param') {
       const name = String(n.attrs['name']);
-      const buf = b.addBuffer(name, n, 'state', 'param', { init: n.attrs['init'] as unknown as InitSpec });
+      const buf = b.addBuffer(name, n, 'state', isOptimizerState(name) ? 'state' : 'param', { init: n.attrs['init'] as unknown as InitSpec });
       b.bind(n, buf);
       params.push({ name, buf });
     } else if (n.op === 'constant' && !isView(n)) {

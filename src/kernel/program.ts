@@ -12,7 +12,8 @@ import type { Expr } from './expr.js';
  * outputs, constants); `arena` holds intermediates.
  */
 export type Space = 'state' | 'arena';
-export type BufferRole = 'input' | 'param' | 'output' | 'const' | 'temp';
+/** `param`: a model parameter; `state`: optimizer state or a step counter (its name has a `/`). */
+export type BufferRole = 'input' | 'param' | 'state' | 'output' | 'const' | 'temp';
 
 export interface BufferInfo {
   readonly id: number;

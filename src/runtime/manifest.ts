@@ -11,7 +11,8 @@ export type DTypeName = 'f32' | 'i32' | 'bool';
 
 export interface ManifestBuffer {
   readonly name: string;
-  readonly role: 'input' | 'param' | 'output' | 'const' | 'temp';
+  /** `param`: a model parameter; `state`: optimizer state or a step counter (a name with a `/`). */
+  readonly role: 'input' | 'param' | 'state' | 'output' | 'const' | 'temp';
   readonly dtype: DTypeName;
   readonly shape: readonly number[];
   readonly space: 'state' | 'arena';

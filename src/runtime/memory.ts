@@ -52,6 +52,6 @@ export function initState(m: Manifest, state: Space, seed: number): void {
   for (const b of m.buffers) {
     if (b.space !== 'state') continue;
     if (b.role === 'const' && b.values) writeBuffer(state, b, m.precision, b.values);
-    if (b.role === 'param' && b.init) writeBuffer(state, b, m.precision, initialize(b.init, b.shape, seed, b.name));
+    if ((b.role === 'param' || b.role === 'state') && b.init) writeBuffer(state, b, m.precision, initialize(b.init, b.shape, seed, b.name));
   }
 }
