@@ -55,26 +55,30 @@ function divMod(l: Lin, op: '/' | '%', k: number, sizes: ReadonlyMap<string, num
     if (t.coef === 0) continue;
     (t.coef % k === 0 ? multiples : rest).push(t);
   }
-  const restMax = rest.reduce((s, t) => s + t.coef * digitMax(t.digit, sizes), 0);
+  const maxOf = (ts: readonly { digit: Digit; coef: number }[]) => ts.reduce((s, t) => s + t.coef * digitMax(t.digit, sizes), 0);
+  const restMax = maxOf(rest);
   const sum = (ts: readonly { digit: Digit; coef: number }[], c: number, f: (coef: number) => number): Lin => ({ c, terms: new Map(ts.map((t) => [keyOf(t.digit), { digit: t.digit, coef: f(t.coef) }])) });
-  if (op === '/') {
-    const whole = sum(multiples, l.c / k, (c) => c / k);
-    if (restMax < k) return whole;
-    if (rest.length !== 1 || k % rest[0]!.coef !== 0) return undefined;
-    const { digit: g, coef } = rest[0]!;
-    const q = k / coef;
-    if (g.n !== Infinity && g.n % q !== 0) return undefined;
-    const split = { v: g.v, d: g.d * q, n: g.n === Infinity ? Infinity : g.n / q };
-    const terms = new Map(whole.terms);
-    terms.set(keyOf(split), { digit: split, coef: 1 });
-    return { c: whole.c, terms };
-  }
-  if (restMax < k) return sum(rest, 0, (c) => c);
-  if (rest.length !== 1 || k % rest[0]!.coef !== 0) return undefined;
-  const { digit: g, coef } = rest[0]!;
+  if (op === '/' && restMax < k) return sum(multiples, l.c / k, (c) => c / k);
+  if (op === '%' && restMax < k) return sum(rest, 0, (c) => c);
+  // One term c·digit with c dividing k, and lower terms that together stay below c (so they
+  // never carry into it): (c·x + low) / k = x / (k/c) and (c·x + low) % k = c·(x % (k/c)) + low.
+  rest.sort((a, b) => b.coef - a.coef);
+  const [high, ...low] = rest;
+  if (!high || k % high.coef !== 0 || maxOf(low) >= high.coef) return undefined;
+  const { digit: g, coef } = high;
   const q = k / coef;
   if (g.n !== Infinity && g.n % q !== 0) return undefined;
-  return digitTerm({ v: g.v, d: g.d, n: q }, coef);
+  if (op === '/') {
+    const whole = sum(multiples, l.c / k, (c) => c / k);
+    const split = { v: g.v, d: g.d * q, n: g.n === Infinity ? Infinity : g.n / q };
+    const terms = new Map(whole.terms);
+    terms.set(keyOf(split), { digit: split, coef: (terms.get(keyOf(split))?.coef ?? 0) + 1 });
+    return { c: whole.c, terms };
+  }
+  const terms = sum(low, 0, (c) => c).terms;
+  const kept = { v: g.v, d: g.d, n: q };
+  terms.set(keyOf(kept), { digit: kept, coef: (terms.get(keyOf(kept))?.coef ?? 0) + coef });
+  return { c: 0, terms };
 }
 
 function linear(e: Expr, sizes: ReadonlyMap<string, number>): Lin | undefined {
@@ -140,4 +144,41 @@ export function levelsOfIndex(a: Affine, v: string, size: number): Level[] | und
     inner.push({ n: size / at, stride: 0 });
   }
   return inner.reverse();
+}
+
+/** Levels with the size-1 ones dropped and neighbours that form one stride merged. */
+function canonicalLevels(levels: readonly Level[]): Level[] {
+  const out: Level[] = [];
+  // Innermost first, so that an outer level continuing the inner one's stride extends it.
+  for (const l of [...levels].reverse()) {
+    if (l.n === 1) continue;
+    const inner = out[out.length - 1];
+    if (inner && l.stride === inner.stride * inner.n) out[out.length - 1] = { n: inner.n * l.n, stride: inner.stride };
+    else out.push(l);
+  }
+  return out;
+}
+
+/**
+ * Whether two index expressions take the same value at every point of the loop domain (`sizes`
+ * gives each loop index's range). Decided on their digit forms, so `((e0·8 + e1) / 24)·24 +
+ * ((e0·8 + e1) / 8 % 3)·8 + e1 % 8` equals `e0·8 + e1`; false when either is not affine in the
+ * digits (then the two may still be equal, but nothing relies on it).
+ */
+export function sameIndexValue(a: Expr, b: Expr, sizes: ReadonlyMap<string, number>): boolean {
+  const la = linear(a, sizes);
+  const lb = linear(b, sizes);
+  if (!la || !lb || la.c !== lb.c) return false;
+  const vars = new Set([...la.terms.values(), ...lb.terms.values()].map((t) => t.digit.v));
+  for (const v of vars) {
+    const size = sizes.get(v);
+    if (size === undefined) return false;
+    const x = levelsOfIndex({ buf: 0, ...la }, v, size);
+    const y = levelsOfIndex({ buf: 0, ...lb }, v, size);
+    if (!x || !y) return false;
+    const cx = canonicalLevels(x);
+    const cy = canonicalLevels(y);
+    if (cx.length !== cy.length || cx.some((l, i) => l.n !== cy[i]!.n || l.stride !== cy[i]!.stride)) return false;
+  }
+  return true;
 }

@@ -11,7 +11,7 @@ import { getOp } from '../ir/ops/index.js';
 import { numel } from '../ir/types.js';
 import type { InitSpec } from '../runtime/init.js';
 import { freeAxes, type DotAttrs } from '../ir/ops/contraction.js';
-import { affineOf, levelsOfIndex } from './affine.js';
+import { affineOf, levelsOfIndex, sameIndexValue } from './affine.js';
 import { flatIndex, idx as loopIdx, lit, sameExpr, structKey, unflatten, type Expr } from './expr.js';
 import { isComputing, isView, planFusion, type FusionOptions, type FusionPlan } from './fuse.js';
 import { mergeSiblings } from './siblings.js';
@@ -24,7 +24,7 @@ interface KernelScope {
   /** Per-row reductions of a row kernel: their let name and the flat index of the row. */
   readonly rows: Map<Node, { name: string; flat: Expr }>;
   /** The contraction whose accumulator this epilogue reads, and the result's index. */
-  readonly acc?: { node: Node; idx: readonly Expr[]; t: Node['type']['dtype'] };
+  readonly acc?: { node: Node; idx: readonly Expr[]; t: Node['type']['dtype']; sizes: ReadonlyMap<string, number> };
   /** Every node computed in this kernel. */
   readonly nodes: Set<Node>;
   /**
@@ -41,8 +41,6 @@ class Builder {
   private readonly bufOf = new Map<Node, number>();
   private fresh = 0;
   private scope: KernelScope = { rows: new Map(), nodes: new Set(), memo: new Map() };
-  /** Set when an epilogue read its contraction at another index: the epilogue is abandoned. */
-  private accMisread = false;
 
   constructor(readonly plan: FusionPlan) {}
 
@@ -72,8 +70,11 @@ class Builder {
     if (buf !== undefined) return { k: 'load', buf, i: flat, t: n.type.dtype };
     const acc = this.scope.acc;
     if (acc && acc.node === n) {
-      if (sameExpr(flat, flatIndex(acc.idx, n.type.shape))) return { k: 'ref', v: 'acc', t: acc.t };
-      this.accMisread = true;
+      const own = flatIndex(acc.idx, n.type.shape);
+      if (sameExpr(flat, own) || sameIndexValue(flat, own, acc.sizes)) return { k: 'ref', v: 'acc', t: acc.t };
+      // The fusion plan gives a contraction an epilogue only when every path reads it at its own
+      // element (elementwise ops and reshapes), so this is a bug in the plan, not a choice here.
+      throw new Error(`internal: the epilogue of ${n.op} %${n.id} reads its result at another element`);
     }
     const row = this.scope.rows.get(n);
     if (row && sameExpr(flat, row.flat)) return { k: 'ref', v: row.name, t: n.type.dtype };
@@ -229,7 +230,7 @@ class Builder {
   }
 
   /** The contraction n, storing `sink`'s value (its epilogue) or its own result into `buf`. */
-  contraction(n: Node, buf: number, sink?: Node): boolean {
+  contraction(n: Node, buf: number, sink?: Node): void {
     const a = n.attrs as DotAttrs;
     const [l, r] = n.inputs as [Node, Node];
     const lf = freeAxes(l.type.shape.length, a.lhs_batch, a.lhs_contract);
@@ -241,12 +242,11 @@ class Builder {
       const vars = n.type.shape.map((_, i) => `e${i}`);
       const idx = vars.map(loopIdx);
       this.fresh = 0;
-      this.accMisread = false;
-      this.scope = { rows: new Map(), nodes: new Set(), memo: new Map(), acc: { node: n, idx, t: n.type.dtype } };
+      const sizes = new Map(vars.map((v, i) => [v, n.type.shape[i]!] as const));
+      this.scope = { rows: new Map(), nodes: new Set(), memo: new Map(), acc: { node: n, idx, t: n.type.dtype, sizes } };
       const value = this.inline(sink, sinkIndex(idx, n.type.shape, sink.type.shape));
       const used = this.scope.nodes;
       this.scope = { rows: new Map(), nodes: new Set(), memo: new Map() };
-      if (this.accMisread) return false;
       for (const x of used) nodes.add(x);
       epilogue = { vars, shape: [...n.type.shape], value, t: sink.type.dtype };
     }
@@ -266,7 +266,6 @@ class Builder {
       ...(epilogue ? { epilogue } : {}),
       source: this.source(nodes),
     });
-    return true;
   }
 }
 
@@ -291,25 +290,14 @@ export interface BuildOptions extends FusionOptions {}
 
 /** The kernel program of a graph under a fusion plan (fused unless `fuse: false`). */
 export function buildKernels(g: Graph, opts: BuildOptions = {}): KernelProgram {
-  let plan = planFusion(g, opts);
-  for (;;) {
-    const r = tryBuild(g, plan);
-    if (r.program) {
-      if (opts.fuse === false) return r.program;
-      // Independent kernels over the same index space become one, then names follow the order.
-      const kernels = mergeSiblings(r.program.kernels).map((k, i) => ({ ...k, name: `k${i}_${k.name.replace(/^k\d+_/, '')}` }));
-      return { ...r.program, kernels };
-    }
-    // An epilogue read its contraction at another index: store that contraction and rebuild.
-    const m = new Set(plan.materialized);
-    const e = new Map(plan.epilogueOf);
-    m.add(r.retry!);
-    e.delete(r.retry!);
-    plan = { ...plan, materialized: m, epilogueOf: e };
-  }
+  const program = build(g, planFusion(g, opts));
+  if (opts.fuse === false) return program;
+  // Independent kernels over the same index space become one, then names follow the order.
+  const kernels = mergeSiblings(program.kernels).map((k, i) => ({ ...k, name: `k${i}_${k.name.replace(/^k\d+_/, '')}` }));
+  return { ...program, kernels };
 }
 
-function tryBuild(g: Graph, plan: FusionPlan): { program?: KernelProgram; retry?: Node } {
+function build(g: Graph, plan: FusionPlan): KernelProgram {
   const b = new Builder(plan);
   const outputOf = new Map<Node, string>();
   for (const o of g.outputs) if (!outputOf.has(o.node)) outputOf.set(o.node, o.name);
@@ -333,9 +321,8 @@ function tryBuild(g: Graph, plan: FusionPlan): { program?: KernelProgram; retry?
     const buf = b.addBuffer(out ?? `t${n.id}_${n.op}`, n, out ? 'state' : 'arena', out ? 'output' : 'temp');
     b.bind(n, buf);
     const d = contractionOfSink.get(n);
-    if (d) {
-      if (!b.contraction(d, buf, n)) return { retry: d };
-    } else if (n.op === 'dot_general') b.contraction(n, buf);
+    if (d) b.contraction(d, buf, n);
+    else if (n.op === 'dot_general') b.contraction(n, buf);
     else b.mapKernel(n, buf);
   }
   // Outputs that are views, inputs, parameters or constants are copied into output buffers.
@@ -351,5 +338,5 @@ function tryBuild(g: Graph, plan: FusionPlan): { program?: KernelProgram; retry?
     b.mapKernel(o.node, buf, (idx) => b.read(o.node, idx));
     return { name: o.name, buf };
   });
-  return { program: { name: g.name, buffers: b.buffers, kernels: b.kernels, inputs, params, outputs, stateBytes: 0, arenaBytes: 0 } };
+  return { name: g.name, buffers: b.buffers, kernels: b.kernels, inputs, params, outputs, stateBytes: 0, arenaBytes: 0 };
 }

@@ -94,8 +94,17 @@ export function op(name: string, a: readonly Expr[], t: DType): Expr {
   return { k: 'op', op: name, a, t };
 }
 
+/**
+ * The flat index and shape each multi-index made by `unflatten` came from: flattening it again in
+ * the same shape gives that flat index back, the same expression (a reshape of a reshape, or an
+ * epilogue reaching its contraction through reshapes, reads at the index it started from).
+ */
+const unflattened = new WeakMap<readonly Expr[], { readonly flat: Expr; readonly shape: readonly number[] }>();
+
 /** Row-major flat index of a multi-index in a shape. */
 export function flatIndex(index: readonly Expr[], shape: readonly number[]): Expr {
+  const from = unflattened.get(index);
+  if (from && from.shape.length === shape.length && from.shape.every((d, i) => d === shape[i])) return from.flat;
   let acc: Expr = lit(0);
   let stride = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
@@ -120,6 +129,7 @@ export function unflatten(flat: Expr, shape: readonly number[]): Expr[] {
     const rest = shape.slice(1).reduce((a, b) => a * b, 1);
     out[0] = ix('/', flat, lit(rest));
   }
+  unflattened.set(out, { flat, shape: [...shape] });
   return out;
 }
 

@@ -48,6 +48,21 @@ describe('a contraction epilogue reached through a reshape of another rank', () 
     const p = buildKernels(graphOf(TRAILING_ONE));
     expect(p.kernels.map((k) => k.kind)).toEqual(['contraction']);
   });
+  // The fusion plan decides the epilogue once; building it never falls back (there is no retry).
+  // A reshape that splits or merges axes, or two of them, still reads the accumulator in place.
+  const CHAINS = {
+    'split [12, 2] → [6, 2, 2]': SPLIT,
+    'split [6, 8] → [2, 3, 8]': 'fn f(a: f32[6, 4], b: f32[4, 8]) -> f32[2, 3, 8] {\n  return relu(reshape(a @ b, [2, 3, 8]) + 1.0)\n}\n',
+    'two reshapes [12, 5] → [2, 30] → [3, 4, 5]': 'fn f(a: f32[12, 4], b: f32[4, 5]) -> f32[3, 4, 5] {\n  return tanh(reshape(reshape(a @ b, [2, 30]), [3, 4, 5]) * 2.0)\n}\n',
+  };
+  for (const [what, src] of Object.entries(CHAINS)) {
+    it(`${what}: the elementwise reader is the product's epilogue (was a separate kernel after a retry)`, async () => {
+      const p = buildKernels(graphOf(src));
+      expect(p.kernels.map((k) => k.kind)).toEqual(['contraction']);
+      expect(p.kernels[0]!.kind === 'contraction' && p.kernels[0]!.epilogue).toBeTruthy();
+      for (const backend of BACKENDS) await agrees(src, backend);
+    });
+  }
   for (const backend of BACKENDS) {
     it(`agrees with the interpreter on ${backend}`, async () => {
       await agrees(TRAILING_ONE, backend);
