@@ -13,6 +13,8 @@ import { JsExecutor } from './runtime/js-executor.js';
 import { getDevice, ShaderCompileError, WebGpuExecutor } from './runtime/webgpu-executor.js';
 import { checkInputs } from './input-check.js';
 import { indexRanges } from './ir/index-ranges.js';
+import { isOptimizerState } from './ir/graph.js';
+import { checkTensors, type SetOptions, type Slot, type Tensor } from './runtime/state.js';
 
 export type ExecBackend = 'interp' | BackendName;
 
@@ -42,6 +44,18 @@ export interface Executable {
   run(inputs: ReadonlyMap<string, NDArray>, outputs?: readonly string[]): Promise<Map<string, NDArray>>;
   /** Replaces a parameter's values (row-major, the parameter's size). */
   setParam(name: string, values: ArrayLike<number>): void;
+  /** The model parameters (names without a `/`) by name: copies of their current values (WebGPU reads them back). */
+  getParams(): Promise<Map<string, Tensor>>;
+  /** Every persistent tensor: the parameters, optimizer state and step counters. */
+  getState(): Promise<Map<string, Tensor>>;
+  /**
+   * Replaces parameters by name; every tensor is checked (known name, dtype, shape, value count,
+   * values) before any is written, and a StateError names those that do not fit. The map must
+   * give every parameter unless `partial`.
+   */
+  setParams(tensors: ReadonlyMap<string, Tensor>, opts?: SetOptions): void;
+  /** Replaces persistent tensors (parameters and optimizer state) by name; checked like setParams. */
+  setState(tensors: ReadonlyMap<string, Tensor>, opts?: SetOptions): void;
   /** Kernels dispatched per call (0 for the interpreter). */
   readonly kernelCount: number;
 }
@@ -76,6 +90,17 @@ export function shaderDiagnostic(e: ShaderCompileError, compiled: CompiledProgra
   });
 }
 
+/** The persistent tensors of a graph, as the interpreter keeps them. */
+function graphSlots(g: Graph, which: 'params' | 'state'): Slot[] {
+  const out: Slot[] = [];
+  for (const p of g.params) {
+    const name = String(p.attrs['name']);
+    const role = isOptimizerState(name) ? 'state' : 'param';
+    if (which === 'state' || role === 'param') out.push({ name, dtype: p.type.dtype, shape: p.type.shape, role });
+  }
+  return out;
+}
+
 export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Executable> {
   const seed = opts.seed ?? 0;
   const ranges = indexRanges(g);
@@ -95,7 +120,22 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
         const old = params.get(name)!;
         params.set(name, NDArray.from(old.shape, values));
       },
+      getParams: async () => read('params'),
+      getState: async () => read('state'),
+      setParams: (tensors, o) => write('params', tensors, o),
+      setState: (tensors, o) => write('state', tensors, o),
     };
+    function read(which: 'params' | 'state'): Map<string, Tensor> {
+      return new Map(graphSlots(g, which).map((s) => [s.name, { dtype: s.dtype, shape: s.shape, data: Float64Array.from(params.get(s.name)!.data) }]));
+    }
+    function write(which: 'params' | 'state', tensors: ReadonlyMap<string, Tensor>, o: SetOptions = {}): void {
+      const slots = graphSlots(g, which);
+      checkTensors(slots, tensors, which, o);
+      for (const s of slots) {
+        const t = tensors.get(s.name);
+        if (t) params.set(s.name, NDArray.from(s.shape, t.data));
+      }
+    }
   }
   const compiled = compileGraph(g, { backend: opts.backend, ...(opts.precision ? { precision: opts.precision } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.fuse === false ? { fuse: false } : {}) });
   if (compiled.diagnostics.some((d) => d.severity === 'error')) throw new BackendError(compiled.diagnostics);
@@ -115,6 +155,10 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
         checkParam(g, name, values);
         ex.setParam(name, values);
       },
+      getParams: async () => ex.getParams(),
+      getState: async () => ex.getState(),
+      setParams: (tensors, o) => ex.setParams(tensors, o),
+      setState: (tensors, o) => ex.setState(tensors, o),
     };
   }
   const device = await getDevice();
@@ -138,5 +182,9 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
       checkParam(g, name, values);
       ex.setParam(name, values);
     },
+    getParams: () => ex.getParams(),
+    getState: () => ex.getState(),
+    setParams: (tensors, o) => ex.setParams(tensors, o),
+    setState: (tensors, o) => ex.setState(tensors, o),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { bufferByName, checkManifest, type Manifest } from './manifest.js';
 import { initState, makeSpace, readBuffer, writeBuffer, type Space } from './memory.js';
+import { checkTensors, manifestSlots, type SetOptions, type Tensor } from './state.js';
 
 export interface JsModule {
   run(state: { f: Float32Array | Float64Array; i: Int32Array }, arena: { f: Float32Array | Float64Array; i: Int32Array }): void;
@@ -49,6 +50,44 @@ export class JsExecutor {
     const b = bufferByName(this.manifest, name, 'param');
     if (!b) throw new Error(`no parameter \`${name}\``);
     return readBuffer(this.state, b, this.manifest.precision);
+  }
+
+  /** The model parameters (role `param`) by name: copies of their current values. */
+  getParams(): Map<string, Tensor> {
+    return this.read('params');
+  }
+
+  /** Every persistent tensor (parameters, optimizer state, step counters) by name. */
+  getState(): Map<string, Tensor> {
+    return this.read('state');
+  }
+
+  /**
+   * Replaces parameters by name. Every tensor is checked (name, dtype, shape, value count, values)
+   * before any is written; a StateError lists those that do not fit. All of them unless `partial`.
+   */
+  setParams(tensors: ReadonlyMap<string, Tensor>, opts: SetOptions = {}): void {
+    this.write('params', tensors, opts);
+  }
+
+  /** Replaces persistent tensors (parameters and optimizer state) by name; checked like setParams. */
+  setState(tensors: ReadonlyMap<string, Tensor>, opts: SetOptions = {}): void {
+    this.write('state', tensors, opts);
+  }
+
+  private read(which: 'params' | 'state'): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const s of manifestSlots(this.manifest, which)) out.set(s.name, { dtype: s.dtype, shape: s.shape, data: readBuffer(this.state, bufferByName(this.manifest, s.name, s.role)!, this.manifest.precision) });
+    return out;
+  }
+
+  private write(which: 'params' | 'state', tensors: ReadonlyMap<string, Tensor>, opts: SetOptions): void {
+    const slots = manifestSlots(this.manifest, which);
+    checkTensors(slots, tensors, which, opts);
+    for (const s of slots) {
+      const t = tensors.get(s.name);
+      if (t) writeBuffer(this.state, bufferByName(this.manifest, s.name, s.role)!, this.manifest.precision, t.data);
+    }
   }
 
   /** Runs the program on named inputs; returns the named outputs. */

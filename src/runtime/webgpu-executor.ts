@@ -8,6 +8,8 @@
 import { bufferByName, checkManifest, type Manifest } from './manifest.js';
 import { elementCount, initState, makeSpace, readBuffer, writeBuffer, type Space } from './memory.js';
 import type { TypedArray } from './js-executor.js';
+import type { ManifestBuffer } from './manifest.js';
+import { checkTensors, manifestSlots, type SetOptions, type Tensor } from './state.js';
 
 export interface ShaderMessage {
   readonly line: number;
@@ -129,6 +131,47 @@ export class WebGpuExecutor {
     this.upload(b.offset, elementCount(b) * 4);
   }
 
+  /** The model parameters (role `param`) by name, read back from the GPU. */
+  async getParams(): Promise<Map<string, Tensor>> {
+    return this.read('params');
+  }
+
+  /** Every persistent tensor (parameters, optimizer state, step counters), read back from the GPU. */
+  async getState(): Promise<Map<string, Tensor>> {
+    return this.read('state');
+  }
+
+  /**
+   * Replaces parameters by name. Every tensor is checked (name, dtype, shape, value count, values)
+   * before any is written; a StateError lists those that do not fit. All of them unless `partial`.
+   */
+  setParams(tensors: ReadonlyMap<string, Tensor>, opts: SetOptions = {}): void {
+    this.write('params', tensors, opts);
+  }
+
+  /** Replaces persistent tensors (parameters and optimizer state) by name; checked like setParams. */
+  setState(tensors: ReadonlyMap<string, Tensor>, opts: SetOptions = {}): void {
+    this.write('state', tensors, opts);
+  }
+
+  private async read(which: 'params' | 'state'): Promise<Map<string, Tensor>> {
+    const slots = manifestSlots(this.manifest, which);
+    const values = await this.download(slots.map((s) => bufferByName(this.manifest, s.name, s.role)!), this.device.createCommandEncoder());
+    return new Map(slots.map((s) => [s.name, { dtype: s.dtype, shape: s.shape, data: values[s.name]! }]));
+  }
+
+  private write(which: 'params' | 'state', tensors: ReadonlyMap<string, Tensor>, opts: SetOptions): void {
+    const slots = manifestSlots(this.manifest, which);
+    checkTensors(slots, tensors, which, opts);
+    for (const s of slots) {
+      const t = tensors.get(s.name);
+      if (!t) continue;
+      const b = bufferByName(this.manifest, s.name, s.role)!;
+      writeBuffer(this.host, b, 'f32', t.data);
+      this.upload(b.offset, elementCount(b) * 4);
+    }
+  }
+
   private upload(offset: number, bytes: number): void {
     this.device.queue.writeBuffer(this.state, offset, this.host.buffer, offset, Math.ceil(bytes / 4) * 4);
   }
@@ -157,7 +200,12 @@ export class WebGpuExecutor {
       if (!b) throw new Error(`no output \`${name}\``);
       return b;
     });
-    const total = wanted.reduce((s, b) => s + Math.ceil((elementCount(b) * 4) / 4) * 4, 0);
+    return this.download(wanted, enc);
+  }
+
+  /** Records copies of the buffers after what `enc` holds, submits it, and reads them back. */
+  private async download(wanted: readonly ManifestBuffer[], enc: GPUCommandEncoder): Promise<Record<string, TypedArray>> {
+    const total = wanted.reduce((s, b) => s + elementCount(b) * 4, 0);
     const staging = this.device.createBuffer({ size: Math.max(4, total), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     let at = 0;
     const places = wanted.map((b) => {

@@ -1,0 +1,90 @@
+/**
+ * @file The persistent state of a program by name: model parameters (role `param`) and optimizer
+ * state and step counters (role `state`). Reading gives every tensor; writing checks every tensor
+ * given (known name, dtype, shape, value count, values the dtype can hold) before any is written,
+ * so a bad map changes nothing. Imports nothing from the compiler.
+ */
+import type { DTypeName, Manifest } from './manifest.js';
+
+/** A named tensor of a program's state: its dtype and shape, row-major values. */
+export interface Tensor {
+  readonly dtype: DTypeName;
+  readonly shape: readonly number[];
+  readonly data: ArrayLike<number>;
+}
+
+/** What a persistent buffer must hold. */
+export interface Slot {
+  readonly name: string;
+  readonly dtype: DTypeName;
+  readonly shape: readonly number[];
+  readonly role: 'param' | 'state';
+}
+
+export interface SetOptions {
+  /** true: the map may give only some of the tensors (the others keep their values). Default false: all of them. */
+  readonly partial?: boolean;
+}
+
+/** A state map that does not fit the program; nothing was written. `problems` name each tensor. */
+export class StateError extends Error {
+  constructor(readonly problems: readonly { readonly tensor: string; readonly message: string }[]) {
+    super(problems.length === 1 ? problems[0]!.message : `${problems.length} tensors do not fit:\n${problems.map((p) => `  ${p.message}`).join('\n')}`);
+  }
+}
+
+/** The persistent buffers of a manifest: its parameters, and with `state` its optimizer state too. */
+export function manifestSlots(m: Manifest, which: 'params' | 'state'): Slot[] {
+  const out: Slot[] = [];
+  for (const b of m.buffers) if (b.role === 'param' || (which === 'state' && b.role === 'state')) out.push({ name: b.name, dtype: b.dtype, shape: b.shape, role: b.role });
+  return out;
+}
+
+const typeText = (dtype: string, shape: readonly number[]) => `${dtype}[${shape.join(', ')}]`;
+
+function valueProblem(dtype: DTypeName, data: ArrayLike<number>): string | undefined {
+  if (dtype === 'f32') return undefined;
+  for (let k = 0; k < data.length; k++) {
+    const v = Number(data[k]);
+    const ok = dtype === 'bool' ? v === 0 || v === 1 : Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
+    if (!ok) return `value ${v} at index ${k} is not ${dtype === 'bool' ? '0 or 1' : 'a whole number in the i32 range'}`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks a map against the slots it may write; throws StateError listing every tensor that does
+ * not fit (an unknown name, a dtype, shape or value count that differs, a value the dtype cannot
+ * hold, and, unless partial, a slot the map leaves out).
+ */
+export function checkTensors(slots: readonly Slot[], tensors: ReadonlyMap<string, Tensor>, what: 'params' | 'state', opts: SetOptions = {}): void {
+  const byName = new Map(slots.map((s) => [s.name, s]));
+  const problems: { tensor: string; message: string }[] = [];
+  const noun = what === 'params' ? 'parameter' : 'state tensor';
+  for (const [name, t] of tensors) {
+    const s = byName.get(name);
+    const say = (message: string) => problems.push({ tensor: name, message: `\`${name}\`: ${message}` });
+    if (!s) {
+      const known = slots.map((x) => `\`${x.name}\``);
+      say(`the program has no ${noun} of this name (its ${what === 'params' ? 'parameters' : 'state tensors'}: ${known.slice(0, 12).join(', ') || 'none'}${known.length > 12 ? ', …' : ''})`);
+      continue;
+    }
+    const want = typeText(s.dtype, s.shape);
+    const same = t.shape.length === s.shape.length && t.shape.every((d, i) => d === s.shape[i]);
+    if (t.dtype !== s.dtype || !same) {
+      say(`is ${typeText(t.dtype, t.shape)} but the program's ${noun} is ${want}`);
+      continue;
+    }
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== n) {
+      say(`${want} has ${n} values, got ${t.data.length}`);
+      continue;
+    }
+    const bad = valueProblem(s.dtype, t.data);
+    if (bad) say(`is ${s.dtype}: ${bad}`);
+  }
+  if (!opts.partial) {
+    for (const s of slots) if (!tensors.has(s.name)) problems.push({ tensor: s.name, message: `\`${s.name}\`: missing (the program's ${noun} ${typeText(s.dtype, s.shape)}); give every one, or pass { partial: true }` });
+  }
+  if (problems.length) throw new StateError(problems);
+}
