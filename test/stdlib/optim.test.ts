@@ -1,0 +1,526 @@
+/**
+ * The optimizers and schedules of src/stdlib/optim.dl against the equations of docs/optimizers.md,
+ * computed here in plain TypeScript (float64, like the interpreter), independently of the .dl code:
+ * 3-step traces of every optimizer, the optimizer identities of seed-catalog §5.E (E5–E11), the
+ * schedules, and the closed-form optimum of a least-squares problem.
+ */
+import { describe, expect, it } from 'vitest';
+import { compile, evaluate, makeExecutable, NDArray } from '../../src/index.js';
+
+type Hypers = Record<string, number | boolean>;
+type Vec = number[];
+interface Step {
+  p: Vec;
+  slots: Vec[];
+}
+/** One step of the documented update for a whole parameter (flattened), η = lr · lr_factor. */
+type Ref = (p: Vec, g: Vec, slots: Vec[], t: number, eta: number, h: Hypers) => Step;
+
+const num = (h: Hypers, k: string) => h[k] as number;
+const zip = (a: Vec, b: Vec, f: (x: number, y: number, i: number) => number) => a.map((x, i) => f(x, b[i]!, i));
+
+/** The defaults docs/optimizers.md lists (PyTorch's). */
+const DEFAULTS: Record<string, Hypers> = {
+  sgd: { lr: 1e-3, weight_decay: 0 },
+  sign_sgd: { lr: 1e-3 },
+  normalized_gd: { lr: 1e-3 },
+  momentum: { lr: 1e-3, beta: 0.9, weight_decay: 0 },
+  nesterov: { lr: 1e-3, beta: 0.9, weight_decay: 0 },
+  adagrad: { lr: 1e-2, eps: 1e-10, eps_inside: true, weight_decay: 0 },
+  rmsprop: { lr: 1e-2, beta: 0.99, eps: 1e-8, eps_inside: false, weight_decay: 0 },
+  adam: { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, weight_decay: 0 },
+  adamw: { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, weight_decay: 1e-2 },
+};
+
+/** d = g + wd·p (coupled weight decay). */
+const coupled = (p: Vec, g: Vec, h: Hypers) => zip(g, p, (gi, pi) => gi + num(h, 'weight_decay') * pi);
+
+function adamRef(decoupled: boolean): Ref {
+  return (p, g, [m, v], t, eta, h) => {
+    const d = decoupled ? g : coupled(p, g, h);
+    const b1 = num(h, 'b1');
+    const b2 = num(h, 'b2');
+    const m2 = zip(m!, d, (mi, di) => b1 * mi + (1 - b1) * di);
+    const v2 = zip(v!, d, (vi, di) => b2 * vi + (1 - b2) * di * di);
+    const p2 = p.map((pi, i) => {
+      const mhat = m2[i]! / (1 - b1 ** t);
+      const vhat = v2[i]! / (1 - b2 ** t);
+      const dir = mhat / (Math.sqrt(vhat) + num(h, 'eps'));
+      return pi - eta * (dir + (decoupled ? num(h, 'weight_decay') * pi : 0));
+    });
+    return { p: p2, slots: [m2, v2] };
+  };
+}
+
+const REFS: Record<string, { slots: string[]; ref: Ref }> = {
+  sgd: { slots: [], ref: (p, g, _s, _t, eta, h) => ({ p: zip(p, coupled(p, g, h), (pi, di) => pi - eta * di), slots: [] }) },
+  sign_sgd: { slots: [], ref: (p, g, _s, _t, eta) => ({ p: zip(p, g, (pi, gi) => pi - eta * Math.sign(gi)), slots: [] }) },
+  normalized_gd: {
+    slots: [],
+    ref: (p, g, _s, _t, eta) => {
+      const n = Math.hypot(...g);
+      return { p: zip(p, g, (pi, gi) => (n > 0 ? pi - (eta * gi) / n : pi)), slots: [] };
+    },
+  },
+  momentum: {
+    slots: ['v'],
+    ref: (p, g, [v], _t, eta, h) => {
+      const v2 = zip(v!, coupled(p, g, h), (vi, di) => num(h, 'beta') * vi + di);
+      return { p: zip(p, v2, (pi, vi) => pi - eta * vi), slots: [v2] };
+    },
+  },
+  nesterov: {
+    slots: ['v'],
+    ref: (p, g, [v], _t, eta, h) => {
+      const d = coupled(p, g, h);
+      const v2 = zip(v!, d, (vi, di) => num(h, 'beta') * vi + di);
+      return { p: p.map((pi, i) => pi - eta * (d[i]! + num(h, 'beta') * v2[i]!)), slots: [v2] };
+    },
+  },
+  adagrad: {
+    slots: ['v'],
+    ref: (p, g, [v], _t, eta, h) => {
+      const d = coupled(p, g, h);
+      const v2 = zip(v!, d, (vi, di) => vi + di * di);
+      const eps = num(h, 'eps');
+      const den = (vi: number) => (h['eps_inside'] ? Math.sqrt(vi + eps) : Math.sqrt(vi) + eps);
+      return { p: p.map((pi, i) => pi - (eta * d[i]!) / den(v2[i]!)), slots: [v2] };
+    },
+  },
+  rmsprop: {
+    slots: ['v'],
+    ref: (p, g, [v], _t, eta, h) => {
+      const d = coupled(p, g, h);
+      const b = num(h, 'beta');
+      const v2 = zip(v!, d, (vi, di) => b * vi + (1 - b) * di * di);
+      const eps = num(h, 'eps');
+      const den = (vi: number) => (h['eps_inside'] ? Math.sqrt(vi + eps) : Math.sqrt(vi) + eps);
+      return { p: p.map((pi, i) => pi - (eta * d[i]!) / den(v2[i]!)), slots: [v2] };
+    },
+  },
+  adam: { slots: ['m', 'v'], ref: adamRef(false) },
+  adamw: { slots: ['m', 'v'], ref: adamRef(true) },
+};
+
+const typeOf = (shape: number[]) => (shape.length ? `f32[${shape.join(', ')}]` : 'f32');
+const lit = (x: number | boolean) => (typeof x === 'boolean' ? String(x) : Number.isInteger(x) ? `${x}.0` : String(x));
+const kwargs = (h: Hypers) => Object.entries(h).map(([k, v]) => `, ${k}=${lit(v)}`).join('');
+
+/**
+ * A `.dl` function that runs `opt` for as many steps as there are gradients (fed as inputs g1, g2, …),
+ * slots starting at zeros, lr_factor `factors[k]` on step k + 1; it returns every iterate stacked
+ * (`trace_p`) and the final slots.
+ */
+function traceSource(opt: string, shape: number[], steps: number, factors: number[], h: Hypers): string {
+  const { slots } = REFS[opt]!;
+  const ty = typeOf(shape);
+  const gs = Array.from({ length: steps }, (_, k) => `g${k + 1}: ${ty}`).join(', ');
+  const lhs = slots.length ? `(p, ${slots.join(', ')})` : 'p';
+  const body = Array.from({ length: steps }, (_, k) => {
+    const args = ['p', `g${k + 1}`, ...slots, lit(k + 1), lit(factors[k] ?? 1)].join(', ');
+    return `  ${lhs} = ${opt}(${args}${kwargs(h)})\n  ps = ps + [p]\n`;
+  }).join('');
+  return [
+    `fn trace(p0: ${ty}, ${gs}) {`,
+    '  let p = p0',
+    ...slots.map((s) => `  let ${s} = zeros_like(p0)`),
+    '  let ps = []',
+    body,
+    '  let trace_p = stack(ps)',
+    `  return trace_p${slots.map((s) => `, ${s}`).join('')}`,
+    '}',
+  ].join('\n');
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** The TypeScript trace: every iterate and the final slots. */
+function refTrace(opt: string, p0: Vec, grads: Vec[], factors: number[], h: Hypers): { ps: Vec[]; slots: Vec[] } {
+  const { slots, ref } = REFS[opt]!;
+  const hyp = { ...DEFAULTS[opt]!, ...h };
+  let st: Step = { p: p0, slots: slots.map(() => p0.map(() => 0)) };
+  const ps: Vec[] = [];
+  grads.forEach((g, k) => {
+    st = ref(st.p, g, st.slots, k + 1, num(hyp, 'lr') * (factors[k] ?? 1), hyp);
+    ps.push(st.p);
+  });
+  return { ps, slots: st.slots };
+}
+
+function dlTrace(opt: string, shape: number[], p0: Vec, grads: Vec[], factors: number[], h: Hypers): { ps: Vec[]; slots: Vec[] } {
+  const g = compile(traceSource(opt, shape, grads.length, factors, h), 'trace');
+  const inputs: Record<string, NDArray> = { p0: NDArray.from(shape, p0) };
+  grads.forEach((gr, k) => (inputs[`g${k + 1}`] = NDArray.from(shape, gr)));
+  const out = evaluate(g, inputs);
+  const all = Array.from(out.get('trace_p')!.data);
+  const n = size(shape);
+  return {
+    ps: grads.map((_, k) => all.slice(k * n, (k + 1) * n)),
+    slots: REFS[opt]!.slots.map((s) => Array.from(out.get(s)!.data)),
+  };
+}
+
+function expectClose(actual: Vec, expected: Vec, rel = 1e-12): void {
+  expect(actual.length).toBe(expected.length);
+  actual.forEach((a, i) => {
+    const e = expected[i]!;
+    if (!(Math.abs(a - e) <= rel * Math.max(1, Math.abs(e)))) {
+      expect.fail(`element ${i}: got ${a}, expected ${e} (actual ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)})`);
+    }
+  });
+}
+
+// Two parameter/gradient settings: a vector with a zero gradient coordinate, run with the defaults;
+// a matrix with a schedule's factors and non-default hyperparameters.
+const VEC = {
+  shape: [4],
+  p0: [0.5, -1.25, 2.0, 0.0],
+  grads: [
+    [0.3, -0.7, 1.5, 0.0],
+    [-0.2, -0.4, 2.5, 0.0],
+    [0.05, 0.9, -1.0, 0.0],
+  ],
+  factors: [1, 1, 1],
+};
+const MAT = {
+  shape: [2, 3],
+  p0: [1.0, -0.5, 0.25, 3.0, -2.0, 0.75],
+  grads: [
+    [0.6, 0.1, -2.0, 0.01, -0.3, 4.0],
+    [0.2, -0.3, -1.0, 0.02, 0.5, 3.0],
+    [-0.4, 0.2, 0.5, -0.01, 0.1, -2.0],
+  ],
+  factors: [1, 0.5, 0.25],
+};
+const CUSTOM: Record<string, Hypers> = {
+  sgd: { lr: 0.1, weight_decay: 0.05 },
+  sign_sgd: { lr: 0.2 },
+  normalized_gd: { lr: 0.3 },
+  momentum: { lr: 0.1, beta: 0.8, weight_decay: 0.01 },
+  nesterov: { lr: 0.1, beta: 0.7, weight_decay: 0.02 },
+  adagrad: { lr: 0.5, eps: 0.01, eps_inside: false, weight_decay: 0.1 },
+  rmsprop: { lr: 0.05, beta: 0.9, eps: 0.01, eps_inside: true, weight_decay: 0.1 },
+  adam: { lr: 0.1, b1: 0.8, b2: 0.9, eps: 0.01, weight_decay: 0.1 },
+  adamw: { lr: 0.1, b1: 0.8, b2: 0.9, eps: 0.01, weight_decay: 0.2 },
+};
+
+describe('3-step traces against the documented equations', () => {
+  const opts = Object.keys(REFS);
+  it.each(opts)('%s with its defaults on a vector', (opt) => {
+    const want = refTrace(opt, VEC.p0, VEC.grads, VEC.factors, {});
+    const got = dlTrace(opt, VEC.shape, VEC.p0, VEC.grads, VEC.factors, {});
+    got.ps.forEach((p, k) => expectClose(p, want.ps[k]!));
+    got.slots.forEach((s, k) => expectClose(s, want.slots[k]!));
+    // Every step moved the parameter (the trace is not trivially the start).
+    expect(got.ps[2]).not.toEqual(VEC.p0);
+  });
+
+  it.each(opts)('%s with other hyperparameters and lr factors on a matrix', (opt) => {
+    const want = refTrace(opt, MAT.p0, MAT.grads, MAT.factors, CUSTOM[opt]!);
+    const got = dlTrace(opt, MAT.shape, MAT.p0, MAT.grads, MAT.factors, CUSTOM[opt]!);
+    got.ps.forEach((p, k) => expectClose(p, want.ps[k]!));
+    got.slots.forEach((s, k) => expectClose(s, want.slots[k]!));
+  });
+
+  it('adam on a scalar parameter', () => {
+    const grads = [[0.5], [-1.5], [2.0]];
+    const want = refTrace('adam', [1.0], grads, [1, 1, 1], { lr: 0.1 });
+    const got = dlTrace('adam', [], [1.0], grads, [1, 1, 1], { lr: 0.1 });
+    got.ps.forEach((p, k) => expectClose(p, want.ps[k]!));
+  });
+
+  it('the hand-computed first Adam step: -lr·sign(g) up to ε (m̂ = g, v̂ = g²)', () => {
+    // With bias correction the first step is lr·g/(|g| + ε) whatever b1, b2 are.
+    const got = dlTrace('adam', [3], [0, 0, 0], [[2, -0.5, 0]], [1], { lr: 0.1, b1: 0.5, b2: 0.75 });
+    expectClose(got.ps[0]!, [-0.1 * (2 / (2 + 1e-8)), 0.1 * (0.5 / (0.5 + 1e-8)), 0]);
+  });
+});
+
+/** Runs `src`'s function `fn` on the interpreter with the given inputs; outputs by name. */
+function run(src: string, fn: string, inputs: Record<string, { shape: number[]; data: Vec }> = {}): Map<string, Vec> {
+  const out = evaluate(compile(src, fn), inputs);
+  return new Map([...out].map(([k, v]) => [k, Array.from(v.data)]));
+}
+
+describe('optimizer identities (seed-catalog §5.E)', () => {
+  it('E5: heavy ball with a constant gradient: the step tends to η g / (1 − β)', () => {
+    const src = `
+fn run(p0: f32[3], g: f32[3]) {
+  let p = p0
+  let v = zeros_like(p0)
+  let prev = p0
+  for i in 1..201 {
+    prev = p
+    (p, v) = momentum(p, g, v, float(i), 1.0, lr=0.01, beta=0.9)
+  }
+  let step = p - prev
+  return step
+}`;
+    const g = [1.0, -2.0, 0.5];
+    const step = run(src, 'run', { p0: { shape: [3], data: [0, 1, 2] }, g: { shape: [3], data: g } }).get('step')!;
+    expectClose(step, g.map((gi) => (-0.01 * gi) / (1 - 0.9)), 1e-8);
+  });
+
+  it('E5: the heavy-ball iterates satisfy θ_{t+1} = θ_t − η g_t + β (θ_t − θ_{t−1})', () => {
+    const p0 = [0.5, -1, 2];
+    const grads = [
+      [1, 2, 3],
+      [-1, 0.5, 0.25],
+      [2, -2, 1],
+    ];
+    const { ps } = dlTrace('momentum', [3], p0, grads, [1, 1, 1], { lr: 0.1, beta: 0.6 });
+    const th = [p0, p0, ...ps]; // θ_{-1} = θ_0: no velocity at the start
+    for (let t = 1; t <= 3; t++) {
+      expectClose(th[t + 1]!, th[t]!.map((x, i) => x - 0.1 * grads[t - 1]![i]! + 0.6 * (x - th[t - 1]![i]!)));
+    }
+  });
+
+  it('E6: momentum and Nesterov with β = 0 are gradient descent exactly', () => {
+    const src = (opt: string) => `
+fn loss(w: f32[3], A: f32[4, 3], y: f32[4]) -> f32 {
+  return 0.5 * sum((A @ w - y) ** 2) + 0.1 * sum(w ** 4)
+}
+fn run(A: f32[4, 3], y: f32[4], w0: f32[3]) {
+  let w = w0
+  let v = zeros([3])
+  let ws = []
+  for i in 1..6 {
+    let g = grad(loss(w, A, y), w)
+    ${opt === 'sgd' ? 'w = sgd(w, g, float(i), 1.0, lr=0.05)' : `(w, v) = ${opt}(w, g, v, float(i), 1.0, lr=0.05, beta=0.0)`}
+    ws = ws + [w]
+  }
+  let iterates = stack(ws)
+  return iterates
+}`;
+    const inputs = { A: { shape: [4, 3], data: [1, 0.5, 0, -0.3, 1, 0.2, 0, 0.4, 1.5, 0.7, -0.2, 0.1] }, y: { shape: [4], data: [1, -1, 2, 0.5] }, w0: { shape: [3], data: [0.5, -0.5, 1.0] } };
+    const gd = run(src('sgd'), 'run', inputs).get('iterates')!;
+    expect(gd.some((x, i) => Math.abs(x - [0.5, -0.5, 1.0][i % 3]!) > 1e-3)).toBe(true);
+    expect(run(src('momentum'), 'run', inputs).get('iterates')).toEqual(gd);
+    expect(run(src('nesterov'), 'run', inputs).get('iterates')).toEqual(gd);
+  });
+
+  it('E7: Adam with a constant gradient moves by −λ g/(|g| + ε) on every step', () => {
+    const g = [2.0, -0.5, 1e-3, 0];
+    const steps = 6;
+    const { ps } = dlTrace('adam', [4], [0, 0, 0, 0], Array(steps).fill(g), Array(steps).fill(1), { lr: 0.1, b1: 0.8, b2: 0.95, eps: 1e-3 });
+    let prev = [0, 0, 0, 0];
+    for (const p of ps) {
+      expectClose(
+        p.map((x, i) => x - prev[i]!),
+        g.map((gi) => (-0.1 * gi) / (Math.abs(gi) + 1e-3)),
+        1e-10,
+      );
+      prev = p;
+    }
+  });
+
+  it('E8: the first AdaGrad step is η g / √(g² + ε) ≈ η sign(g)', () => {
+    const g = [3.0, -0.25, 1e-4];
+    const { ps } = dlTrace('adagrad', [3], [0, 0, 0], [g], [1], { lr: 0.5, eps: 1e-6 });
+    expectClose(ps[0]!, g.map((gi) => (-0.5 * gi) / Math.sqrt(gi * gi + 1e-6)));
+    // For |g| ≫ √ε it is η·sign(g) to within ε/(2g²).
+    expect(Math.abs(ps[0]![0]! + 0.5)).toBeLessThan(1e-7);
+  });
+
+  it('E9: normalized GD moves by exactly λ, and not at all where the gradient is zero', () => {
+    const { ps } = dlTrace('normalized_gd', [2, 2], [1, 2, 3, 4], [[3, -4, 12, 0], [0, 0, 0, 0], [1e-3, 0, 0, 0]], [1, 1, 1], { lr: 0.25 });
+    expect(Math.hypot(...ps[0]!.map((x, i) => x - [1, 2, 3, 4][i]!))).toBeCloseTo(0.25, 12);
+    expect(ps[1]).toEqual(ps[0]);
+    expect(Math.hypot(...ps[2]!.map((x, i) => x - ps[1]![i]!))).toBeCloseTo(0.25, 12);
+  });
+
+  it('E10: signSGD moves every coordinate by exactly η (0 where g = 0)', () => {
+    const p0 = [0.5, -1, 2, 7];
+    const { ps } = dlTrace('sign_sgd', [4], p0, [[1e-6, -30, 0.5, 0]], [1], { lr: 0.125 });
+    expect(ps[0]!.map((x, i) => x - p0[i]!)).toEqual([-0.125, 0.125, -0.125, 0]);
+  });
+
+  it('E11: coupled weight decay is gradient descent on L + γ/2 ‖θ‖², i.e. θ ← (1 − ηγ) θ − η ∇L', () => {
+    const src = `
+fn loss(w: f32[3]) -> f32 {
+  return sum(log1p(exp(w * [1.0, -2.0, 0.5]))) + sum(w) ** 2
+}
+fn decayed(w0: f32[3]) {
+  let w = w0
+  let ws = []
+  for i in 1..4 {
+    w = sgd(w, grad(loss(w), w), float(i), 1.0, lr=0.1, weight_decay=0.3)
+    ws = ws + [w]
+  }
+  let iterates = stack(ws)
+  return iterates
+}
+fn penalized(w0: f32[3]) {
+  let w = w0
+  let ws = []
+  for i in 1..4 {
+    w = sgd(w, grad(loss(w) + 0.15 * sum(w * w), w), float(i), 1.0, lr=0.1)
+    ws = ws + [w]
+  }
+  let iterates = stack(ws)
+  return iterates
+}`;
+    const w0 = { w0: { shape: [3], data: [0.5, -1, 2] } };
+    const a = run(src, 'decayed', w0).get('iterates')!;
+    const b = run(src, 'penalized', w0).get('iterates')!;
+    expectClose(a, b, 1e-14);
+    // The first step by hand: (1 − ηγ) θ − η ∇L.
+    const w = [0.5, -1, 2];
+    const c = [1, -2, 0.5];
+    const s = w.reduce((x, y) => x + y);
+    const gradL = w.map((wi, i) => (c[i]! / (1 + Math.exp(-wi * c[i]!))) + 2 * s);
+    expectClose(a.slice(0, 3), w.map((wi, i) => (1 - 0.1 * 0.3) * wi - 0.1 * gradL[i]!));
+  });
+
+  it('AdamW differs from Adam with coupled decay, and equals plain Adam when the decay is 0', () => {
+    const h = { lr: 0.1, weight_decay: 0.5 };
+    const w = dlTrace('adamw', [4], VEC.p0, VEC.grads, VEC.factors, h).ps[2]!;
+    const l2 = dlTrace('adam', [4], VEC.p0, VEC.grads, VEC.factors, h).ps[2]!;
+    expect(Math.max(...w.map((x, i) => Math.abs(x - l2[i]!)))).toBeGreaterThan(1e-3);
+    expect(dlTrace('adamw', [4], VEC.p0, VEC.grads, VEC.factors, { lr: 0.1, weight_decay: 0 }).ps).toEqual(
+      dlTrace('adam', [4], VEC.p0, VEC.grads, VEC.factors, { lr: 0.1 }).ps,
+    );
+  });
+});
+
+describe('learning-rate schedules', () => {
+  /** The factor of `call` (a schedule call on `t`) at each step, from the interpreter. */
+  function factors(call: string, ts: number[]): number[] {
+    const g = compile(`fn f(t: f32) -> f32 {\n  return ${call}\n}`, 'f');
+    return ts.map((t) => evaluate(g, { t: { shape: [], data: [t] } }).get('out')!.data[0]!);
+  }
+  const ts = [1, 2, 3, 4, 5, 6, 9, 10, 11, 50];
+
+  it('constant_lr', () => {
+    expectClose(factors('constant_lr(t)', ts), ts.map(() => 1));
+    expectClose(factors('constant_lr(t, factor=0.3)', ts), ts.map(() => 0.3));
+  });
+
+  it('step_lr: gamma^⌊(t − 1)/every⌋', () => {
+    expectClose(factors('step_lr(t, every=3, gamma=0.5)', ts), ts.map((t) => 0.5 ** Math.floor((t - 1) / 3)));
+    expectClose(factors('step_lr(t, 4)', [1, 4, 5, 9]), [1, 1, 0.1, 0.01]);
+  });
+
+  it('exponential_lr: gamma^(t − 1)', () => {
+    expectClose(factors('exponential_lr(t, gamma=0.9)', ts), ts.map((t) => 0.9 ** (t - 1)));
+  });
+
+  it('linear_warmup: t / warmup, then 1', () => {
+    expectClose(factors('linear_warmup(t, warmup=4)', ts), ts.map((t) => Math.min(t / 4, 1)));
+  });
+
+  it('cosine_lr without warmup: from ≈1 on the first step to min_factor at t = total', () => {
+    const cos = (t: number) => 0.5 * (1 + Math.cos((Math.PI * Math.min(t, 10)) / 10));
+    expectClose(factors('cosine_lr(t, total=10)', ts), ts.map(cos));
+    expectClose(factors('cosine_lr(t, 10, min_factor=0.2)', ts), ts.map((t) => 0.2 + 0.8 * cos(t)));
+    expect(factors('cosine_lr(t, total=10)', [5])[0]).toBeCloseTo(0.5, 12);
+  });
+
+  it('cosine_lr with warmup: t / warmup, 1 at t = warmup, then the cosine to min_factor', () => {
+    const f = (t: number) => (t < 3 ? t / 3 : 0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * Math.min(Math.max((t - 3) / 7, 0), 1)) / 1)));
+    const got = factors('cosine_lr(t, total=10, warmup=3, min_factor=0.1)', ts);
+    expectClose(got, ts.map(f));
+    expect(got[2]).toBeCloseTo(1, 12); // t = 3 = warmup
+    expect(got[7]).toBeCloseTo(0.1, 12); // t = 10 = total
+  });
+
+  it('a schedule drives an optimizer: sgd with step_lr halves its steps every 2 steps', () => {
+    const src = `
+fn run(p0: f32[2], g: f32[2]) {
+  let p = p0
+  let ps = []
+  for i in 1..7 {
+    p = sgd(p, g, float(i), step_lr(float(i), every=2, gamma=0.5), lr=0.1)
+    ps = ps + [p]
+  }
+  let iterates = stack(ps)
+  return iterates
+}`;
+    const it = run(src, 'run', { p0: { shape: [2], data: [0, 0] }, g: { shape: [2], data: [1, -1] } }).get('iterates')!;
+    const steps = [0, 1, 2, 3, 4, 5].map((k) => it[2 * k]! - (k ? it[2 * (k - 1)]! : 0));
+    expectClose(steps, [-0.1, -0.1, -0.05, -0.05, -0.025, -0.025]);
+  });
+});
+
+describe('least squares: the iterates reach the closed-form optimum', () => {
+  // ½‖Aw − y‖² with A 6×3 of full column rank; w* solves AᵀA w = Aᵀy.
+  const A = [
+    [2, 0, 0.5],
+    [0, 1.5, 0],
+    [0.3, 0, 1],
+    [1, 1, 0],
+    [0, 1, 1],
+    [1, -0.5, 1],
+  ];
+  const y = [1, -2, 0.5, 3, -1, 2];
+  const AtA = [0, 1, 2].map((i) => [0, 1, 2].map((j) => A.reduce((s, r) => s + r[i]! * r[j]!, 0)));
+  const Aty = [0, 1, 2].map((i) => A.reduce((s, r, k) => s + r[i]! * y[k]!, 0));
+
+  /** Gaussian elimination with partial pivoting. */
+  function solve(M: number[][], b: number[]): number[] {
+    const n = b.length;
+    const a = M.map((r, i) => [...r, b[i]!]);
+    for (let c = 0; c < n; c++) {
+      let piv = c;
+      for (let r = c + 1; r < n; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[piv]![c]!)) piv = r;
+      [a[c], a[piv]] = [a[piv]!, a[c]!];
+      for (let r = 0; r < n; r++) {
+        if (r === c) continue;
+        const f = a[r]![c]! / a[c]![c]!;
+        for (let k = c; k <= n; k++) a[r]![k]! -= f * a[c]![k]!;
+      }
+    }
+    return a.map((r, i) => r[n]! / r[i]!);
+  }
+  const wStar = solve(AtA, Aty);
+
+  const fit = (update: string, slots: string[], steps: number) => `
+fn fit(A: f32[6, 3], y: f32[6]) {
+  let w = zeros([3])
+${slots.map((s) => `  let ${s} = zeros([3])`).join('\n')}
+  for i in 1..${steps + 1} {
+    let g = grad(0.5 * sum((A @ w - y) ** 2), w)
+    ${slots.length ? `(w, ${slots.join(', ')})` : 'w'} = ${update}
+  }
+  return w
+}`;
+  const inputs = { A: { shape: [6, 3], data: A.flat() }, y: { shape: [6], data: y } };
+  const distance = (w: Vec) => Math.hypot(...w.map((x, i) => x - wStar[i]!));
+
+  it('the closed form is an optimum: AᵀA w* = Aᵀy and w* is far from the start', () => {
+    expectClose(AtA.map((r) => r.reduce((s, x, j) => s + x * wStar[j]!, 0)), Aty, 1e-12);
+    expect(Math.hypot(...wStar)).toBeGreaterThan(0.5);
+  });
+
+  it('sgd', () => {
+    const w = run(fit('sgd(w, g, float(i), 1.0, lr=0.1)', [], 300), 'fit', inputs).get('w')!;
+    expect(distance(w)).toBeLessThan(1e-6);
+  });
+
+  it('momentum', () => {
+    const w = run(fit('momentum(w, g, v, float(i), 1.0, lr=0.05, beta=0.8)', ['v'], 300), 'fit', inputs).get('w')!;
+    expect(distance(w)).toBeLessThan(1e-6);
+  });
+
+  it('nesterov', () => {
+    const w = run(fit('nesterov(w, g, v, float(i), 1.0, lr=0.05, beta=0.8)', ['v'], 300), 'fit', inputs).get('w')!;
+    expect(distance(w)).toBeLessThan(1e-6);
+  });
+
+  it('adam with a cosine schedule', () => {
+    const w = run(fit('adam(w, g, m, v, float(i), cosine_lr(float(i), total=400), lr=0.1)', ['m', 'v'], 400), 'fit', inputs).get('w')!;
+    expect(distance(w)).toBeLessThan(1e-3);
+  });
+});
+
+describe('on the JS backend (f32)', () => {
+  it('an Adam trace agrees with the float64 equations to f32 precision', async () => {
+    const src = traceSource('adam', MAT.shape, 3, MAT.factors, CUSTOM['adam']!);
+    const exe = await makeExecutable(compile(src, 'trace'), { backend: 'js', precision: 'f32' });
+    const inputs = new Map<string, NDArray>([['p0', NDArray.from(MAT.shape, MAT.p0)]]);
+    MAT.grads.forEach((g, k) => inputs.set(`g${k + 1}`, NDArray.from(MAT.shape, g)));
+    const out = await exe.run(inputs);
+    const want = refTrace('adam', MAT.p0, MAT.grads, MAT.factors, CUSTOM['adam']!);
+    expectClose(Array.from(out.get('trace_p')!.data), want.ps.flat(), 1e-5);
+  });
+});
