@@ -97,7 +97,7 @@ describe('the training loop (interpreter)', () => {
     const best = readSafetensors(new Uint8Array(readFileSync(join(r.runDir, 'best.safetensors'))));
     const last = readSafetensors(new Uint8Array(readFileSync(join(r.runDir, 'weights.safetensors'))));
     expect(best.metadata['epoch']).toBe('1');
-    expect([...best.tensors.get('W')!.data]).not.toEqual([...last.tensors.get('W')!.data]);
+    expect(Array.from(best.tensors.get("W")!.data)).not.toEqual(Array.from(last.tensors.get("W")!.data));
   });
 
   it('refuses a batch larger than the training set', async () => {
