@@ -4,8 +4,10 @@
  * 3-step traces of every optimizer, the optimizer identities of seed-catalog §5.E (E5–E11), the
  * schedules, and the closed-form optimum of a least-squares problem.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compile, evaluate, makeExecutable, NDArray } from '../../src/index.js';
+import { check, compile, evaluate, makeExecutable, NDArray } from '../../src/index.js';
+import { loadStdlib } from '../../src/frontend/stdlib.js';
 
 type Hypers = Record<string, number | boolean>;
 type Vec = number[];
@@ -275,6 +277,46 @@ fn run(p0: f32[3], g: f32[3]) {
     }
   });
 
+  it("Nesterov's iterates are the notes' look-ahead points θ̃_{t+1} = θ_t + β (θ_t − θ_{t−1})", () => {
+    // The notes' form, with the gradient of ½‖Aθ − y‖² at the look-ahead point, in TypeScript.
+    const A = [
+      [1, 0.5],
+      [-0.3, 2],
+      [0.7, 0.1],
+    ];
+    const y = [1, -1, 0.5];
+    const gradAt = (w: Vec) => {
+      const r = A.map((row, i) => row[0]! * w[0]! + row[1]! * w[1]! - y[i]!);
+      return [0, 1].map((j) => A.reduce((s, row, i) => s + row[j]! * r[i]!, 0));
+    };
+    const eta = 0.1;
+    const beta = 0.75;
+    let prev = [0.5, -0.25];
+    let th = [0.5, -0.25];
+    const looks: Vec[] = [];
+    for (let t = 0; t < 6; t++) {
+      const look = th.map((x, i) => x + beta * (x - prev[i]!));
+      const g = gradAt(look);
+      prev = th;
+      th = look.map((x, i) => x - eta * g[i]!);
+      looks.push(th.map((x, i) => x + beta * (x - prev[i]!))); // θ̃_{t+2}: where the next gradient is taken
+    }
+    const src = `
+fn run(A: f32[3, 2], y: f32[3], p0: f32[2]) {
+  let p = p0
+  let v = zeros([2])
+  let ps = []
+  for i in 1..7 {
+    (p, v) = nesterov(p, grad(0.5 * sum((A @ p - y) ** 2), p), v, float(i), 1.0, lr=${eta}, beta=${beta})
+    ps = ps + [p]
+  }
+  let iterates = stack(ps)
+  return iterates
+}`;
+    const got = run(src, 'run', { A: { shape: [3, 2], data: A.flat() }, y: { shape: [3], data: y }, p0: { shape: [2], data: [0.5, -0.25] } }).get('iterates')!;
+    expectClose(got, looks.flat());
+  });
+
   it('E6: momentum and Nesterov with β = 0 are gradient descent exactly', () => {
     const src = (opt: string) => `
 fn loss(w: f32[3], A: f32[4, 3], y: f32[4]) -> f32 {
@@ -522,5 +564,52 @@ describe('on the JS backend (f32)', () => {
     const out = await exe.run(inputs);
     const want = refTrace('adam', MAT.p0, MAT.grads, MAT.factors, CUSTOM['adam']!);
     expectClose(Array.from(out.get('trace_p')!.data), want.ps.flat(), 1e-5);
+  });
+});
+
+describe('the standard library files', () => {
+  it('optim.dl and nn.dl share one scope, and each declaration keeps the span of its own file', () => {
+    const std = loadStdlib();
+    const where = (name: string) => {
+      const d = std.program.decls.find((x) => x.name.name === name)!;
+      const { line } = d.span.file.position(d.span.start);
+      return { path: d.span.file.path, text: d.span.file.lineText(line) };
+    };
+    expect(where('adam')).toEqual({ path: '<stdlib>/optim.dl', text: expect.stringMatching(/^fn adam\(/) });
+    expect(where('cosine_lr')).toEqual({ path: '<stdlib>/optim.dl', text: expect.stringMatching(/^fn cosine_lr\(/) });
+    expect(where('softmax')).toEqual({ path: '<stdlib>/nn.dl', text: expect.stringMatching(/^fn softmax\(/) });
+    // Every optim.dl function is found, the names are unique across files.
+    const optim = readFileSync(new URL('../../src/stdlib/optim.dl', import.meta.url), 'utf8');
+    const names = [...optim.matchAll(/^fn\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThan(10);
+    for (const n of names) expect(where(n).path).toBe('<stdlib>/optim.dl');
+    const all = std.program.decls.map((d) => d.name.name);
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('an optimizer called with a mismatched state points at the call in the user file', () => {
+    const src = 'fn f(p: f32[3], g: f32[3], v: f32[4]) -> (f32[3], f32[3]) {\n  return momentum(p, g, v, 1.0, 1.0)\n}\n';
+    const d = check(src, 'user.dl').diagnostics.filter((x) => x.severity === 'error');
+    expect(d.length).toBeGreaterThan(0);
+    expect(d[0]!.span!.file.path).toBe('user.dl');
+    expect(d[0]!.span!.file.position(d[0]!.span!.start).line).toBe(2);
+  });
+
+  it('docs/optimizers.md and docs/stdlib.md document every optimizer and schedule, and their programs compile', () => {
+    const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url), 'utf8');
+    const doc = read('docs/optimizers.md');
+    const stdlib = read('docs/stdlib.md');
+    const optim = read('src/stdlib/optim.dl');
+    const names = [...optim.matchAll(/^fn\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!);
+    const helpers = ['bias_correction', 'adam_direction'];
+    expect(names.filter((n) => !helpers.includes(n) && !doc.includes('`' + n + '`') && !doc.includes('`' + n + '('))).toEqual([]);
+    expect(names.filter((n) => !new RegExp('`' + n + '[`(]').test(stdlib))).toEqual([]);
+    const programs = [...doc.matchAll(/^```dl program\n([\s\S]*?)^```/gm)].map((m) => m[1]!);
+    expect(programs.length).toBeGreaterThan(0);
+    for (const p of programs) {
+      const r = check(p, 'docs/optimizers.md');
+      expect(r.diagnostics.filter((x) => x.severity === 'error').map((x) => `${x.code}: ${x.message}`)).toEqual([]);
+      expect(r.checked.length).toBeGreaterThan(0);
+    }
   });
 });
