@@ -90,8 +90,8 @@ export function shaderDiagnostic(e: ShaderCompileError, compiled: CompiledProgra
   });
 }
 
-/** The persistent tensors of a graph, as the interpreter keeps them. */
-function graphSlots(g: Graph, which: 'params' | 'state'): Slot[] {
+/** The persistent tensors of a graph: its parameters (names without `/`), and with `state` the optimizer state too. */
+export function graphSlots(g: Graph, which: 'params' | 'state'): Slot[] {
   const out: Slot[] = [];
   for (const p of g.params) {
     const name = String(p.attrs['name']);

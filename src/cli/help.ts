@@ -51,7 +51,7 @@ Prints the IR graph of one function: one line per operation with its result type
   --spans       add the source location of each operation
 `,
   run: `dlc run FILE --fn NAME [--backend interp|js|webgpu] [--precision f32|f64]
-        [--input NAME=FILE.npy]... [--dim NAME=SIZE]... [--seed N] [--out DIR]
+        [--input NAME=FILE.npy]... [--params W.safetensors] [--dim NAME=SIZE]... [--seed N] [--out DIR]
         [--out-dtype f32|f64] [--full] [--format text|json]
 
 Runs a function and prints each result's dtype, shape and values (a summary for large
@@ -65,6 +65,11 @@ tensors; --full prints everything).
                       dimension variables of x's type. i32 values must fit in 32 bits, and
                       class labels and indices (an i32 input used by one_hot, cross_entropy,
                       take or an embedding) must be in 0..n-1: anything else is DL0605
+  --params W.safetensors
+                      trained weights for the parameters (a safetensors file, e.g. the
+                      weights.safetensors of \`dlc train\`): every parameter must be there,
+                      by its path (\`hidden.W\`), with its shape; F32 or F64 for f32. A missing
+                      or mis-shaped one is DL0602; tensors the function does not use, a warning
   --seed N            seed for parameter initialization and for inputs not given (default 0);
                       random inputs are N(0, 1) for f32, uniform over 0..n-1 for labels and
                       indices, 0 or 1 for other i32 and for bool
@@ -101,11 +106,16 @@ interpreter's values): js f64 rtol 1e-9, atol 1e-12; js f32 and webgpu rtol 1e-4
 line counts the outputs checked and failed and names the worst. Exit status 1 on a mismatch.
 `,
   build: `dlc build FILE --fn NAME -o DIR [--backend js|webgpu|all] [--precision f32|f64]
-        [--dim NAME=SIZE]...
+        [--params W.safetensors] [--dim NAME=SIZE]...
 
 Compiles one function and writes DIR/js/ (program.js, an ES module with no imports) and/or
 DIR/webgpu/ (one .wgsl file per kernel), each with a versioned manifest.json describing
 memory, parameters (with initializers), inputs, outputs and kernels.
+
+  --params W.safetensors  trained weights: the bundle carries them as weights.safetensors next
+                          to each manifest.json (which names it), and the runtime's bundle
+                          loaders (loadJsBundle, loadWebGpuBundle) load them in place of the
+                          initializers. Checked as for \`dlc run --params\`.
 `,
   kernels: `dlc kernels FILE --fn NAME [--dim NAME=SIZE]... [--input NAME=FILE.npy]...
         [--format text|json]

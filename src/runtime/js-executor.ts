@@ -6,6 +6,7 @@
 import { bufferByName, checkManifest, type Manifest } from './manifest.js';
 import { initState, makeSpace, readBuffer, writeBuffer, type Space } from './memory.js';
 import { checkTensors, manifestSlots, type SetOptions, type Tensor } from './state.js';
+import { readWeights } from './weights.js';
 
 export interface JsModule {
   run(state: { f: Float32Array | Float64Array; i: Int32Array }, arena: { f: Float32Array | Float64Array; i: Int32Array }): void;
@@ -68,6 +69,14 @@ export class JsExecutor {
    */
   setParams(tensors: ReadonlyMap<string, Tensor>, opts: SetOptions = {}): void {
     this.write('params', tensors, opts);
+  }
+
+  /**
+   * Loads a weights file (safetensors bytes) into the parameters: it must hold every parameter and
+   * nothing else (a SafetensorsError or StateError names the tensor; nothing is written then).
+   */
+  loadWeights(bytes: Uint8Array, file = 'weights file'): void {
+    this.setParams(readWeights(bytes, file));
   }
 
   /** Replaces persistent tensors (parameters and optimizer state) by name; checked like setParams. */

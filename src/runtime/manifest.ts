@@ -46,9 +46,16 @@ export interface Manifest {
   readonly inputs: readonly string[];
   readonly params: readonly string[];
   readonly outputs: readonly string[];
+  /** The parameters and optimizer state each call writes (a training step), in place in the state space. */
+  readonly updates?: readonly string[];
   readonly kernels: readonly ManifestKernel[];
   /** The JavaScript module file, when the program was built for the JS backend. */
   readonly js?: string;
+  /**
+   * A safetensors file (relative to the manifest) with trained values for every parameter, when
+   * the program was built with `--params`; the bundle loaders write them over the initializers.
+   */
+  readonly weights?: string;
 }
 
 export function checkManifest(m: unknown): Manifest {

@@ -26,10 +26,18 @@ export interface SetOptions {
   readonly partial?: boolean;
 }
 
+export interface StateProblem {
+  readonly tensor: string;
+  /** unknown: no such tensor; mismatch: dtype, shape or value count; value: a value the dtype cannot hold; missing: not given. */
+  readonly kind: 'unknown' | 'mismatch' | 'value' | 'missing';
+  readonly message: string;
+}
+
 /** A state map that does not fit the program; nothing was written. `problems` name each tensor. */
 export class StateError extends Error {
-  constructor(readonly problems: readonly { readonly tensor: string; readonly message: string }[]) {
-    super(problems.length === 1 ? problems[0]!.message : `${problems.length} tensors do not fit:\n${problems.map((p) => `  ${p.message}`).join('\n')}`);
+  constructor(readonly problems: readonly StateProblem[]) {
+    const hint = problems.some((p) => p.kind === 'missing') ? '\n(give every one, or pass { partial: true } to replace some)' : '';
+    super((problems.length === 1 ? problems[0]!.message : `${problems.length} tensors do not fit:\n${problems.map((p) => `  ${p.message}`).join('\n')}`) + hint);
   }
 }
 
@@ -59,32 +67,32 @@ function valueProblem(dtype: DTypeName, data: ArrayLike<number>): string | undef
  */
 export function checkTensors(slots: readonly Slot[], tensors: ReadonlyMap<string, Tensor>, what: 'params' | 'state', opts: SetOptions = {}): void {
   const byName = new Map(slots.map((s) => [s.name, s]));
-  const problems: { tensor: string; message: string }[] = [];
+  const problems: StateProblem[] = [];
   const noun = what === 'params' ? 'parameter' : 'state tensor';
   for (const [name, t] of tensors) {
     const s = byName.get(name);
-    const say = (message: string) => problems.push({ tensor: name, message: `\`${name}\`: ${message}` });
+    const say = (kind: StateProblem['kind'], message: string) => problems.push({ tensor: name, kind, message: `\`${name}\`: ${message}` });
     if (!s) {
       const known = slots.map((x) => `\`${x.name}\``);
-      say(`the program has no ${noun} of this name (its ${what === 'params' ? 'parameters' : 'state tensors'}: ${known.slice(0, 12).join(', ') || 'none'}${known.length > 12 ? ', …' : ''})`);
+      say('unknown', `the program has no ${noun} of this name (its ${what === 'params' ? 'parameters' : 'state tensors'}: ${known.slice(0, 12).join(', ') || 'none'}${known.length > 12 ? ', …' : ''})`);
       continue;
     }
     const want = typeText(s.dtype, s.shape);
     const same = t.shape.length === s.shape.length && t.shape.every((d, i) => d === s.shape[i]);
     if (t.dtype !== s.dtype || !same) {
-      say(`is ${typeText(t.dtype, t.shape)} but the program's ${noun} is ${want}`);
+      say('mismatch', `is ${typeText(t.dtype, t.shape)} but the program's ${noun} is ${want}`);
       continue;
     }
     const n = s.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== n) {
-      say(`${want} has ${n} values, got ${t.data.length}`);
+      say('mismatch', `${want} has ${n} values, got ${t.data.length}`);
       continue;
     }
     const bad = valueProblem(s.dtype, t.data);
-    if (bad) say(`is ${s.dtype}: ${bad}`);
+    if (bad) say('value', `is ${s.dtype}: ${bad}`);
   }
   if (!opts.partial) {
-    for (const s of slots) if (!tensors.has(s.name)) problems.push({ tensor: s.name, message: `\`${s.name}\`: missing (the program's ${noun} ${typeText(s.dtype, s.shape)}); give every one, or pass { partial: true }` });
+    for (const s of slots) if (!tensors.has(s.name)) problems.push({ tensor: s.name, kind: 'missing', message: `\`${s.name}\`: missing (the program's ${noun} is ${typeText(s.dtype, s.shape)})` });
   }
   if (problems.length) throw new StateError(problems);
 }

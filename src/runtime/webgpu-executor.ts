@@ -10,6 +10,7 @@ import { elementCount, initState, makeSpace, readBuffer, writeBuffer, type Space
 import type { TypedArray } from './js-executor.js';
 import type { ManifestBuffer } from './manifest.js';
 import { checkTensors, manifestSlots, type SetOptions, type Tensor } from './state.js';
+import { readWeights } from './weights.js';
 
 export interface ShaderMessage {
   readonly line: number;
@@ -147,6 +148,14 @@ export class WebGpuExecutor {
    */
   setParams(tensors: ReadonlyMap<string, Tensor>, opts: SetOptions = {}): void {
     this.write('params', tensors, opts);
+  }
+
+  /**
+   * Loads a weights file (safetensors bytes) into the parameters: it must hold every parameter and
+   * nothing else (a SafetensorsError or StateError names the tensor; nothing is written then).
+   */
+  loadWeights(bytes: Uint8Array, file = 'weights file'): void {
+    this.setParams(readWeights(bytes, file));
   }
 
   /** Replaces persistent tensors (parameters and optimizer state) by name; checked like setParams. */

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { error } from '../../diagnostics/diagnostic.js';
-import { diagnosticToJson } from '../../diagnostics/render.js';
+import { diagnosticToJson, renderDiagnostics } from '../../diagnostics/render.js';
 import type { Graph } from '../../ir/graph.js';
 import type { NDArray } from '../../ir/ndarray.js';
 import { writeNpy } from '../../io/npy.js';
@@ -15,6 +15,7 @@ import { DiagnosticExit, ensureDir, fsReason, intFlag, json, loadInputs, lowerFo
 import { checkInputs } from '../../input-check.js';
 import { indexRanges } from '../../ir/index-ranges.js';
 import { formatResult } from '../format.js';
+import { weightsFlag } from '../weights.js';
 
 export function backendFlag(args: ParsedArgs): ExecBackend {
   const b = flag(args, 'backend') ?? 'interp';
@@ -74,7 +75,7 @@ function writeOutput(path: string, bytes: Uint8Array): void {
 }
 
 export async function cmdRun(io: Io, args: ParsedArgs): Promise<void> {
-  checkFlags(args, ['fn', 'dim', 'input', 'seed', 'out', 'out-dtype', 'full', 'backend', 'precision', 'format', 'json']);
+  checkFlags(args, ['fn', 'dim', 'input', 'params', 'seed', 'out', 'out-dtype', 'full', 'backend', 'precision', 'format', 'json']);
   const seed = intFlag(args, 'seed', 0);
   const backend = backendFlag(args);
   const precision = precisionFlag(args, backend);
@@ -85,9 +86,13 @@ export async function cmdRun(io: Io, args: ParsedArgs): Promise<void> {
   const lowered = lowerFor(io, args, shapes);
   const g = runPipeline(lowered.graph).graph;
   const inputs = graphInputs(g, arrays, seed);
+  const weights = weightsFlag(args, g);
+  const warnings = [...lowered.warnings, ...(weights?.warnings ?? [])];
+  if (weights?.warnings.length && !json(args)) io.err(renderDiagnostics(weights.warnings));
   let outputs: Map<string, NDArray>;
   try {
     const exe = await makeExecutable(g, { backend, precision, seed });
+    if (weights) exe.setParams(weights.params);
     outputs = await exe.run(inputs);
   } catch (e) {
     if (e instanceof EvalError) throw new DiagnosticExit(error('DL0602', `cannot run \`${g.name}\`: ${e.message}`, {}));
@@ -101,5 +106,5 @@ export async function cmdRun(io: Io, args: ParsedArgs): Promise<void> {
     results[name] = { dtype, shape: a.shape, data: Array.from(a.data) };
     if (!json(args)) io.out(formatResult(name, a, dtype, has(args, 'full')) + '\n');
   }
-  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: lowered.warnings.map(diagnosticToJson), backend, precision, outputs: results }, null, 2) + '\n');
+  if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: warnings.map(diagnosticToJson), backend, precision, ...(weights ? { params: weights.path } : {}), outputs: results }, null, 2) + '\n');
 }
