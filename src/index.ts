@@ -5,6 +5,7 @@
 import type { Diagnostic } from './diagnostics/diagnostic.js';
 import { checkModule, listEntries, lowerEntry, type CheckResult, type LowerOptions, type LowerResult } from './frontend/lower/entry.js';
 import { parseSource, type ParseResult } from './frontend/parse.js';
+import { listTrains, lowerTrainStep, type TrainLowerResult } from './frontend/lower/train.js';
 import { loadStdlib } from './frontend/stdlib.js';
 import type { Graph } from './ir/graph.js';
 import { NDArray } from './ir/ndarray.js';
@@ -22,6 +23,7 @@ export { OPS } from './ir/ops/index.js';
 export { initParams, interpret, type ParamStore } from './interp/interpret.js';
 export { readNpy, writeNpy } from './io/npy.js';
 export type { CheckResult, LowerOptions, LowerResult, EntryPoint } from './frontend/lower/entry.js';
+export type { TrainInfo, TrainLowerResult } from './frontend/lower/train.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck/gradcheck.js';
 export { makeExecutable, BackendError, type Executable, type ExecOptions } from './exec.js';
 export { checkInputs, inputDiagnostics, InputError, type InputCheckOptions } from './input-check.js';
@@ -49,6 +51,22 @@ export function lower(text: string, entry: string, opts: LowerOptions & { path?:
   const user = parseSource(opts.path ?? 'input.dl', text);
   if (user.diagnostics.length) return { diagnostics: user.diagnostics, dims: {}, defaulted: [] };
   return lowerEntry(loadStdlib(), user, entry, opts);
+}
+
+/** The `train` declarations of a file, by name. */
+export function trainNames(text: string, path = 'input.dl'): string[] {
+  return listTrains(parseSource(path, text)).map((d) => d.name.name);
+}
+
+/**
+ * Lowers the `train` declaration `name` to its training-step graph: inputs are the loss function's
+ * tensor parameters, the one output is `loss`, and `graph.updates` write every trained parameter,
+ * optimizer slot and the step counter. `info` says what is trained and with what.
+ */
+export function lowerTrain(text: string, name: string, opts: LowerOptions & { path?: string } = {}): TrainLowerResult {
+  const user = parseSource(opts.path ?? 'input.dl', text);
+  if (user.diagnostics.length) return { diagnostics: user.diagnostics, dims: {}, defaulted: [] };
+  return lowerTrainStep(loadStdlib(), user, name, opts);
 }
 
 export class CompileError extends Error {

@@ -2,6 +2,7 @@
  * @file The catalog of diagnostic codes. Codes are stable: never renumber, only add.
  * DL01xx lexing and parsing, DL02xx names and declarations, DL03xx types and shapes,
  * DL04xx differentiation, DL05xx backends and device limits, DL06xx inputs and the command line,
+ * DL07xx training declarations,
  * DL9xxx internal errors. docs/errors.md explains each one (a test keeps the two in step).
  */
 export const CODES = {
@@ -52,6 +53,13 @@ export const CODES = {
   DL0605: 'input value out of range',
   DL0606: 'input does not match its parameter',
   DL0607: 'cannot write an output file',
+
+  DL0701: 'unknown or invalid optimizer or schedule',
+  DL0702: 'invalid hyperparameter',
+  DL0703: 'unknown parameter path',
+  DL0704: 'loss is not an f32 scalar',
+  DL0705: 'nothing to train',
+  DL0706: 'malformed train declaration',
 
   DL9001: 'internal compiler error',
 } as const;

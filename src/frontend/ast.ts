@@ -128,7 +128,28 @@ export interface InstanceDecl {
   readonly broken: boolean;
 }
 
-export type Decl = ConstDecl | FnDecl | ModelDecl | InstanceDecl;
+/** One `field = expr` of a `train` declaration (`loss`, `optimizer`, `params`, `freeze`, `clip_norm`, `schedule`). */
+export interface TrainField {
+  readonly name: Ident;
+  readonly value: Expr;
+  readonly span: Span;
+}
+
+/**
+ * `train NAME = Model.loss with adam(lr = 1e-3)` or `train NAME { loss = …  optimizer = … }`: a
+ * training step. The one-line form gives the fields `loss` and `optimizer`. The fields are checked
+ * when the declaration is lowered (src/frontend/lower/train.ts).
+ */
+export interface TrainDecl {
+  readonly kind: 'train';
+  readonly name: Ident;
+  readonly fields: readonly TrainField[];
+  readonly form: 'line' | 'block';
+  readonly span: Span;
+  readonly broken: boolean;
+}
+
+export type Decl = ConstDecl | FnDecl | ModelDecl | InstanceDecl | TrainDecl;
 
 export interface Program {
   readonly decls: readonly Decl[];

@@ -3,7 +3,7 @@
  * syntax error. Newlines are whitespace: statements are self-delimiting (`;` is optional).
  * The CST is turned into the AST by to-ast.ts.
  */
-import { CstParser, type CstNode } from 'chevrotain';
+import { CstParser, tokenMatcher, type CstNode } from 'chevrotain';
 import * as T from './tokens.js';
 
 export class DlParser extends CstParser {
@@ -16,14 +16,67 @@ export class DlParser extends CstParser {
     this.MANY(() => this.SUBRULE(this.topDecl));
   });
 
+  /** Whether the next tokens are `train NAME` (`train` is not a keyword, see trainDecl). */
+  private startsTrain(): boolean {
+    return tokenMatcher(this.LA(1), T.TrainWord) && tokenMatcher(this.LA(2), T.Identifier);
+  }
+
   topDecl = this.RULE('topDecl', () => {
     this.OR([
       { ALT: () => this.SUBRULE(this.constDecl) },
       { ALT: () => this.SUBRULE(this.fnDecl) },
       { ALT: () => this.SUBRULE(this.modelDecl) },
       { ALT: () => this.SUBRULE(this.letStmt) },
+      // `train` is not a keyword (a parameter may be called `train`): it starts a declaration
+      // only as the first word of a top-level declaration followed by a name.
+      { GATE: () => this.startsTrain(), ALT: () => this.SUBRULE(this.trainDecl) },
       { ALT: () => this.CONSUME(T.Semi) },
     ]);
+  });
+
+  /**
+   * `train NAME = Model.loss with optimizer(hyper = …)` or `train NAME { field = expr … }`.
+   * `train` is a TrainWord (also an Identifier); `with` is read as a name and its spelling is
+   * checked by to-ast.ts, so neither is reserved.
+   */
+  trainDecl = this.RULE('trainDecl', () => {
+    this.CONSUME(T.TrainWord, { LABEL: 'trainKw' });
+    this.CONSUME2(T.Identifier, { LABEL: 'name' });
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Assign);
+          this.SUBRULE(this.entryPath);
+          this.CONSUME3(T.Identifier, { LABEL: 'withKw' });
+          this.SUBRULE(this.expr, { LABEL: 'optimizer' });
+          this.OPTION(() => this.CONSUME(T.Semi));
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.LBrace);
+          this.MANY(() => {
+            this.OR2([{ ALT: () => this.SUBRULE(this.trainField) }, { ALT: () => this.CONSUME2(T.Semi) }]);
+          });
+          this.CONSUME(T.RBrace);
+        },
+      },
+    ]);
+  });
+
+  /** `f`, `Model.f` or `inst.f`: the loss of a one-line `train`. */
+  entryPath = this.RULE('entryPath', () => {
+    this.CONSUME(T.Identifier);
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      this.CONSUME2(T.Identifier);
+    });
+  });
+
+  trainField = this.RULE('trainField', () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Assign);
+    this.SUBRULE(this.expr);
   });
 
   constDecl = this.RULE('constDecl', () => {
@@ -386,7 +439,7 @@ export class DlParser extends CstParser {
 
   arg = this.RULE('arg', () => {
     this.OPTION({
-      GATE: () => this.LA(1).tokenType === T.Identifier && this.LA(2).tokenType === T.Assign,
+      GATE: () => tokenMatcher(this.LA(1), T.Identifier) && this.LA(2).tokenType === T.Assign,
       DEF: () => {
         this.CONSUME(T.Identifier);
         this.CONSUME(T.Assign);

@@ -236,11 +236,13 @@ class Resolver {
 export function resolveNames(user: ParseResult, std: ParseResult): Diagnostic[] {
   const global = new Names();
   for (const b of BUILTINS.keys()) global.add(b);
-  for (const d of std.program.decls) global.add(d.name.name);
-  for (const d of user.program.decls) global.add(d.name.name);
+  // A `train` declaration names a training step, not a value: its fields are checked when it is
+  // lowered (lower/train.ts), and its name is not visible in expressions.
+  for (const d of std.program.decls) if (d.kind !== 'train') global.add(d.name.name);
+  for (const d of user.program.decls) if (d.kind !== 'train') global.add(d.name.name);
   const r = new Resolver();
   for (const d of user.program.decls) {
-    if (d.broken) continue;
+    if (d.broken || d.kind === 'train') continue;
     try {
       if (d.kind === 'fn') r.fn(d, global);
       else if (d.kind === 'model') r.model(d, global);

@@ -74,9 +74,10 @@ export class AstBuilder {
     const decls: A.Decl[] = [];
     for (const d of this.nodes(n.children, 'topDecl')) {
       const c = d.children;
-      const inner = this.node(c, 'constDecl') ?? this.node(c, 'fnDecl') ?? this.node(c, 'modelDecl') ?? this.node(c, 'letStmt');
+      const inner = this.node(c, 'constDecl') ?? this.node(c, 'fnDecl') ?? this.node(c, 'modelDecl') ?? this.node(c, 'letStmt') ?? this.node(c, 'trainDecl');
       if (!inner) continue;
-      if (inner.name === 'constDecl') decls.push(this.constDecl(inner));
+      if (inner.name === 'trainDecl') decls.push(this.trainDecl(inner));
+      else if (inner.name === 'constDecl') decls.push(this.constDecl(inner));
       else if (inner.name === 'fnDecl') decls.push(this.fnDecl(inner));
       else if (inner.name === 'modelDecl') decls.push(this.modelDecl(inner));
       else {
@@ -92,6 +93,46 @@ export class AstBuilder {
       }
     }
     return { decls };
+  }
+
+  private trainDecl(n: CstNode): A.TrainDecl {
+    const c = n.children;
+    const s = this.nodeSpan(n);
+    const name = this.ident(this.tok(c, 'name'), s);
+    const fields: A.TrainField[] = [];
+    let broken = this.broken(s) || !name.name;
+    if (this.toks(c, 'LBrace').length) {
+      for (const f of this.nodes(c, 'trainField')) {
+        const fs = this.nodeSpan(f);
+        fields.push({ name: this.ident(this.tok(f.children, 'Identifier'), fs), value: this.exprOf(f.children, 'expr', fs), span: fs });
+      }
+      return { kind: 'train', name, fields, form: 'block', span: s, broken };
+    }
+    const path = this.node(c, 'entryPath');
+    if (path) {
+      const ps = this.nodeSpan(path);
+      const ids = this.toks(path.children, 'Identifier')
+        .filter((t) => !t.isInsertedInRecovery)
+        .sort((a, b) => a.startOffset - b.startOffset);
+      let loss: A.Expr | undefined;
+      for (const t of ids) {
+        const ts = this.tokSpan(t);
+        loss = loss ? { kind: 'member', target: loss, name: { name: t.image, span: ts }, span: span(this.file, loss.span.start, ts.end) } : { kind: 'name', name: t.image, span: ts };
+      }
+      const lossKw = { name: 'loss', span: ps };
+      fields.push({ name: lossKw, value: loss ?? this.errorExpr(ps), span: ps });
+    }
+    const withKw = this.tok(c, 'withKw');
+    if (withKw && withKw.image !== 'with') {
+      this.diagnostics.push(error('DL0102', `expected \`with\`, found \`${withKw.image}\``, { span: this.tokSpan(withKw), help: 'write `train NAME = Model.loss with optimizer(…)`' }));
+      broken = true;
+    }
+    const opt = this.node(c, 'optimizer');
+    if (opt) {
+      const value = this.expr(opt);
+      fields.push({ name: { name: 'optimizer', span: value.span }, value, span: value.span });
+    }
+    return { kind: 'train', name, fields, form: 'line', span: s, broken };
   }
 
   private constDecl(n: CstNode): A.ConstDecl {

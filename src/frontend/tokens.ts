@@ -63,12 +63,20 @@ export const RBracket = op('RBracket', /\]/, ']');
 export const LBrace = op('LBrace', /\{/, '{');
 export const RBrace = op('RBrace', /\}/, '}');
 
+/**
+ * `train` starts a training declaration, but is not reserved: the token is also an Identifier
+ * (its category), so it can name anything. Only the start of a top-level declaration reads it as
+ * the declaration word (see the parser's trainDecl).
+ */
+export const TrainWord = createToken({ name: 'TrainWord', pattern: /train/, longer_alt: Identifier, categories: [Identifier], label: 'a name' });
+
 export const KEYWORDS = [Const, Fn, Model, Param, Layer, Let, For, In, If, Else, Return, True, False, And, Or, Not];
 
 export const ALL_TOKENS: TokenType[] = [
   WhiteSpace,
   Comment,
   ...KEYWORDS,
+  TrainWord,
   Identifier,
   Float,
   Int,

@@ -16,6 +16,7 @@ import { loadStdlib } from '../stdlib.js';
 import { resolveNames } from '../resolve.js';
 import { Lowerer, PoisonSignal } from './lowerer.js';
 import { Scope } from './scope.js';
+import { listTrains, lowerTrainStep } from './train.js';
 import { DimEnv } from './types.js';
 import { describe, type Value } from './values.js';
 
@@ -52,7 +53,7 @@ interface DeclIndex {
   readonly first: ReadonlyMap<string, A.Decl>;
   /** The first function of each name (what `--fn name` runs). */
   readonly fns: ReadonlyMap<string, A.FnDecl>;
-  /** Names bound to a function, model or instance (all but constants). */
+  /** Names bound to a function, model or instance (not constants or `train` declarations). */
   readonly declNames: readonly string[];
   /** Constants that are the first declaration of their name, in order. */
   readonly consts: readonly A.ConstDecl[];
@@ -80,7 +81,7 @@ function declIndex(decls: readonly A.Decl[]): DeclIndex {
     }
     first.set(name, d);
     if (d.kind === 'const') consts.push(d);
-    else declNames.push(name);
+    else if (d.kind !== 'train') declNames.push(name);
   }
   const ix = { first, fns, declNames, consts, duplicates };
   declIndexes.set(decls, ix);
@@ -164,90 +165,128 @@ export function lowerEntry(std: ParseResult, user: ParseResult, entry: string, o
   const lw = new Lowerer();
   const dims: Record<string, number> = {};
   const defaulted: string[] = [];
-  const done = (graph?: Graph): LowerResult => {
-    // Never neither a graph nor an error: an invalid value nobody explained is a compiler bug.
-    if (!graph && !lw.diags.hasErrors() && !user.diagnostics.some((d) => d.severity === 'error')) lw.report(error('DL9001', `internal compiler error: \`${entry}\` produced no graph and no error`, { help: 'this is a bug in dlc; please report it with the input that caused it' }));
-    return { ...(graph ? { graph } : {}), diagnostics: lw.diags.sorted(), dims, defaulted };
-  };
+  const graph = guarded(lw, () => {
+    const body = lowerEntryBody(lw, std, user, entry, opts, dims, defaulted);
+    if (!body) return undefined;
+    const { fn, label } = body;
+    const outputs = entryOutputs(lw, body.value, body.returnExpr, label, fn);
+    if (!outputs || lw.diags.hasErrors()) return undefined;
+    return lw.b.finish(label, body.inputs, outputs);
+  });
+  return finishLowering(lw, user, entry, graph, dims, defaulted);
+}
+
+/**
+ * The LowerResult of a lowering: its diagnostics, and the graph if there is one. Never neither a
+ * graph nor an error: an invalid value nobody explained is a compiler bug (DL9001).
+ */
+export function finishLowering(lw: Lowerer, user: ParseResult, what: string, graph: Graph | undefined, dims: Record<string, number>, defaulted: string[]): LowerResult {
+  if (!graph && !lw.diags.hasErrors() && !user.diagnostics.some((d) => d.severity === 'error')) lw.report(error('DL9001', `internal compiler error: \`${what}\` produced no graph and no error`, { help: 'this is a bug in dlc; please report it with the input that caused it' }));
+  return { ...(graph && !lw.diags.hasErrors() ? { graph } : {}), diagnostics: lw.diags.sorted(), dims, defaulted };
+}
+
+/** Runs one lowering; a user error that escapes it is reported (and gives undefined). */
+export function guarded<T>(lw: Lowerer, f: () => T | undefined): T | undefined {
   try {
-    const sc = globalScope(lw, std, user);
-    const target = resolveEntry(lw, sc, std, user, entry);
-    if (!target) return done();
-    const { fn, scope, label } = target;
-    const fsc = new Scope(scope, true);
-    const env = new DimEnv();
-    const inputs: Node[] = [];
-    let next = 0;
-    const free = (name: string): number => {
-      const given = opts.dims?.[name];
-      if (given !== undefined) return given;
-      // One size per name: every `...` of a signature stands for the same leading axes.
-      const known = examples.get(name);
-      if (known !== undefined) return known;
-      const used = new Set([...env.dims.values(), ...Object.values(opts.dims ?? {})]);
-      while (used.has(EXAMPLE_SIZES[next] ?? -1) && next < EXAMPLE_SIZES.length - 1) next++;
-      const n = EXAMPLE_SIZES[Math.min(next++, EXAMPLE_SIZES.length - 1)]!;
-      defaulted.push(name);
-      examples.set(name, n);
-      return n;
-    };
-    const examples = new Map<string, number>();
-    // --dim values bind first so that every use of the name agrees with them.
-    for (const [k, v] of Object.entries(opts.dims ?? {})) {
-      env.dims.set(k, v);
-      env.origin.set(k, `\`--dim ${k}=${v}\``);
-      fsc.define(k, { k: 'int', v }, 'dim');
-    }
-    for (const p of fn.params) {
-      const pname = p.name.name;
-      const what = `input \`${pname}\``;
-      let v: Value;
-      const isStatic = !(p.type && p.type.kind === 'named' && p.type.dims !== null);
-      const dimGiven = opts.dims?.[pname];
-      if (isStatic && dimGiven !== undefined && p.type?.kind === 'named' && p.type.name.name === 'int') {
-        // `--dim n=8` also sets an `n: int` parameter of the entry point.
-        v = { k: 'int', v: dimGiven };
-      } else if (p.default && isStatic) {
-        v = lw.eval(p.default, fsc);
-        if (p.type && v.k !== 'poison') v = lw.types.match(v, p.type, env, fsc, what, p.span);
-      } else if (!p.type) {
-        lw.fail('DL0311', `parameter \`${pname}\` of the entry point \`${label}\` needs a type such as \`f32[B, 4]\``, p.name.span);
-      } else {
-        const given = opts.inputShapes?.[pname];
-        const type = given ? { dtype: p.type.kind === 'named' ? p.type.name.name : 'f32', shape: [...given] } : lw.types.entryType(p.type, env, fsc, what, free);
-        if (type.shape.includes(0)) {
-          const zeros = Object.entries(opts.dims ?? {}).filter(([, n]) => n === 0).map(([k]) => `\`${k}\` is 0 (from \`--dim ${k}=0\`)`);
-          lw.fail('DL0315', `${what} would have no elements: ${formatType(type as TensorType)}`, p.span, 'every axis must have at least one element', zeros);
-        }
-        const node = lw.at(p.span, () => lw.b.add('input', [], { name: pname, dtype: type.dtype, shape: [...type.shape] }));
-        inputs.push(node);
-        v = lw.types.match({ k: 'tensor', node }, p.type, env, fsc, given ? `${what} (shape ${formatShape(given)})` : what, p.span);
-      }
-      fsc.define(pname, v!, 'arg');
-    }
-    for (const [k, v] of env.dims) dims[k] = v;
-    if (defaulted.length) {
-      const named = defaulted.filter((d) => /^[A-Za-z_]/.test(d));
-      const generic = defaulted.length > named.length ? ['leading axes (`...`) one axis of an example size'] : [];
-      lw.dimNote = `free dimensions got example sizes: ${[...named.map((d) => `${d}=${examples.get(d)}`), ...generic].join(', ')}${named.length ? ` (choose them with \`--dim ${named[0]}=…\`)` : ''}`;
-    }
-    const result = lw.callBody(fn, fsc, label, env);
-    if (!result || result.value.k === 'poison' || lw.diags.hasErrors()) return done();
-    const outputs = entryOutputs(lw, result.value, result.returnExpr, label, fn);
-    if (!outputs || lw.diags.hasErrors()) return done();
-    return done(lw.b.finish(label, inputs, outputs));
+    return f();
   } catch (err) {
-    if (err instanceof PoisonSignal) return done();
+    if (err instanceof PoisonSignal) return undefined;
     if (err instanceof Error && 'diagnostic' in err) {
       lw.report((err as Error & { diagnostic: Diagnostic }).diagnostic);
-      return done();
+      return undefined;
     }
     if (err instanceof OpError) {
       lw.report(error(err.code, err.describe(''), { help: err.help }));
-      return done();
+      return undefined;
     }
     throw err;
   }
+}
+
+/** An entry point's body, lowered into `lw.b`: its tensor parameters are the input nodes. */
+export interface LoweredBody {
+  readonly fn: A.FnDecl;
+  /** The scope the entry's function was defined in (a model instance's, or the file's). */
+  readonly scope: Scope;
+  /** The file's global scope (its declarations, the standard library, the built-ins). */
+  readonly global: Scope;
+  readonly label: string;
+  readonly inputs: Node[];
+  readonly value: Value;
+  readonly returnExpr?: A.Expr;
+}
+
+/**
+ * Resolves `entry` (`f`, `Model.f`, `inst.f`), makes its tensor parameters graph inputs (sizes of
+ * free dimension variables go into `dims`, those that got example sizes into `defaulted`) and
+ * lowers its body. Undefined after an error (reported into `lw`). `at` is where a missing entry is
+ * reported (a `train` declaration naming it); without it the error has no span (the command line).
+ */
+export function lowerEntryBody(lw: Lowerer, std: ParseResult, user: ParseResult, entry: string, opts: LowerOptions, dims: Record<string, number>, defaulted: string[], at?: Span): LoweredBody | undefined {
+  const sc = globalScope(lw, std, user);
+  const target = resolveEntry(lw, sc, std, user, entry, at);
+  if (!target) return undefined;
+  const { fn, scope, label } = target;
+  const fsc = new Scope(scope, true);
+  const env = new DimEnv();
+  const inputs: Node[] = [];
+  let next = 0;
+  const free = (name: string): number => {
+    const given = opts.dims?.[name];
+    if (given !== undefined) return given;
+    // One size per name: every `...` of a signature stands for the same leading axes.
+    const known = examples.get(name);
+    if (known !== undefined) return known;
+    const used = new Set([...env.dims.values(), ...Object.values(opts.dims ?? {})]);
+    while (used.has(EXAMPLE_SIZES[next] ?? -1) && next < EXAMPLE_SIZES.length - 1) next++;
+    const n = EXAMPLE_SIZES[Math.min(next++, EXAMPLE_SIZES.length - 1)]!;
+    defaulted.push(name);
+    examples.set(name, n);
+    return n;
+  };
+  const examples = new Map<string, number>();
+  // --dim values bind first so that every use of the name agrees with them.
+  for (const [k, v] of Object.entries(opts.dims ?? {})) {
+    env.dims.set(k, v);
+    env.origin.set(k, `\`--dim ${k}=${v}\``);
+    fsc.define(k, { k: 'int', v }, 'dim');
+  }
+  for (const p of fn.params) {
+    const pname = p.name.name;
+    const what = `input \`${pname}\``;
+    let v: Value;
+    const isStatic = !(p.type && p.type.kind === 'named' && p.type.dims !== null);
+    const dimGiven = opts.dims?.[pname];
+    if (isStatic && dimGiven !== undefined && p.type?.kind === 'named' && p.type.name.name === 'int') {
+      // `--dim n=8` also sets an `n: int` parameter of the entry point.
+      v = { k: 'int', v: dimGiven };
+    } else if (p.default && isStatic) {
+      v = lw.eval(p.default, fsc);
+      if (p.type && v.k !== 'poison') v = lw.types.match(v, p.type, env, fsc, what, p.span);
+    } else if (!p.type) {
+      lw.fail('DL0311', `parameter \`${pname}\` of the entry point \`${label}\` needs a type such as \`f32[B, 4]\``, p.name.span);
+    } else {
+      const given = opts.inputShapes?.[pname];
+      const type = given ? { dtype: p.type.kind === 'named' ? p.type.name.name : 'f32', shape: [...given] } : lw.types.entryType(p.type, env, fsc, what, free);
+      if (type.shape.includes(0)) {
+        const zeros = Object.entries(opts.dims ?? {}).filter(([, n]) => n === 0).map(([k]) => `\`${k}\` is 0 (from \`--dim ${k}=0\`)`);
+        lw.fail('DL0315', `${what} would have no elements: ${formatType(type as TensorType)}`, p.span, 'every axis must have at least one element', zeros);
+      }
+      const node = lw.at(p.span, () => lw.b.add('input', [], { name: pname, dtype: type.dtype, shape: [...type.shape] }));
+      inputs.push(node);
+      v = lw.types.match({ k: 'tensor', node }, p.type, env, fsc, given ? `${what} (shape ${formatShape(given)})` : what, p.span);
+    }
+    fsc.define(pname, v!, 'arg');
+  }
+  for (const [k, v] of env.dims) dims[k] = v;
+  if (defaulted.length) {
+    const named = defaulted.filter((d) => /^[A-Za-z_]/.test(d));
+    const generic = defaulted.length > named.length ? ['leading axes (`...`) one axis of an example size'] : [];
+    lw.dimNote = `free dimensions got example sizes: ${[...named.map((d) => `${d}=${examples.get(d)}`), ...generic].join(', ')}${named.length ? ` (choose them with \`--dim ${named[0]}=…\`)` : ''}`;
+  }
+  const result = lw.callBody(fn, fsc, label, env);
+  if (!result || result.value.k === 'poison' || lw.diags.hasErrors()) return undefined;
+  return { fn, scope, global: sc, label, inputs, value: result.value, ...(result.returnExpr ? { returnExpr: result.returnExpr } : {}) };
 }
 
 interface ResolvedEntry {
@@ -256,13 +295,14 @@ interface ResolvedEntry {
   readonly label: string;
 }
 
-function resolveEntry(lw: Lowerer, sc: Scope, std: ParseResult, user: ParseResult, entry: string): ResolvedEntry | undefined {
+function resolveEntry(lw: Lowerer, sc: Scope, std: ParseResult, user: ParseResult, entry: string, at?: Span): ResolvedEntry | undefined {
   const parts = entry.split('.');
   const notFound = (): undefined => {
     const names = entriesOf(user, std).map((e) => e.name);
     const c = closest(entry, names);
     lw.report(
       error('DL0603', `no function \`${entry}\` in ${user.file.path}`, {
+        span: at,
         help: c ? `did you mean \`${c}\`?` : names.length ? `functions: ${names.join(', ')}` : 'the file declares no functions',
       }),
     );
@@ -335,11 +375,11 @@ function entryOutputs(lw: Lowerer, v: Value, ret: A.Expr | undefined, label: str
 
 export interface CheckResult {
   readonly diagnostics: Diagnostic[];
-  /** Entry points that were lowered (and so fully checked). */
+  /** Entry points that were lowered (and so fully checked), then `train NAME` for each training step. */
   readonly checked: string[];
 }
 
-/** All diagnostics for a file: syntax, plus lowering every standalone entry point. */
+/** All diagnostics for a file: syntax, plus lowering every standalone entry point and every `train` declaration. */
 export function checkModule(std: ParseResult, user: ParseResult, opts: LowerOptions = {}): CheckResult {
   const all: Diagnostic[] = [...user.diagnostics];
   const seen = new Set<string>();
@@ -365,6 +405,12 @@ export function checkModule(std: ParseResult, user: ParseResult, opts: LowerOpti
     const r = lowerEntry(std, user, e.name, opts);
     r.diagnostics.forEach(add);
     checked.push(e.name);
+  }
+  // Every training step too, listed as `train NAME`.
+  for (const t of listTrains(user)) {
+    if (t.broken) continue;
+    lowerTrainStep(std, user, t.name.name, opts).diagnostics.forEach(add);
+    checked.push(`train ${t.name.name}`);
   }
   all.sort((a, b) => (a.span?.start ?? Infinity) - (b.span?.start ?? Infinity));
   return { diagnostics: all, checked };
