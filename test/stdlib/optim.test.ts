@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { check, compile, evaluate, makeExecutable, NDArray } from '../../src/index.js';
 import { loadStdlib } from '../../src/frontend/stdlib.js';
+import { WEBGPU } from '../helpers/webgpu.js';
 
 type Hypers = Record<string, number | boolean>;
 type Vec = number[];
@@ -555,15 +556,18 @@ ${slots.map((s) => `  let ${s} = zeros([3])`).join('\n')}
   });
 });
 
-describe('on the JS backend (f32)', () => {
-  it('an Adam trace agrees with the float64 equations to f32 precision', async () => {
-    const src = traceSource('adam', MAT.shape, 3, MAT.factors, CUSTOM['adam']!);
-    const exe = await makeExecutable(compile(src, 'trace'), { backend: 'js', precision: 'f32' });
+describe('on the generated backends (f32)', () => {
+  const backends = ['js', ...(WEBGPU ? ['webgpu'] : [])] as const;
+  const cases = backends.flatMap((backend) => Object.keys(REFS).map((opt) => ({ backend, opt })));
+  it.each(cases)('$opt on $backend agrees with the float64 equations to f32 precision', async ({ backend, opt }) => {
+    const src = traceSource(opt, MAT.shape, 3, MAT.factors, CUSTOM[opt]!);
+    const exe = await makeExecutable(compile(src, 'trace'), { backend, precision: 'f32' });
     const inputs = new Map<string, NDArray>([['p0', NDArray.from(MAT.shape, MAT.p0)]]);
     MAT.grads.forEach((g, k) => inputs.set(`g${k + 1}`, NDArray.from(MAT.shape, g)));
     const out = await exe.run(inputs);
-    const want = refTrace('adam', MAT.p0, MAT.grads, MAT.factors, CUSTOM['adam']!);
-    expectClose(Array.from(out.get('trace_p')!.data), want.ps.flat(), 1e-5);
+    const want = refTrace(opt, MAT.p0, MAT.grads, MAT.factors, CUSTOM[opt]!);
+    expectClose(Array.from(out.get('trace_p')!.data), want.ps.flat(), 2e-6);
+    REFS[opt]!.slots.forEach((sl, k) => expectClose(Array.from(out.get(sl)!.data), want.slots[k]!, 2e-6));
   });
 });
 
@@ -613,3 +617,4 @@ describe('the standard library files', () => {
     }
   });
 });
+
