@@ -557,7 +557,7 @@ ${slots.map((s) => `  let ${s} = zeros([3])`).join('\n')}
 });
 
 describe('on the generated backends (f32)', () => {
-  const backends = ['js', ...(WEBGPU ? ['webgpu'] : [])] as const;
+  const backends: ('js' | 'webgpu')[] = ['js', ...(WEBGPU ? (['webgpu'] as const) : [])];
   const cases = backends.flatMap((backend) => Object.keys(REFS).map((opt) => ({ backend, opt })));
   it.each(cases)('$opt on $backend agrees with the float64 equations to f32 precision', async ({ backend, opt }) => {
     const src = traceSource(opt, MAT.shape, 3, MAT.factors, CUSTOM[opt]!);
