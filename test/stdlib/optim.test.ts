@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { check, compile, evaluate, makeExecutable, NDArray } from '../../src/index.js';
+import { check, compile, evaluate, initParams, interpret, lowerTrain, makeExecutable, NDArray } from '../../src/index.js';
 import { loadStdlib } from '../../src/frontend/stdlib.js';
 import { WEBGPU } from '../helpers/webgpu.js';
 
@@ -618,3 +618,75 @@ describe('the standard library files', () => {
   });
 });
 
+describe('through a train declaration', () => {
+  it('adam with weight decay, clipping and a cosine schedule matches the equations for 3 steps', () => {
+    const src = `
+model Lin {
+  param W: f32[2, 2] = zeros
+  param b: f32[2] = zeros
+  fn loss(x: f32[B, 2], y: f32[B, 2]) -> f32 {
+    let e = x @ W + b - y
+    return mean(e * e)
+  }
+}
+train fit {
+  loss = Lin.loss
+  optimizer = adam(lr = 0.1, b2 = 0.99, weight_decay = 0.2)
+  clip_norm = 2.0
+  schedule = cosine_lr(total = 4)
+}
+`;
+    const r = lowerTrain(src, 'fit', { dims: { B: 3 }, path: 'train.dl' });
+    expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`)).toEqual([]);
+    const g = r.graph!;
+    const X = [1, 2, -1, 0.5, 3, -2];
+    const Y = [1, 0, -1, 2, 0.5, 1];
+    const W0 = [0.5, -0.25, 1, 0.75];
+    const b0 = [0.1, -0.2];
+    const ps = initParams(g, 0);
+    ps.set('W', NDArray.from([2, 2], W0));
+    ps.set('b', NDArray.from([2], b0));
+    const batch = new Map([
+      ['x', NDArray.from([3, 2], X)],
+      ['y', NDArray.from([3, 2], Y)],
+    ]);
+
+    // By hand: e = xW + b − y, loss = mean(e²) over the 6 entries, gW = (2/6) xᵀe, gb = (2/6) Σ_rows e.
+    let W = W0;
+    let b = b0;
+    let mW = [0, 0, 0, 0];
+    let vW = [0, 0, 0, 0];
+    let mb = [0, 0];
+    let vb = [0, 0];
+    const adam = REFS['adam']!.ref;
+    const hyp = { ...DEFAULTS['adam']!, lr: 0.1, b2: 0.99 };
+    const scales: number[] = [];
+    for (let t = 1; t <= 3; t++) {
+      const e = [0, 1, 2].flatMap((i) => [0, 1].map((j) => X[2 * i]! * W[j]! + X[2 * i + 1]! * W[2 + j]! + b[j]! - Y[2 * i + j]!));
+      const loss = e.reduce((s, x) => s + x * x, 0) / 6;
+      let gW = [0, 1].flatMap((k) => [0, 1].map((j) => (2 / 6) * [0, 1, 2].reduce((s, i) => s + X[2 * i + k]! * e[2 * i + j]!, 0)));
+      let gb = [0, 1].map((j) => (2 / 6) * [0, 1, 2].reduce((s, i) => s + e[2 * i + j]!, 0));
+      const norm = Math.hypot(...gW, ...gb);
+      const scale = Math.min(1, 2.0 / (norm + 1e-6));
+      scales.push(scale);
+      gW = gW.map((x) => x * scale);
+      gb = gb.map((x) => x * scale);
+      const eta = 0.1 * 0.5 * (1 + Math.cos((Math.PI * t) / 4));
+      const out = interpret(g, batch, ps);
+      expect(out.get('loss')!.data[0]).toBeCloseTo(loss, 12);
+      // Weight decay goes to W (2 axes), not to b.
+      const sW = adam(W, gW, [mW, vW], t, eta, { ...hyp, weight_decay: 0.2 });
+      const sb = adam(b, gb, [mb, vb], t, eta, { ...hyp, weight_decay: 0 });
+      [W, mW, vW] = [sW.p, sW.slots[0]!, sW.slots[1]!];
+      [b, mb, vb] = [sb.p, sb.slots[0]!, sb.slots[1]!];
+      expectClose(Array.from(ps.get('W')!.data), W);
+      expectClose(Array.from(ps.get('b')!.data), b);
+      expectClose(Array.from(ps.get('fit/W/m')!.data), mW);
+      expectClose(Array.from(ps.get('fit/b/v')!.data), vb);
+      expect(Array.from(ps.get('fit/step')!.data)).toEqual([t]);
+    }
+    // The clip was active on some step (else this would not test it) and the parameters moved.
+    expect(Math.min(...scales)).toBeLessThan(0.9);
+    expect(Math.max(...W.map((x, i) => Math.abs(x - W0[i]!)))).toBeGreaterThan(0.05);
+  });
+});
