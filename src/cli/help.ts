@@ -36,15 +36,19 @@ export const COMMAND_HELP: Record<string, string> = {
 
 Parses FILE and lowers every function that can run on its own (top-level functions,
 functions of models whose arguments all have defaults, and of top-level instances such as
-\`let net = MLP(784, 10)\`), reporting every error with its line, column and a caret.
-Dimension variables not fixed by --dim get small example sizes.
+\`let net = MLP(784, 10)\`) and every \`train\` declaration (listed as \`train NAME\`), reporting
+every error with its line, column and a caret. Dimension variables not fixed by --dim get small
+example sizes.
 
 Exit status: 0 when there are no errors, 1 when there are, 2 for a usage error.
 `,
-  ir: `dlc ir FILE --fn NAME [--after PASS] [--dim NAME=SIZE]... [--spans] [--format text|json]
+  ir: `dlc ir FILE (--fn NAME | --train NAME) [--after PASS] [--dim NAME=SIZE]... [--spans] [--format text|json]
 
 Prints the IR graph of one function: one line per operation with its result type. NAME is
 \`f\`, \`Model.f\` or \`instance.f\`. The first line gives the number of operations after each pass.
+With --train NAME it prints the training step of the declaration \`train NAME\`: forward, backward
+and optimizer update in one graph, whose \`update\` line lists every state it writes (parameters,
+optimizer state \`NAME/<param>/<slot>\`, the step counter \`NAME/step\`).
 
   --after PASS  show the graph after this pass: lower (inlined and unrolled, as written) or
                 simplify (CSE, constant folding, algebraic identities, dead code removed; default)

@@ -4,7 +4,12 @@
  * (a file may define its own, with the convention of src/stdlib/optim.dl), so every expected value
  * is computed by hand in plain JS below.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { captureIo } from '../helpers/golden.js';
 import { check, initParams, interpret, lowerTrain, NDArray, trainNames, verifyGraph, type Graph, type ParamStore } from '../../src/index.js';
 
 const LIN = `
@@ -335,5 +340,28 @@ describe('errors', () => {
     const r = lowerTrain(LIN + 'train fit = Lin.loss with my_sgd\n', 'fti');
     expect(r.diagnostics.map((d) => d.code)).toEqual(['DL0603']);
     expect(r.diagnostics[0]!.help).toBe('did you mean `fit`?');
+  });
+});
+
+describe('the command line', () => {
+  it('`dlc ir --train NAME` prints the step graph; `dlc check` lists the declaration', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dlc-train-'));
+    try {
+      const path = join(dir, 'fit.dl');
+      writeFileSync(path, LIN + 'train fit = Lin.loss with my_momentum(lr = 0.01)\n');
+      const ir = captureIo();
+      expect(await main(['ir', path, '--train', 'fit', '--dim', 'B=4'], ir.io)).toBe(0);
+      expect(ir.out()).toContain('graph fit(x: f32[4, 2], y: f32[4, 1])');
+      expect(ir.out()).toMatch(/return loss=%\d+/);
+      expect(ir.out()).toMatch(/update .*fit\/W\/v=%\d+.*fit\/step=%\d+/);
+      const chk = captureIo();
+      expect(await main(['check', path], chk.io)).toBe(0);
+      expect(chk.out()).toMatch(/\d+ functions and 1 training step checked: .*Lin\.loss.*, train fit\)/);
+      const bad = captureIo();
+      expect(await main(['ir', path, '--train', 'fti'], bad.io)).toBe(1);
+      expect(bad.err()).toContain('did you mean `fit`?');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,10 +8,13 @@ import { emit, json, readSource, unusedDims, type Io } from '../common.js';
 /** Entry names listed in the summary line; `--format json` gives them all. */
 const LISTED = 30;
 
-/** "(2 functions checked: f, Net.forward)"; long lists end with a count. */
+/** "(2 functions checked: f, Net.forward)", "(1 function and 1 training step checked: Net.loss, train fit)"; long lists end with a count. */
 export function checkedSummary(checked: readonly string[]): string {
   const n = checked.length;
-  const count = `${n} function${n === 1 ? '' : 's'} checked`;
+  const steps = checked.filter((c) => c.startsWith('train ')).length;
+  const fns = n - steps;
+  const stepWords = steps ? ` and ${steps} training step${steps === 1 ? '' : 's'}` : '';
+  const count = `${fns} function${fns === 1 ? '' : 's'}${stepWords} checked`;
   if (n === 0) return `(${count})`;
   const shown = checked.slice(0, LISTED).join(', ');
   const more = n > LISTED ? `, … and ${n - LISTED} more (\`--format json\` lists them all)` : '';

@@ -1,19 +1,35 @@
-/** @file `dlc ir`: the IR graph of one function after any pass. */
+/** @file `dlc ir`: the IR graph of one function, or of one `train` step, after any pass. */
 import { diagnosticToJson } from '../../diagnostics/render.js';
+import { lowerTrainStep } from '../../frontend/lower/train.js';
+import { parseSource } from '../../frontend/parse.js';
+import { loadStdlib } from '../../frontend/stdlib.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { Graph } from '../../ir/graph.js';
 import { printGraph } from '../../ir/print.js';
 import { PASS_NAMES, runPipeline } from '../../passes/pipeline.js';
-import { checkFlags, flag, has, UsageError, type ParsedArgs } from '../args.js';
-import { json, lowerFor, type Io } from '../common.js';
+import { checkFlags, dimsFlag, flag, has, UsageError, type ParsedArgs } from '../args.js';
+import { emit, json, lowerFor, readSource, type Io } from '../common.js';
+
+/** The step graph of `--train NAME`. */
+function lowerTrainFor(io: Io, args: ParsedArgs, name: string): { graph: Graph; warnings: Diagnostic[] } {
+  const { path, text } = readSource(args);
+  const user = parseSource(path, text);
+  if (user.diagnostics.length) emit(io, args, user.diagnostics);
+  const r = lowerTrainStep(loadStdlib(), user, name, { dims: dimsFlag(args) });
+  emit(io, args, r.diagnostics);
+  return { graph: r.graph!, warnings: r.diagnostics };
+}
 
 export function cmdIr(io: Io, args: ParsedArgs): void {
-  checkFlags(args, ['fn', 'dim', 'spans', 'after', 'format', 'json']);
+  checkFlags(args, ['fn', 'train', 'dim', 'spans', 'after', 'format', 'json']);
   const after = flag(args, 'after') ?? PASS_NAMES[PASS_NAMES.length - 1]!;
   if (!PASS_NAMES.includes(after)) throw new UsageError(`--after is one of ${PASS_NAMES.join(', ')}, got \`${after}\``);
-  const lowered = lowerFor(io, args);
+  const train = flag(args, 'train');
+  if (train !== undefined && flag(args, 'fn') !== undefined) throw new UsageError('give --fn NAME (a function) or --train NAME (a training step), not both');
+  const lowered = train !== undefined ? lowerTrainFor(io, args, train) : lowerFor(io, args);
   const r = runPipeline(lowered.graph, { until: after });
   const counts = r.counts.map((c) => `${c.pass} ${c.nodes}`).join(' → ');
   const text = printGraph(r.graph, { spans: has(args, 'spans') });
   if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: lowered.warnings.map(diagnosticToJson), counts: r.counts, ir: text }, null, 2) + '\n');
   else io.out(`# nodes: ${counts}\n${text}`);
 }
-
