@@ -444,6 +444,19 @@ describe('learning-rate schedules', () => {
     expectClose(factors('step_lr(t, 4)', [1, 4, 5, 9]), [1, 1, 0.1, 0.01]);
   });
 
+  it('step_lr with every = 0 is a compile-time error at the call, not a NaN learning rate', () => {
+    const src = 'fn f(t: f32) -> f32 {\n  return step_lr(t, every=0)\n}\n';
+    const d = check(src, 'user.dl').diagnostics.filter((x) => x.severity === 'error');
+    expect(d.map((x) => x.code)).toEqual(['DL0313']);
+    expect(d[0]!.span!.file.path).toBe('user.dl');
+    expect(d[0]!.notes.join(' ')).toContain('step_lr');
+  });
+
+  it('linear_warmup with warmup = 0 and cosine_lr with total <= warmup stay finite', () => {
+    expectClose(factors('linear_warmup(t, warmup=0)', [1, 2]), [1, 1]);
+    expectClose(factors('cosine_lr(t, total=2, warmup=4, min_factor=0.25)', [1, 4, 5, 9]), [0.25, 1, 0.25, 0.25]);
+  });
+
   it('exponential_lr: gamma^(t − 1)', () => {
     expectClose(factors('exponential_lr(t, gamma=0.9)', ts), ts.map((t) => 0.9 ** (t - 1)));
   });
