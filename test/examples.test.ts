@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { check, evaluate, functions, initParams, lower, NDArray, readNpy, verifyGraph, writeNpy, type Diagnostic, type Graph, type ParamStore } from '../src/index.js';
+import { check, evaluate, functions, trainNames, initParams, lower, NDArray, readNpy, verifyGraph, writeNpy, type Diagnostic, type Graph, type ParamStore } from '../src/index.js';
 import { maxAbsDiff, numel, randomInputs, Rng, shifted, sub, zeroed } from './helpers/example-inputs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -122,7 +122,9 @@ describe.each(FILES)('examples/%s', (file) => {
     const r = check(text, path);
     expect(show(r.diagnostics.filter((d) => d.severity === 'error'))).toEqual([]);
     expect(entries.length).toBeGreaterThan(0);
-    expect([...r.checked].sort()).toEqual([...entries].sort());
+    // Training steps are checked too (`train NAME`); the functions are the entry points.
+    expect([...r.checked].filter((c) => !c.startsWith('train ')).sort()).toEqual([...entries].sort());
+    expect(r.checked.filter((c) => c.startsWith('train '))).toEqual(trainNames(text, path).map((n) => `train ${n}`));
   });
 
   it.each(entries)('%s lowers, verifies, and runs to finite outputs of the declared shapes', (entry) => {

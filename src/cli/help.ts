@@ -14,6 +14,7 @@ Commands:
   kernels    the kernels a function compiles to: sources, primitives, flops, bytes, fusion
   build      write a compiled program (JS module, WGSL kernels, manifest) to a directory
   gradcheck  check the gradients of functions against finite differences
+  train      train a model declared with \`train\` on .npy data; checkpoints, weights, metrics
   help       explain a command: dlc help run
 
 Common options:
@@ -27,8 +28,11 @@ Examples:
   dlc ir examples/mlp.dl --fn MLP.forward --dim B=2
   dlc run examples/cnn.dl --fn CNN.forward --dim B=2 --backend webgpu
   dlc gradcheck examples/wgan-gp.dl --dim B=3
+  dlc train examples/digits-mlp.dl --data x=data/digits/train_x.npy,y=data/digits/train_y.npy
+        --val x=data/digits/val_x.npy,y=data/digits/val_y.npy --epochs 20 --batch 32
 
-Documentation: README.md, docs/language.md (the language), docs/errors.md (every error code).
+Documentation: README.md, docs/language.md (the language), docs/training.md (training),
+docs/errors.md (every error code).
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
@@ -130,5 +134,36 @@ kernels compute per-row reductions (softmax, layer norm, cross-entropy) once per
 line compares the number of kernels with and without fusion; at the end, every value stored in a
 buffer of its own instead of being fused into its readers is listed with the reason.
 --input x=FILE.npy binds the dimension variables of x from the file's shape, as in \`dlc run\`.
+`,
+  train: `dlc train FILE [--train NAME] --data NAME=FILE.npy,... [--val NAME=FILE.npy,...]
+        [--epochs N] [--batch B] [--backend interp|js|webgpu] [--seed S] [--patience P]
+        [--run-dir DIR] [--resume CKPT] [--params W.safetensors]
+
+Trains with the \`train\` declaration NAME of FILE (the only one when FILE has one): each step
+runs forward, backward and the optimizer update as one compiled program.
+
+  --data x=a.npy,y=b.npy  the training set: one .npy file per parameter of the loss function,
+                      all with the same first axis (one row per example)
+  --val ...           a validation set, evaluated after every epoch: the loss, and the accuracy
+                      when the model defines \`accuracy(...) -> f32\` next to its loss
+  --epochs N          passes over the training set (default 10)
+  --batch B           examples per step (default 32). The step is compiled for B, so each epoch
+                      runs floor(n / B) batches and drops the last n mod B examples of its order
+  --backend B         js (default), webgpu, or interp (the f64 reference interpreter; slow)
+  --seed S            seed of the initial parameters and of the data order (default 0); each
+                      epoch's order is a pure function of S and the epoch
+  --patience P        stop when the validation loss has not improved for P epochs; the best
+                      weights are kept in best.safetensors
+  --run-dir DIR       where the outputs go (default runs/NAME-YYYYMMDD-HHMMSS)
+  --resume CKPT       continue a run from its checkpoint.safetensors (same --data, --batch,
+                      --seed); the final weights are bit-identical to an uninterrupted run
+  --params W          start from these weights (a .safetensors file of the model's parameters)
+
+The run directory gets weights.safetensors (the final parameters, for \`dlc run --params\`),
+best.safetensors (with --val: the parameters of the epoch with the lowest validation loss),
+checkpoint.safetensors (every state tensor and the position in the data, after each epoch),
+metrics.csv, metrics.json and loss.svg. On a terminal, a live line shows epoch, step, loss,
+examples/s and the time left; otherwise one line per epoch is printed. Ctrl-C finishes the
+current step, saves a checkpoint and exits with status 130. See docs/training.md.
 `,
 };

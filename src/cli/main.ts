@@ -13,6 +13,7 @@ import { cmdGradcheck } from './commands/gradcheck.js';
 import { cmdIr } from './commands/ir.js';
 import { cmdKernels } from './commands/kernels.js';
 import { cmdRun } from './commands/run.js';
+import { cmdTrain } from './commands/train.js';
 import { cmdVerify } from './commands/verify.js';
 import { defaultIo, DiagnosticExit, Exit, json, type Io } from './common.js';
 import { COMMAND_HELP, MAIN_HELP, VERSION } from './help.js';
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, (io: Io, args: ParsedArgs) => void | Promise<void
   verify: cmdVerify,
   kernels: cmdKernels,
   build: cmdBuild,
+  train: (io, args) => cmdTrain(io, args, io === defaultIo ? process.stdout : {}),
   help: cmdHelp,
 };
 

@@ -176,6 +176,8 @@ export async function train(run: TrainRun): Promise<TrainOutcome> {
     const t0 = now();
     const startBatch = pos.batchesDone;
     for (let b = pos.batchesDone; b < batches; b++) {
+      // Let signal handlers (Ctrl-C) run: a JS step is synchronous, so nothing else would.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (run.shouldStop?.()) {
         await checkpoint();
         progress.line(`interrupted at epoch ${pos.epoch + 1}, step ${pos.steps}: checkpoint saved to ${paths.checkpoint}`);

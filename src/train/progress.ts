@@ -35,7 +35,7 @@ export interface StepInfo {
 }
 
 export class Progress {
-  private last = 0;
+  private last = -Infinity;
   private live = false;
   constructor(
     private readonly sink: ProgressSink,
