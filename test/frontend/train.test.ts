@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { captureIo } from '../helpers/golden.js';
@@ -363,5 +364,61 @@ describe('the command line', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('train declarations from random pieces', () => {
+  const piece = fc.constantFrom(
+    'train', 'with', 'fit', 'Lin', '.', 'loss', 'optimizer', 'params', 'freeze', 'clip_norm', 'schedule', 'my_sgd', 'my_momentum', 'ramp',
+    'W', 'b', 'lr', 'beta', 'k', '=', '(', ')', '[', ']', '{', '}', ',', ';', '0.1', '2', 'true', '-1.0', '\n',
+  );
+  const decl = fc.array(piece, { maxLength: 24 }).map((ps) => ps.join(' '));
+
+  it('check never throws, never reports an internal error, and every error has a span', () => {
+    fc.assert(
+      fc.property(decl, (text) => {
+        const src = LIN + 'train fit ' + text + '\n';
+        const r = check(src, 'rand.dl');
+        for (const d of r.diagnostics) {
+          expect(d.code, `${d.message} for ${JSON.stringify(text)}`).not.toBe('DL9001');
+          if (d.severity === 'error' && d.code !== 'DL0102') expect(d.span, `${d.code} ${d.message} for ${JSON.stringify(text)}`).toBeDefined();
+        }
+      }),
+      { numRuns: 300, seed: 9 },
+    );
+  });
+
+  const field = fc.constantFrom('loss', 'optimizer', 'params', 'freeze', 'clip_norm', 'schedule', 'los');
+  const value = fc.constantFrom(
+    'Lin.loss', 'Lin', 'Lin.W', 'my_sgd', 'my_sgd(lr = 0.5)', 'my_momentum(beta = true)', 'my_momentum(0.1)', 'ramp', 'ramp(k = 2)', 'ramp(q = 1)',
+    '[W]', '[b, W]', '[]', '[Lin]', '[W.x]', '[W[0]]', '[relu]', 'W', '1.0', '-1', '0', 'true', 'adam(lr = 1e-3)', 'cosine_lr(total = 10)', 'x + 1',
+  );
+  const optimizer = fc.constantFrom('my_sgd', 'my_sgd(lr = 0.5)', 'my_momentum', 'my_momentum(beta = 0.5)', 'sgd(lr = 0.1)', 'adam(lr = 1e-3, b2 = 0.99)', 'adamw', 'my_momentum(beta = true)', 'ramp');
+  const extra = fc.array(fc.tuple(field, value), { maxLength: 3 });
+  const block = fc
+    .tuple(optimizer, extra, fc.boolean())
+    .map(([opt, fs, plain]) => [...(plain ? [] : fs), ['loss', 'Lin.loss'], ['optimizer', opt]])
+    .chain((fs) => fc.shuffledSubarray(fs, { minLength: fs.length }))
+    .map((fs) => `{\n${fs.map(([f, v]) => `  ${f} = ${v}`).join('\n')}\n}`);
+
+  it('block bodies of random fields: diagnostics or a verified graph, never a crash', () => {
+    let graphs = 0;
+    fc.assert(
+      fc.property(block, (body) => {
+        const src = LIN + 'train fit ' + body + '\n';
+        const r = lowerTrain(src, 'fit', { dims: { B: 2 } });
+        for (const d of r.diagnostics) expect(d.code, `${d.message} for ${JSON.stringify(body)}`).not.toBe('DL9001');
+        const errors = r.diagnostics.filter((d) => d.severity === 'error');
+        for (const d of errors) expect(d.span, `${d.code} ${d.message} for ${JSON.stringify(body)}`).toBeDefined();
+        if (r.graph) {
+          graphs++;
+          expect(errors).toEqual([]);
+          expect(verifyGraph(r.graph)).toEqual([]);
+          expect(r.graph.outputs.map((o) => o.name)).toEqual(['loss']);
+        } else expect(errors.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 300, seed: 11 },
+    );
+    expect(graphs).toBeGreaterThan(5);
   });
 });
