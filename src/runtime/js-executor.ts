@@ -3,10 +3,9 @@
  * already imported module), owns its memory, and maps named inputs and outputs to buffers.
  * Imports nothing from the compiler, so it works in a browser as well.
  */
-import { bufferByName, checkManifest, type Manifest } from './manifest.js';
+import { bufferByName, checkManifest, type Manifest, type ManifestBuffer } from './manifest.js';
 import { initState, makeSpace, readBuffer, writeBuffer, type Space } from './memory.js';
-import { checkTensors, manifestSlots, type SetOptions, type Tensor } from './state.js';
-import { readWeights } from './weights.js';
+import { StateWriter, type Tensor } from './state.js';
 
 export interface JsModule {
   run(state: { f: Float32Array | Float64Array; i: Int32Array }, arena: { f: Float32Array | Float64Array; i: Int32Array }): void;
@@ -21,7 +20,7 @@ export async function importSource(source: string): Promise<JsModule> {
   return (await import(`data:text/javascript;base64,${b64}`)) as JsModule;
 }
 
-export class JsExecutor {
+export class JsExecutor extends StateWriter {
   readonly state: Space;
   readonly arena: Space;
 
@@ -30,6 +29,7 @@ export class JsExecutor {
     readonly module: JsModule,
     seed: number,
   ) {
+    super();
     this.state = makeSpace(manifest.state.bytes, manifest.precision);
     this.arena = makeSpace(manifest.arena.bytes, manifest.precision);
     initState(manifest, this.state, seed);
@@ -63,40 +63,12 @@ export class JsExecutor {
     return this.read('state');
   }
 
-  /**
-   * Replaces parameters by name. Every tensor is checked (name, dtype, shape, value count, values)
-   * before any is written; a StateError lists those that do not fit. All of them unless `partial`.
-   */
-  setParams(tensors: ReadonlyMap<string, Tensor>, opts: SetOptions = {}): void {
-    this.write('params', tensors, opts);
-  }
-
-  /**
-   * Loads a weights file (safetensors bytes) into the parameters: it must hold every parameter and
-   * nothing else (a SafetensorsError or StateError names the tensor; nothing is written then).
-   */
-  loadWeights(bytes: Uint8Array, file = 'weights file'): void {
-    this.setParams(readWeights(bytes, file));
-  }
-
-  /** Replaces persistent tensors (parameters and optimizer state) by name; checked like setParams. */
-  setState(tensors: ReadonlyMap<string, Tensor>, opts: SetOptions = {}): void {
-    this.write('state', tensors, opts);
-  }
-
   private read(which: 'params' | 'state'): Map<string, Tensor> {
-    const out = new Map<string, Tensor>();
-    for (const s of manifestSlots(this.manifest, which)) out.set(s.name, { dtype: s.dtype, shape: s.shape, data: readBuffer(this.state, bufferByName(this.manifest, s.name, s.role)!, this.manifest.precision) });
-    return out;
+    return new Map(this.buffers(which).map(({ slot, buffer }) => [slot.name, { dtype: slot.dtype, shape: slot.shape, data: readBuffer(this.state, buffer, this.manifest.precision) }]));
   }
 
-  private write(which: 'params' | 'state', tensors: ReadonlyMap<string, Tensor>, opts: SetOptions): void {
-    const slots = manifestSlots(this.manifest, which);
-    checkTensors(slots, tensors, which, opts);
-    for (const s of slots) {
-      const t = tensors.get(s.name);
-      if (t) writeBuffer(this.state, bufferByName(this.manifest, s.name, s.role)!, this.manifest.precision, t.data);
-    }
+  protected put(b: ManifestBuffer, values: ArrayLike<number>): void {
+    writeBuffer(this.state, b, this.manifest.precision, values);
   }
 
   /** Runs the program on named inputs; returns the named outputs. */

@@ -4,7 +4,8 @@
  * given (known name, dtype, shape, value count, values the dtype can hold) before any is written,
  * so a bad map changes nothing. Imports nothing from the compiler.
  */
-import type { DTypeName, Manifest } from './manifest.js';
+import { bufferByName, type DTypeName, type Manifest, type ManifestBuffer } from './manifest.js';
+import { readWeights } from './weights.js';
 
 /** A named tensor of a program's state: its dtype and shape, row-major values. */
 export interface Tensor {
@@ -95,4 +96,48 @@ export function checkTensors(slots: readonly Slot[], tensors: ReadonlyMap<string
     for (const s of slots) if (!tensors.has(s.name)) problems.push({ tensor: s.name, kind: 'missing', message: `\`${s.name}\`: missing (the program's ${noun} is ${typeText(s.dtype, s.shape)})` });
   }
   if (problems.length) throw new StateError(problems);
+}
+
+/**
+ * What both executors share: writing state by name through `put` (which stores one buffer's
+ * values where the executor keeps them), after checking every tensor.
+ */
+export abstract class StateWriter {
+  abstract readonly manifest: Manifest;
+  protected abstract put(b: ManifestBuffer, values: ArrayLike<number>): void;
+
+  /**
+   * Replaces parameters by name. Every tensor is checked (name, dtype, shape, value count, values)
+   * before any is written; a StateError lists those that do not fit. All of them unless `partial`.
+   */
+  setParams(tensors: ReadonlyMap<string, Tensor>, opts: SetOptions = {}): void {
+    this.write('params', tensors, opts);
+  }
+
+  /** Replaces persistent tensors (parameters and optimizer state) by name; checked like setParams. */
+  setState(tensors: ReadonlyMap<string, Tensor>, opts: SetOptions = {}): void {
+    this.write('state', tensors, opts);
+  }
+
+  /**
+   * Loads a weights file (safetensors bytes) into the parameters: it must hold every parameter and
+   * nothing else (a SafetensorsError or StateError names the tensor; nothing is written then).
+   */
+  loadWeights(bytes: Uint8Array, file = 'weights file'): void {
+    this.setParams(readWeights(bytes, file));
+  }
+
+  /** The buffer of each persistent tensor, parameters only or all of them. */
+  protected buffers(which: 'params' | 'state'): { slot: Slot; buffer: ManifestBuffer }[] {
+    return manifestSlots(this.manifest, which).map((slot) => ({ slot, buffer: bufferByName(this.manifest, slot.name, slot.role)! }));
+  }
+
+  private write(which: 'params' | 'state', tensors: ReadonlyMap<string, Tensor>, opts: SetOptions): void {
+    const all = this.buffers(which);
+    checkTensors(all.map((x) => x.slot), tensors, which, opts);
+    for (const { slot, buffer } of all) {
+      const t = tensors.get(slot.name);
+      if (t) this.put(buffer, t.data);
+    }
+  }
 }

@@ -9,8 +9,7 @@ import { bufferByName, checkManifest, type Manifest } from './manifest.js';
 import { elementCount, initState, makeSpace, readBuffer, writeBuffer, type Space } from './memory.js';
 import type { TypedArray } from './js-executor.js';
 import type { ManifestBuffer } from './manifest.js';
-import { checkTensors, manifestSlots, type SetOptions, type Tensor } from './state.js';
-import { readWeights } from './weights.js';
+import { StateWriter, type Tensor } from './state.js';
 
 export interface ShaderMessage {
   readonly line: number;
@@ -66,7 +65,7 @@ export interface WebGpuLoad {
   readonly wgsl: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
 }
 
-export class WebGpuExecutor {
+export class WebGpuExecutor extends StateWriter {
   private readonly host: Space;
   private readonly state: GPUBuffer;
   private readonly arena: GPUBuffer;
@@ -81,6 +80,7 @@ export class WebGpuExecutor {
     layout: GPUBindGroupLayout,
     seed: number,
   ) {
+    super();
     this.host = makeSpace(manifest.state.bytes, 'f32');
     initState(manifest, this.host, seed);
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -142,43 +142,15 @@ export class WebGpuExecutor {
     return this.read('state');
   }
 
-  /**
-   * Replaces parameters by name. Every tensor is checked (name, dtype, shape, value count, values)
-   * before any is written; a StateError lists those that do not fit. All of them unless `partial`.
-   */
-  setParams(tensors: ReadonlyMap<string, Tensor>, opts: SetOptions = {}): void {
-    this.write('params', tensors, opts);
-  }
-
-  /**
-   * Loads a weights file (safetensors bytes) into the parameters: it must hold every parameter and
-   * nothing else (a SafetensorsError or StateError names the tensor; nothing is written then).
-   */
-  loadWeights(bytes: Uint8Array, file = 'weights file'): void {
-    this.setParams(readWeights(bytes, file));
-  }
-
-  /** Replaces persistent tensors (parameters and optimizer state) by name; checked like setParams. */
-  setState(tensors: ReadonlyMap<string, Tensor>, opts: SetOptions = {}): void {
-    this.write('state', tensors, opts);
-  }
-
   private async read(which: 'params' | 'state'): Promise<Map<string, Tensor>> {
-    const slots = manifestSlots(this.manifest, which);
-    const values = await this.download(slots.map((s) => bufferByName(this.manifest, s.name, s.role)!), this.device.createCommandEncoder());
-    return new Map(slots.map((s) => [s.name, { dtype: s.dtype, shape: s.shape, data: values[s.name]! }]));
+    const all = this.buffers(which);
+    const values = await this.download(all.map((x) => x.buffer), this.device.createCommandEncoder());
+    return new Map(all.map(({ slot }) => [slot.name, { dtype: slot.dtype, shape: slot.shape, data: values[slot.name]! }]));
   }
 
-  private write(which: 'params' | 'state', tensors: ReadonlyMap<string, Tensor>, opts: SetOptions): void {
-    const slots = manifestSlots(this.manifest, which);
-    checkTensors(slots, tensors, which, opts);
-    for (const s of slots) {
-      const t = tensors.get(s.name);
-      if (!t) continue;
-      const b = bufferByName(this.manifest, s.name, s.role)!;
-      writeBuffer(this.host, b, 'f32', t.data);
-      this.upload(b.offset, elementCount(b) * 4);
-    }
+  protected put(b: ManifestBuffer, values: ArrayLike<number>): void {
+    writeBuffer(this.host, b, 'f32', values);
+    this.upload(b.offset, elementCount(b) * 4);
   }
 
   private upload(offset: number, bytes: number): void {
