@@ -17,7 +17,7 @@ interface Step {
   slots: Vec[];
 }
 /** One step of the documented update for a whole parameter (flattened), η = lr · lr_factor. */
-type Ref = (p: Vec, g: Vec, slots: Vec[], t: number, eta: number, h: Hypers) => Step;
+type Ref = (p: Vec, g: Vec, slots: Vec[], t: number, eta: number, h: Hypers, shape: number[]) => Step;
 
 const num = (h: Hypers, k: string) => h[k] as number;
 const zip = (a: Vec, b: Vec, f: (x: number, y: number, i: number) => number) => a.map((x, i) => f(x, b[i]!, i));
@@ -32,11 +32,32 @@ const DEFAULTS: Record<string, Hypers> = {
   adagrad: { lr: 1e-2, eps: 1e-10, eps_inside: true, weight_decay: 0 },
   rmsprop: { lr: 1e-2, beta: 0.99, eps: 1e-8, eps_inside: false, weight_decay: 0 },
   adam: { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, weight_decay: 0 },
+  muon: { lr: 2e-2, beta: 0.95, ns_steps: 10, weight_decay: 0 },
   adamw: { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, weight_decay: 1e-2 },
 };
 
 /** d = g + wd·p (coupled weight decay). */
 const coupled = (p: Vec, g: Vec, h: Hypers) => zip(g, p, (gi, pi) => gi + num(h, 'weight_decay') * pi);
+
+/** Row-major [r, k] @ [k, c]. */
+function matmul(a: Vec, b: Vec, r: number, k: number, c: number): Vec {
+  const out = new Array<number>(r * c).fill(0);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) for (let l = 0; l < k; l++) out[i * c + j] += a[i * k + l]! * b[l * c + j]!;
+  return out;
+}
+function transpose(a: Vec, r: number, c: number): Vec {
+  return Array.from({ length: r * c }, (_, n) => a[(n % r) * c + Math.floor(n / r)]!);
+}
+/** The documented iteration: x = m / ‖m‖_F, then `steps` times x ← 1.5 x − 0.5 x xᵀ x. */
+function newtonSchulz(m: Vec, r: number, c: number, steps: number): Vec {
+  const n = Math.hypot(...m);
+  let x = m.map((v) => v / (n > 0 ? n : 1));
+  for (let s = 0; s < steps; s++) {
+    const xxtx = matmul(matmul(x, transpose(x, r, c), r, c, r), x, r, r, c);
+    x = zip(x, xxtx, (a, b) => 1.5 * a - 0.5 * b);
+  }
+  return x;
+}
 
 function adamRef(decoupled: boolean): Ref {
   return (p, g, [m, v], t, eta, h) => {
@@ -102,6 +123,16 @@ const REFS: Record<string, { slots: string[]; ref: Ref }> = {
     },
   },
   adam: { slots: ['m', 'v'], ref: adamRef(false) },
+  muon: {
+    slots: ['v'],
+    ref: (p, g, [v], _t, eta, h, shape) => {
+      const v2 = zip(v!, coupled(p, g, h), (vi, di) => num(h, 'beta') * vi + di);
+      if (shape.length !== 2) return { p: zip(p, v2, (pi, vi) => pi - eta * vi), slots: [v2] };
+      const [r, c] = shape as [number, number];
+      const o = newtonSchulz(v2, r, c, num(h, 'ns_steps'));
+      return { p: zip(p, o, (pi, oi) => pi - eta * Math.sqrt(c / r) * oi), slots: [v2] };
+    },
+  },
   adamw: { slots: ['m', 'v'], ref: adamRef(true) },
 };
 
@@ -138,13 +169,13 @@ function traceSource(opt: string, shape: number[], steps: number, factors: numbe
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** The TypeScript trace: every iterate and the final slots. */
-function refTrace(opt: string, p0: Vec, grads: Vec[], factors: number[], h: Hypers): { ps: Vec[]; slots: Vec[] } {
+function refTrace(opt: string, shape: number[], p0: Vec, grads: Vec[], factors: number[], h: Hypers): { ps: Vec[]; slots: Vec[] } {
   const { slots, ref } = REFS[opt]!;
   const hyp = { ...DEFAULTS[opt]!, ...h };
   let st: Step = { p: p0, slots: slots.map(() => p0.map(() => 0)) };
   const ps: Vec[] = [];
   grads.forEach((g, k) => {
-    st = ref(st.p, g, st.slots, k + 1, num(hyp, 'lr') * (factors[k] ?? 1), hyp);
+    st = ref(st.p, g, st.slots, k + 1, num(hyp, 'lr') * (factors[k] ?? 1), hyp, shape);
     ps.push(st.p);
   });
   return { ps, slots: st.slots };
@@ -204,13 +235,14 @@ const CUSTOM: Record<string, Hypers> = {
   adagrad: { lr: 0.5, eps: 0.01, eps_inside: false, weight_decay: 0.1 },
   rmsprop: { lr: 0.05, beta: 0.9, eps: 0.01, eps_inside: true, weight_decay: 0.1 },
   adam: { lr: 0.1, b1: 0.8, b2: 0.9, eps: 0.01, weight_decay: 0.1 },
+  muon: { lr: 0.1, beta: 0.5, ns_steps: 6, weight_decay: 0.05 },
   adamw: { lr: 0.1, b1: 0.8, b2: 0.9, eps: 0.01, weight_decay: 0.2 },
 };
 
 describe('3-step traces against the documented equations', () => {
   const opts = Object.keys(REFS);
   it.each(opts)('%s with its defaults on a vector', (opt) => {
-    const want = refTrace(opt, VEC.p0, VEC.grads, VEC.factors, {});
+    const want = refTrace(opt, VEC.shape, VEC.p0, VEC.grads, VEC.factors, {});
     const got = dlTrace(opt, VEC.shape, VEC.p0, VEC.grads, VEC.factors, {});
     got.ps.forEach((p, k) => expectClose(p, want.ps[k]!));
     got.slots.forEach((s, k) => expectClose(s, want.slots[k]!));
@@ -219,7 +251,7 @@ describe('3-step traces against the documented equations', () => {
   });
 
   it.each(opts)('%s with other hyperparameters and lr factors on a matrix', (opt) => {
-    const want = refTrace(opt, MAT.p0, MAT.grads, MAT.factors, CUSTOM[opt]!);
+    const want = refTrace(opt, MAT.shape, MAT.p0, MAT.grads, MAT.factors, CUSTOM[opt]!);
     const got = dlTrace(opt, MAT.shape, MAT.p0, MAT.grads, MAT.factors, CUSTOM[opt]!);
     got.ps.forEach((p, k) => expectClose(p, want.ps[k]!));
     got.slots.forEach((s, k) => expectClose(s, want.slots[k]!));
@@ -227,7 +259,7 @@ describe('3-step traces against the documented equations', () => {
 
   it('adam on a scalar parameter', () => {
     const grads = [[0.5], [-1.5], [2.0]];
-    const want = refTrace('adam', [1.0], grads, [1, 1, 1], { lr: 0.1 });
+    const want = refTrace('adam', [], [1.0], grads, [1, 1, 1], { lr: 0.1 });
     const got = dlTrace('adam', [], [1.0], grads, [1, 1, 1], { lr: 0.1 });
     got.ps.forEach((p, k) => expectClose(p, want.ps[k]!));
   });
@@ -415,6 +447,32 @@ fn penalized(w0: f32[3]) {
     expectClose(a.slice(0, 3), w.map((wi, i) => (1 - 0.1 * 0.3) * wi - 0.1 * gradL[i]!));
   });
 
+  it.each([
+    [3, 4],
+    [4, 3],
+  ])('E14: a Muon step on a %i×%i matrix is η √(d_out/d_in) U Vᵀ: orthogonal, the polar factor of the gradient', (r, c) => {
+    const G = [0.9, -0.4, 0.3, 1.2, 0.1, 0.8, -0.7, 0.2, 0.5, 0.6, 1.1, -0.3].slice(0, r * c);
+    const p0 = new Array<number>(r * c).fill(0.5);
+    const { ps } = dlTrace('muon', [r, c], p0, [G], [1], { lr: 0.2, ns_steps: 30 });
+    const scale = 0.2 * Math.sqrt(c / r);
+    const P = ps[0]!.map((x, i) => (p0[i]! - x) / scale);
+    // Orthonormal rows (wide) or columns (tall): every singular value is 1.
+    const k = Math.min(r, c);
+    const gram = r <= c ? matmul(P, transpose(P, r, c), r, c, r) : matmul(transpose(P, r, c), P, c, r, c);
+    expectClose(gram, Array.from({ length: k * k }, (_, n) => (n % (k + 1) === 0 ? 1 : 0)), 1e-9);
+    // The polar factor: G Pᵀ (wide) or Pᵀ G (tall) is U Σ Uᵀ (V Σ Vᵀ), symmetric with a positive diagonal.
+    const sym = r <= c ? matmul(G, transpose(P, r, c), r, c, r) : matmul(transpose(P, r, c), G, c, r, c);
+    expectClose(sym, transpose(sym, k, k), 1e-9);
+    for (let i = 0; i < k; i++) expect(sym[i * (k + 1)]!).toBeGreaterThan(0);
+    // ‖ΔW‖_F = η √(d_out/d_in) √rank.
+    expect(Math.hypot(...ps[0]!.map((x, i) => x - p0[i]!))).toBeCloseTo(scale * Math.sqrt(k), 9);
+  });
+
+  it('Muon on a parameter that is not a matrix is heavy-ball momentum', () => {
+    const h = { lr: 0.1, beta: 0.8 };
+    expect(dlTrace('muon', [4], VEC.p0, VEC.grads, VEC.factors, h).ps).toEqual(dlTrace('momentum', [4], VEC.p0, VEC.grads, VEC.factors, h).ps);
+  });
+
   it('AdamW differs from Adam with coupled decay, and equals plain Adam when the decay is 0', () => {
     const h = { lr: 0.1, weight_decay: 0.5 };
     const w = dlTrace('adamw', [4], VEC.p0, VEC.grads, VEC.factors, h).ps[2]!;
@@ -578,7 +636,7 @@ describe('on the generated backends (f32)', () => {
     const inputs = new Map<string, NDArray>([['p0', NDArray.from(MAT.shape, MAT.p0)]]);
     MAT.grads.forEach((g, k) => inputs.set(`g${k + 1}`, NDArray.from(MAT.shape, g)));
     const out = await exe.run(inputs);
-    const want = refTrace(opt, MAT.p0, MAT.grads, MAT.factors, CUSTOM[opt]!);
+    const want = refTrace(opt, MAT.shape, MAT.p0, MAT.grads, MAT.factors, CUSTOM[opt]!);
     expectClose(Array.from(out.get('trace_p')!.data), want.ps.flat(), 2e-6);
     REFS[opt]!.slots.forEach((sl, k) => expectClose(Array.from(out.get(sl)!.data), want.slots[k]!, 2e-6));
   });
@@ -688,8 +746,8 @@ train fit {
       const out = interpret(g, batch, ps);
       expect(out.get('loss')!.data[0]).toBeCloseTo(loss, 12);
       // Weight decay goes to W (2 axes), not to b.
-      const sW = adam(W, gW, [mW, vW], t, eta, { ...hyp, weight_decay: 0.2 });
-      const sb = adam(b, gb, [mb, vb], t, eta, { ...hyp, weight_decay: 0 });
+      const sW = adam(W, gW, [mW, vW], t, eta, { ...hyp, weight_decay: 0.2 }, [2, 2]);
+      const sb = adam(b, gb, [mb, vb], t, eta, { ...hyp, weight_decay: 0 }, [2]);
       [W, mW, vW] = [sW.p, sW.slots[0]!, sW.slots[1]!];
       [b, mb, vb] = [sb.p, sb.slots[0]!, sb.slots[1]!];
       expectClose(Array.from(ps.get('W')!.data), W);
