@@ -80,6 +80,7 @@ export function compileGraph(g: Graph, opts: CodegenOptions): CompiledProgram {
     inputs: program.inputs.map((i) => i.name),
     params: program.params.map((i) => i.name),
     outputs: program.outputs.map((i) => i.name),
+    ...(program.updates.length ? { updates: program.updates.map((u) => u.name) } : {}),
     kernels: program.kernels.map((k) => ({
       name: k.name,
       kind: k.kind,

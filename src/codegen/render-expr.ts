@@ -151,6 +151,22 @@ export class ExprRenderer {
     return this;
   }
 
+  /**
+   * The code of each output value of one element. With several outputs every value is computed
+   * into a local before the caller stores any: an output may read, at its own element, a buffer
+   * another output of the kernel overwrites (a state updated in place next to a value computed
+   * from its old contents).
+   */
+  renderOutputs(values: readonly Expr[]): string[] {
+    const code = values.map((v) => this.render(v));
+    if (code.length < 2) return code;
+    return code.map((c, i) => {
+      const name = this.tmp('out');
+      this.block.push(this.d.let(name, typeOf(values[i]!), c));
+      return name;
+    });
+  }
+
   /** The code of e's value; a value used more than once is computed once, into a local. */
   render(e: Expr): string {
     this.count(e);

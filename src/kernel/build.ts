@@ -15,6 +15,7 @@ import { affineOf, levelsOfIndex, sameIndexValue } from './affine.js';
 import { flatIndex, idx as loopIdx, lit, sameExpr, structKey, unflatten, type Expr } from './expr.js';
 import { isComputing, isView, planFusion, type FusionOptions, type FusionPlan } from './fuse.js';
 import { mergeSiblings } from './siblings.js';
+import { placeUpdates, type PendingUpdate } from './in-place.js';
 import { isOptimizerState } from '../ir/graph.js';
 import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelLet, KernelProgram, KernelSource, Level, MapKernel, Space, Strided } from './program.js';
 
@@ -290,14 +291,16 @@ export interface BuildOptions extends FusionOptions {}
 
 /** The kernel program of a graph under a fusion plan (fused unless `fuse: false`). */
 export function buildKernels(g: Graph, opts: BuildOptions = {}): KernelProgram {
-  const program = build(g, planFusion(g, opts));
-  if (opts.fuse === false) return program;
-  // Independent kernels over the same index space become one, then names follow the order.
-  const kernels = mergeSiblings(program.kernels).map((k, i) => ({ ...k, name: `k${i}_${k.name.replace(/^k\d+_/, '')}` }));
-  return { ...program, kernels };
+  const { program, pending } = build(g, planFusion(g, opts));
+  // Independent kernels over the same index space become one.
+  const merged = opts.fuse === false ? program : { ...program, kernels: mergeSiblings(program.kernels) };
+  const placed = placeUpdates(merged, pending);
+  if (opts.fuse === false) return placed;
+  // Names follow the order.
+  return { ...placed, kernels: placed.kernels.map((k, i) => ({ ...k, name: `k${i}_${k.name.replace(/^k\d+_/, '')}` })) };
 }
 
-function build(g: Graph, plan: FusionPlan): KernelProgram {
+function build(g: Graph, plan: FusionPlan): { program: KernelProgram; pending: PendingUpdate[] } {
   const b = new Builder(plan);
   const outputOf = new Map<Node, string>();
   for (const o of g.outputs) if (!outputOf.has(o.node)) outputOf.set(o.node, o.name);
@@ -338,5 +341,23 @@ function build(g: Graph, plan: FusionPlan): KernelProgram {
     b.mapKernel(o.node, buf, (idx) => b.read(o.node, idx));
     return { name: o.name, buf };
   });
-  return { name: g.name, buffers: b.buffers, kernels: b.kernels, inputs, params, outputs, stateBytes: 0, arenaBytes: 0 };
+  // State updates: each new value in a temporary buffer of its own (placeUpdates then writes it
+  // into its state, in place where that is safe). A value that is a view, an input, a state or
+  // an output, or that two updates share, is first computed into a fresh temporary.
+  const stateBuf = new Map(params.map((x) => [x.name, x.buf] as const));
+  const taken = new Set<number>();
+  const pending: PendingUpdate[] = [];
+  for (const u of g.updates) {
+    const state = stateBuf.get(u.name);
+    if (state === undefined) throw new Error(`internal: update of \`${u.name}\`, which the program does not read`);
+    if (u.node.op === 'param' && String(u.node.attrs['name']) === u.name) continue;
+    let value = b.bufferOf(u.node);
+    if (value === undefined || b.buffers[value]!.role !== 'temp' || taken.has(value)) {
+      value = b.addBuffer(`t${u.node.id}_update`, u.node, 'arena', 'temp');
+      b.mapKernel(u.node, value, (idx) => b.read(u.node, idx));
+    }
+    taken.add(value);
+    pending.push({ name: u.name, state, value });
+  }
+  return { program: { name: g.name, buffers: b.buffers, kernels: b.kernels, inputs, params, outputs, updates: [], stateBytes: 0, arenaBytes: 0 }, pending };
 }

@@ -233,3 +233,47 @@ export function exprSize(e: Expr): number {
   visit(e, () => n++);
   return n;
 }
+
+/** The index of every load from buffer `buf` in an expression. */
+export function loadIndices(e: Expr, buf: number, out: Expr[] = []): Expr[] {
+  visit(e, (x) => {
+    if (x.k === 'load' && x.buf === buf) out.push(x.i);
+  });
+  return out;
+}
+
+/** The expression with its loads from other buffers (`to(buf)`); a shared value stays one object. */
+export function renameBuffers(e: Expr, to: (buf: number) => number, memo = new Map<Expr, Expr>()): Expr {
+  const have = memo.get(e);
+  if (have) return have;
+  const r = (x: Expr) => renameBuffers(x, to, memo);
+  let out: Expr;
+  switch (e.k) {
+    case 'load': {
+      const buf = to(e.buf);
+      const i = r(e.i);
+      out = buf === e.buf && i === e.i ? e : { ...e, buf, i };
+      break;
+    }
+    case 'op': {
+      const a = e.a.map(r);
+      out = a.every((x, k) => x === e.a[k]) ? e : { ...e, a };
+      break;
+    }
+    case 'ix': {
+      const a = r(e.a);
+      const b = r(e.b);
+      out = a === e.a && b === e.b ? e : { ...e, a, b };
+      break;
+    }
+    case 'red': {
+      const body = r(e.body);
+      out = body === e.body ? e : { ...e, body };
+      break;
+    }
+    default:
+      out = e;
+  }
+  memo.set(e, out);
+  return out;
+}

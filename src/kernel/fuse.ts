@@ -146,7 +146,8 @@ export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
   const reasons = new Map<Node, string>();
   const epilogueOf = new Map<Node, Node>();
   const rowReductions = new Set<Node>();
-  const outputs = new Set(g.outputs.map((o) => o.node));
+  // State updates are stored like results of the program (into their state, src/kernel/in-place.ts).
+  const outputs = new Set([...g.outputs, ...g.updates].map((o) => o.node));
   const mat = (n: Node, why: string) => {
     materialized.add(n);
     reasons.set(n, why);
@@ -169,7 +170,7 @@ export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
     const def = getOp(n.op);
     const rs = readers.get(n) ?? [];
     if (outputs.has(n)) {
-      mat(n, 'it is an output of the program');
+      mat(n, g.updates.some((u) => u.node === n) && !g.outputs.some((o) => o.node === n) ? 'it is a new value of a state' : 'it is an output of the program');
       continue;
     }
     if (def.kind === 'contraction') {

@@ -137,6 +137,8 @@ export interface KernelProgram {
   readonly inputs: readonly Binding[];
   readonly params: readonly Binding[];
   readonly outputs: readonly Binding[];
+  /** The states each call writes (a training step's parameters and optimizer state), by buffer. */
+  readonly updates: readonly Binding[];
   /** Bytes of each space after planning. */
   stateBytes: number;
   arenaBytes: number;

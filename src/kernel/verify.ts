@@ -6,6 +6,7 @@
  */
 import type { Expr } from './expr.js';
 import type { Kernel, KernelProgram } from './program.js';
+import { inPlaceProblems } from './in-place.js';
 
 type Range = readonly [number, number] | undefined;
 
@@ -136,5 +137,6 @@ function checkKernel(k: Kernel, p: KernelProgram, errors: string[]): void {
 export function verifyKernelProgram(p: KernelProgram): string[] {
   const errors: string[] = [];
   for (const k of p.kernels) checkKernel(k, p, errors);
+  errors.push(...inPlaceProblems(p));
   return errors;
 }

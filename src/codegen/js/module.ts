@@ -68,7 +68,8 @@ function mapKernel(k: MapKernel, p: KernelProgram, d: Dialect, helpers: Helpers,
   for (const l of k.lets ?? []) rowBody.push(d.let(l.name, typeOf(l.value), r.render(l.value)));
   const body: string[] = [];
   const re = r.into(body).share(k.outputs.map((o) => o.value));
-  const outs = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: re.render(o.value) }));
+  const code = re.renderOutputs(k.outputs.map((o) => o.value));
+  const outs = k.outputs.map((o, j) => ({ b: p.buffers[o.buf]!, v: code[j]! }));
   // Without a row the output is written in loop order (a running index); a row kernel computes it.
   const sequential = inner.length === 0;
   const flat = k.vars.length ? k.vars.map((v, i) => `${v} * ${k.domain.slice(i + 1).reduce((a, b) => a * b, 1)}`).join(' + ') : '0';

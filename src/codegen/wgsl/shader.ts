@@ -109,7 +109,8 @@ function mapShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslSh
   const helpers = new Helpers();
   const body: string[] = [];
   const r = new ExprRenderer(dialect, p.buffers, helpers, body).share(k.outputs.map((o) => o.value));
-  const values = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: r.render(o.value) }));
+  const code = r.renderOutputs(k.outputs.map((o) => o.value));
+  const values = k.outputs.map((o, j) => ({ b: p.buffers[o.buf]!, v: code[j]! }));
   const [x, y] = grid(Math.ceil(total / MAP_WORKGROUP), limits);
   const lines = [
     `@compute @workgroup_size(${MAP_WORKGROUP})`,
@@ -180,7 +181,8 @@ function rowShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslSh
   }
   const body: string[] = [];
   r.into(body).share(k.outputs.map((o) => o.value));
-  const values = k.outputs.map((o) => ({ b: p.buffers[o.buf]!, v: r.render(o.value) }));
+  const rendered = r.renderOutputs(k.outputs.map((o) => o.value));
+  const values = k.outputs.map((o, j) => ({ b: p.buffers[o.buf]!, v: rendered[j]! }));
   const flat = k.vars.length ? k.vars.map((v, i) => `${v} * ${k.domain.slice(i + 1).reduce((a, b) => a * b, 1)}`).join(' + ') : '0';
   const element = [
     ...unflattenLets('e', inner.map((i) => k.vars[i]!), innerShape),
