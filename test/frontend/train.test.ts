@@ -189,6 +189,51 @@ describe('the block form', () => {
   });
 });
 
+describe('losses that are plain functions', () => {
+  const SRC = `
+fn my_sgd(p: f32[*S], g: f32[*S], t: f32, lr_factor: f32, lr: float = 0.1) -> f32[*S] {
+  return p - lr * lr_factor * g
+}
+model Two {
+  layer l1 = Linear(2, 2)
+  layer l2 = Linear(2, 1)
+  fn forward(x: f32[B, 2]) -> f32[B, 1] { return l2(relu(l1(x))) }
+}
+let net = Two()
+fn objective(x: f32[B, 2]) -> f32 {
+  return mean(net(x))
+}
+train fit {
+  loss = objective
+  optimizer = my_sgd
+  params = [net.l1]
+  freeze = [net.l1.b]
+}
+train rough {
+  loss = objective
+  optimizer = my_sgd
+  params = [net.l2, net.l1.W]
+}
+`;
+
+  it('paths name layers of top-level instances', () => {
+    expect(build(SRC, 'fit', 2).updates.map((u) => u.name).sort()).toEqual(['fit/step', 'net.l1.W']);
+    expect(build(SRC, 'rough', 2).updates.map((u) => u.name).sort()).toEqual(['net.l1.W', 'net.l2.W', 'net.l2.b', 'rough/step']);
+  });
+
+  it('a path into a layer that does not exist suggests the members', () => {
+    const r = lowerTrain(SRC.replace('params = [net.l1]', 'params = [net.l3]'), 'fit', { dims: { B: 2 } });
+    expect(r.diagnostics.map((d) => [d.code, d.message, d.help])).toEqual([['DL0703', '`net` has no layer or parameter `l3`', 'its layers and parameters are `l1`, `l2`']]);
+  });
+
+  it('a loss that cannot be differentiated is DL0401, reported at the expression', () => {
+    const src = SRC.replace('return mean(net(x))', 'return mean(floor(net(x)))');
+    const r = lowerTrain(src, 'fit', { dims: { B: 2 } });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['DL0401']);
+    expect(src.slice(r.diagnostics[0]!.span!.start, r.diagnostics[0]!.span!.end)).toBe('floor(net(x))');
+  });
+});
+
 describe('several train declarations over one model (a GAN)', () => {
   const GAN = `
 fn my_sgd(p: f32[*S], g: f32[*S], t: f32, lr_factor: f32, lr: float = 0.1) -> f32[*S] {
