@@ -86,6 +86,7 @@ describe('dlc run --params', () => {
     expect(missing.err).toContain(`error[DL0602]: --params ${file('nob.safetensors')}: \`b\`: missing (the program's parameter is f32[2])`);
     expect(missing.err).toMatch(/lin\.dl:3:\d+\n/);
     expect(missing.err).toContain('param b: f32[2] = zeros');
+    expect(missing.err).toContain('= note: the file holds `W`');
     const shaped = await run(runArgs(weights('badw.safetensors', { W: { dtype: 'F32', shape: [2, 3], data: W.data }, b: B })));
     expect(shaped.code).toBe(1);
     const doc = JSON.parse(shaped.out);

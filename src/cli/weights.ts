@@ -43,10 +43,14 @@ export function weightsFlag(args: ParsedArgs, g: Graph): LoadedWeights | undefin
     return { path, params, warnings };
   } catch (e) {
     if (!(e instanceof StateError)) throw e;
+    const names = [...tensors.keys()].sort();
+    const holds = `the file holds ${names.length ? names.slice(0, 8).map((n) => `\`${n}\``).join(', ') + (names.length > 8 ? `, … (${names.length} tensors)` : '') : 'no tensors'}`;
+    const firstMissing = e.problems.find((p) => p.kind === 'missing');
     throw new InputError(
       e.problems.map((p) =>
         error('DL0602', `--params ${path}: ${p.message}`, {
           span: spans.get(p.tensor),
+          notes: p === firstMissing ? [holds] : [],
           help: p.kind === 'missing' ? 'train or export weights for this model, or check that the names match its parameter paths (`dlc ir FILE --fn NAME` lists them)' : 'the file must hold each parameter with the dtype and shape its declaration gives',
         }),
       ),
