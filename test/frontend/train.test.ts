@@ -318,10 +318,14 @@ describe('errors', () => {
     expect(e!.help).toContain('`my_momentum`');
   });
 
-  it('a function that is not an optimizer', () => {
+  it('a function or built-in that is not an optimizer', () => {
     const [e] = errorsOf('train bad = Lin.loss with ramp\n');
     expect(e).toMatchObject({ code: 'DL0701' });
-    expect(e!.message).toContain('is not an optimizer');
+    expect(e!.message).toContain('`ramp` is not an optimizer: an optimizer is a function');
+    const [f] = errorsOf('train bad = Lin.loss with exp\n');
+    expect(f).toMatchObject({ code: 'DL0701', message: 'the built-in `exp` is not an optimizer' });
+    const [g] = errorsOf('train bad { loss = Lin.loss; optimizer = my_sgd; schedule = my_sgd }\n');
+    expect(g!.message).toContain('`my_sgd` is not a schedule');
   });
 
   it('an unknown hyperparameter, a wrong type, a positional one, one the step sets', () => {

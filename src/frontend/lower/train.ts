@@ -402,7 +402,8 @@ class TrainLowering {
     const b = global.lookup(name);
     if (!b || b.value.k !== 'fn') {
       const dym = didYouMean(name, known);
-      return this.err('DL0701', `unknown ${role} \`${name}\``, callee.span, dym && listing ? `${dym} ${listing}` : (dym ?? listing));
+      const what = b && b.value.k !== 'poison' ? `${describe(b.value)} is not ${role === 'optimizer' ? 'an optimizer' : 'a schedule'}` : `unknown ${role} \`${name}\``;
+      return this.err('DL0701', what, callee.span, dym && listing ? `${dym} ${listing}` : (dym ?? listing));
     }
     const fn = b.value;
     let slots: string[];
