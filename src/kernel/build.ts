@@ -12,7 +12,7 @@ import { numel } from '../ir/types.js';
 import type { InitSpec } from '../runtime/init.js';
 import { freeAxes, type DotAttrs } from '../ir/ops/contraction.js';
 import { affineOf, levelsOfIndex, sameIndexValue } from './affine.js';
-import { flatIndex, idx as loopIdx, lit, sameExpr, structKey, unflatten, type Expr } from './expr.js';
+import { flatIndex, idx as loopIdx, lit, resetStructKeys, sameExpr, structKey, unflatten, type Expr } from './expr.js';
 import { isComputing, isView, planFusion, type FusionOptions, type FusionPlan } from './fuse.js';
 import { mergeSiblings } from './siblings.js';
 import { placeUpdates, type PendingUpdate } from './in-place.js';
@@ -291,6 +291,7 @@ export interface BuildOptions extends FusionOptions {}
 
 /** The kernel program of a graph under a fusion plan (fused unless `fuse: false`). */
 export function buildKernels(g: Graph, opts: BuildOptions = {}): KernelProgram {
+  resetStructKeys();
   const { program, pending } = build(g, planFusion(g, opts));
   // Independent kernels over the same index space become one.
   const merged = opts.fuse === false ? program : { ...program, kernels: mergeSiblings(program.kernels) };

@@ -174,8 +174,18 @@ export function opsOf(e: Expr, out = new Set<string>()): Set<string> {
   return out;
 }
 
-const structIds = new WeakMap<Expr, number>();
-const structTable = new Map<string, number>();
+let structIds = new WeakMap<Expr, number>();
+let structTable = new Map<string, number>();
+
+/**
+ * Forgets every structural key (the builder calls it once per program), so that a long-lived
+ * process compiling many programs does not keep the keys of all of them. Keys are comparable only
+ * between expressions keyed since the last reset.
+ */
+export function resetStructKeys(): void {
+  structIds = new WeakMap();
+  structTable = new Map();
+}
 
 /**
  * A key equal for structurally equal expressions, computed in time linear in the number of

@@ -11,43 +11,10 @@ import { checkModule } from '../../src/frontend/lower/entry.js';
 import { parseSource, type ParseResult } from '../../src/frontend/parse.js';
 import { loadStdlib } from '../../src/frontend/stdlib.js';
 import { autodiffWork } from '../../src/passes/autodiff.js';
+import { gradLoopSource, manyFnsSource, pgdSource } from '../../bench/workloads/scaling-programs.mjs';
 
 /** What doubling the program may multiply the work by. */
 const LINEAR = 2.5;
-
-const gradLoop = (n: number) => `fn loss(w: f32[D], X: f32[M, D], y: f32[M]) -> f32 {
-  let r = X @ w - y
-  return sum(r * r) / float(M)
-}
-
-fn train(w0: f32[D], X: f32[M, D], y: f32[M], lr: float = 0.01) -> f32[D] {
-  let w = w0
-  for i in 0..${n} {
-    w = w - lr * grad(loss(w, X, y), w)
-  }
-  return w
-}
-`;
-
-const pgd = (n: number) => `model Classifier(d: int = 4, hidden: int = 8, classes: int = 3) {
-  layer l1 = Linear(d, hidden)
-  layer l2 = Linear(hidden, classes)
-  fn forward(x: f32[B, d]) -> f32[B, classes] {
-    return l2(tanh(l1(x)))
-  }
-  fn loss(x: f32[B, d], y: i32[B]) -> f32 {
-    return cross_entropy(forward(x), y)
-  }
-  fn pgd(x: f32[B, d], y: i32[B], eps: float = 0.1, alpha: float = 0.01) -> f32[B, d] {
-    let adv = x
-    for i in 0..${n} {
-      let step = alpha * sign(grad(loss(adv, y), adv))
-      adv = min(max(adv + step, x - eps), x + eps)
-    }
-    return adv
-  }
-}
-`;
 
 /** Nodes the autodiff walk visits while lowering `entry`; also checks the program lowers. */
 function visits(src: string, entry: string, dims: Record<string, number>): { visited: number; nodes: number } {
@@ -64,16 +31,16 @@ function expectLinear(small: number, large: number): void {
 
 describe('differentiation inside unrolled loops is linear in the steps', () => {
   it('N gradient-descent steps `w = w - lr * grad(loss(w), w)`: the walk grows like N', () => {
-    const a = visits(gradLoop(40), 'train', { D: 3, M: 4 });
-    const b = visits(gradLoop(80), 'train', { D: 3, M: 4 });
+    const a = visits(gradLoopSource(40), 'train', { D: 3, M: 4 });
+    const b = visits(gradLoopSource(80), 'train', { D: 3, M: 4 });
     expectLinear(a.visited, b.visited);
     // Each step's gradient walks about that step's own nodes, not the whole history.
     expect(b.visited).toBeLessThan(2 * b.nodes);
   });
 
   it('an N-step PGD attack on the input: the walk grows like N', () => {
-    const a = visits(pgd(30), 'Classifier.pgd', { B: 2 });
-    const b = visits(pgd(60), 'Classifier.pgd', { B: 2 });
+    const a = visits(pgdSource(30), 'Classifier.pgd', { B: 2 });
+    const b = visits(pgdSource(60), 'Classifier.pgd', { B: 2 });
     expectLinear(a.visited, b.visited);
     expect(b.visited).toBeLessThan(2 * b.nodes);
   });
@@ -108,15 +75,9 @@ function counted(p: ParseResult): { parsed: ParseResult; reads: () => number } {
   return { parsed: { ...p, program: { ...p.program, decls } }, reads: () => reads };
 }
 
-const manyFns = (n: number) =>
-  Array.from({ length: n }, (_, i) => {
-    const inner = i % 8 === 0 ? 'x * 2.0 + 1.0' : `f${i - 1}(x) * s`;
-    return `fn f${i}(x: f32[N], s: float = ${(i % 7) + 1}.0) -> f32[N] {\n  let h = ${inner}\n  return relu(h) + x\n}\n`;
-  }).join('\n');
-
 describe('`check` is linear in the number of functions', () => {
   const readsFor = (n: number) => {
-    const { parsed, reads } = counted(parseSource('many.dl', manyFns(n)));
+    const { parsed, reads } = counted(parseSource('many.dl', manyFnsSource(n, 8)));
     const r = checkModule(loadStdlib(), parsed, { dims: { N: 4 } });
     expect(r.diagnostics).toEqual([]);
     expect(r.checked.length).toBe(n);
