@@ -155,9 +155,7 @@ function stepProgram(): Graph {
   return b.finish('step', [x], outputs, updates);
 }
 
-// The JS and WebGPU kernel programs write state updates once src/kernel does (the lead's part of
-// this issue); until then only the interpreter applies them.
-describe.each(BACKENDS.filter((b) => b.backend === 'interp'))('state API across training steps on $backend', ({ backend }) => {
+describe.each(BACKENDS.filter((b) => !b.skip))('state API across training steps on $backend', ({ backend }) => {
   it('reads the state a step wrote, and a snapshot set back makes the step repeat exactly', async () => {
     const exe = await makeExecutable(stepProgram(), { backend });
     const x = new Map([['x', NDArray.from([2], [1.5, -2])]]);
