@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { check, compile, evaluate, lower, NDArray, OPS, printGraph, verifyGraph, type Graph, type Node } from '../src/index.js';
+import { check, compile, evaluate, lower, lowerTrain, NDArray, OPS, printGraph, verifyGraph, type Graph, type Node } from '../src/index.js';
 import { GraphBuilder } from '../src/ir/builder.js';
 import { OpError, type OpKind } from '../src/ir/op.js';
 import type { DType, TensorType } from '../src/ir/types.js';
@@ -131,7 +131,9 @@ describe('verifyGraph accepts every graph the front end builds', () => {
       expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       expect(r.checked.length).toBeGreaterThan(0);
       for (const entry of r.checked) {
-        const l = lower(src, entry, { path: `examples/${file}` });
+        // `train NAME` is a training step (its graph has state updates), the rest are functions.
+        const step = entry.startsWith('train ') ? entry.slice('train '.length) : undefined;
+        const l = step !== undefined ? lowerTrain(src, step, { path: `examples/${file}` }) : lower(src, entry, { path: `examples/${file}` });
         expect(l.graph, `${file}: ${entry}`).toBeDefined();
         verifyThroughPasses(l.graph!, `${file}: ${entry}`);
       }
