@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { check, CODES, lower, NDArray, parse, verifyGraph, type Diagnostic, type Graph } from '../src/index.js';
+import { check, CODES, lower, lowerTrain, NDArray, parse, verifyGraph, type Diagnostic, type Graph } from '../src/index.js';
 import { BUILTINS } from '../src/frontend/lower/builtins.js';
 import { EvalError, initParams, interpret } from '../src/interp/interpret.js';
 import { mutate, type Mutation } from './helpers/mutate.js';
@@ -153,7 +153,8 @@ function lowerAndRun(src: string, entries: readonly string[], seed: number): num
   for (const entry of entries) {
     let r;
     try {
-      r = lower(src, entry, { path: 'mutant.dl' });
+      // `train NAME` in check's list is a training step; the rest are functions.
+      r = entry.startsWith('train ') ? lowerTrain(src, entry.slice('train '.length), { path: 'mutant.dl' }) : lower(src, entry, { path: 'mutant.dl' });
     } catch (e) {
       throw new Error(`lower(${entry}) threw on a program that checks cleanly:\n${src}\n${(e as Error).stack}`);
     }
