@@ -220,7 +220,7 @@ describe('problems found by these tests: crashes, silent acceptance, confusing m
     const ds = check('fn f(x: f32[4]) {\n  return x\n}\ny = f(x)\n', 'top.dl').diagnostics;
     expect(ds.map((d) => d.code)).toEqual(['DL0102']);
     expect(ds[0]!.message).not.toContain('EOF');
-    expect(ds[0]!.message).toBe('expected a declaration (`fn`, `model`, `const` or `let`), found `y`');
+    expect(ds[0]!.message).toBe('expected a declaration (`fn`, `model`, `const`, `let` or `train`), found `y`');
   });
 
   it('an unexpected non-BMP character is shown whole, not as half a surrogate pair', () => {

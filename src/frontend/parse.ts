@@ -15,8 +15,8 @@ export interface ParseResult {
 
 /** What a grammar rule stands for, in words, for "expected …" messages. */
 const RULE_WORDS: Record<string, string> = {
-  program: 'a declaration (`fn`, `model`, `const` or `let`)',
-  topDecl: 'a declaration (`fn`, `model`, `const` or `let`)',
+  program: 'a declaration (`fn`, `model`, `const`, `let` or `train`)',
+  topDecl: 'a declaration (`fn`, `model`, `const`, `let` or `train`)',
   modelMember: 'a model member (`param`, `layer`, `const` or `fn`)',
   stmt: 'a statement',
   typeExpr: 'a type such as `f32[B, 10]`',
