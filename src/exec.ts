@@ -143,6 +143,7 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
   const flat = (inputs: ReadonlyMap<string, NDArray>) => Object.fromEntries([...inputs].map(([k, v]) => [k, v.data]));
   if (opts.backend === 'js') {
     const ex = await JsExecutor.create(compiled.manifest, compiled.js!, seed);
+    ex.checkRanges = opts.checkIndexRanges !== false;
     return {
       backend: 'js',
       compiled,
@@ -166,6 +167,7 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
   let ex: WebGpuExecutor;
   try {
     ex = await WebGpuExecutor.create(device, { manifest: compiled.manifest, wgsl: compiled.wgsl! }, seed);
+    ex.checkRanges = opts.checkIndexRanges !== false;
   } catch (e) {
     if (e instanceof ShaderCompileError) throw new BackendError([shaderDiagnostic(e, compiled)]);
     throw e;

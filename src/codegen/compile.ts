@@ -4,6 +4,7 @@
  */
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { spanLocation } from '../diagnostics/source.js';
+import { indexRanges } from '../ir/index-ranges.js';
 import type { Graph } from '../ir/graph.js';
 import { buildKernels } from '../kernel/build.js';
 import { planMemory, type Precision } from '../kernel/memory.js';
@@ -59,6 +60,7 @@ export function compileGraph(g: Graph, opts: CodegenOptions): CompiledProgram {
       dispatch.set(k.name, s.workgroups);
     }
   }
+  const ranges = indexRanges(g);
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
@@ -76,6 +78,7 @@ export function compileGraph(g: Graph, opts: CodegenOptions): CompiledProgram {
       offset: b.offset,
       ...(b.init ? { init: b.init } : {}),
       ...(b.values ? { values: [...b.values] } : {}),
+      ...(b.role === 'input' && ranges.has(b.name) ? { range: { lo: ranges.get(b.name)!.lo, hi: ranges.get(b.name)!.hi, use: ranges.get(b.name)!.use } } : {}),
     })),
     inputs: program.inputs.map((i) => i.name),
     params: program.params.map((i) => i.name),

@@ -4,7 +4,7 @@
  * Imports nothing from the compiler, so it works in a browser as well.
  */
 import { bufferByName, checkManifest, type Manifest, type ManifestBuffer } from './manifest.js';
-import { initState, makeSpace, readBuffer, writeBuffer, type Space } from './memory.js';
+import { checkCallInputs, initState, makeSpace, readBuffer, writeBuffer, type Space } from './memory.js';
 import { StateWriter, type Tensor } from './state.js';
 
 export interface JsModule {
@@ -73,11 +73,8 @@ export class JsExecutor extends StateWriter {
 
   /** Runs the program on named inputs; returns the named outputs. */
   run(inputs: Readonly<Record<string, ArrayLike<number>>>): Record<string, TypedArray> {
-    for (const name of this.manifest.inputs) {
-      const v = inputs[name];
-      if (!v) throw new Error(`missing input \`${name}\``);
-      writeBuffer(this.state, bufferByName(this.manifest, name, 'input')!, this.manifest.precision, v);
-    }
+    checkCallInputs(this.manifest, inputs, this.checkRanges);
+    for (const name of this.manifest.inputs) writeBuffer(this.state, bufferByName(this.manifest, name, 'input')!, this.manifest.precision, inputs[name]!);
     this.module.run(this.state, this.arena);
     const out: Record<string, TypedArray> = {};
     for (const name of this.manifest.outputs) out[name] = readBuffer(this.state, bufferByName(this.manifest, name, 'output')!, this.manifest.precision);

@@ -20,6 +20,11 @@ export interface ManifestBuffer {
   readonly offset: number;
   readonly init?: InitSpec;
   readonly values?: readonly number[];
+  /**
+   * An input holding class labels or indices: the values it may hold, lo..hi-1, and what it is
+   * (`class labels of a one_hot over 10 classes`). The runtimes refuse others.
+   */
+  readonly range?: { readonly lo: number; readonly hi: number; readonly use: string };
 }
 
 export interface ManifestKernel {

@@ -47,6 +47,24 @@ export function readBuffer(space: Space, b: ManifestBuffer, precision: 'f32' | '
   return b.dtype === 'f32' ? space.f.slice(at, at + n) : space.i.slice(at, at + n);
 }
 
+/**
+ * Checks a call's inputs before any is written: each is given, and labels and indices lie in
+ * their range (`checkRanges: false` lets them through, to test what the ops do with them).
+ */
+export function checkCallInputs(m: Manifest, inputs: Readonly<Record<string, ArrayLike<number>>>, checkRanges = true): void {
+  for (const name of m.inputs) {
+    const v = inputs[name];
+    if (!v) throw new Error(`missing input \`${name}\``);
+    const b = m.buffers.find((x) => x.name === name && x.role === 'input');
+    if (!checkRanges || !b?.range) continue;
+    const { lo, hi, use } = b.range;
+    for (let k = 0; k < v.length; k++) {
+      const x = Number(v[k]);
+      if (!(x >= lo && x < hi)) throw new Error(`input \`${name}\` holds ${use}: value ${x} at index ${k} is outside ${lo}..${hi - 1}`);
+    }
+  }
+}
+
 /** Writes constants and freshly initialized parameters (deterministic in the seed). */
 export function initState(m: Manifest, state: Space, seed: number): void {
   for (const b of m.buffers) {

@@ -104,6 +104,11 @@ export function checkTensors(slots: readonly Slot[], tensors: ReadonlyMap<string
  */
 export abstract class StateWriter {
   abstract readonly manifest: Manifest;
+  /**
+   * Whether `run` refuses class labels and indices outside their range (the manifest's `range` of
+   * an input). false lets them through, to test what the ops themselves do with them.
+   */
+  checkRanges = true;
   protected abstract put(b: ManifestBuffer, values: ArrayLike<number>): void;
 
   /**

@@ -6,7 +6,7 @@
  */
 /// <reference types="@webgpu/types" />
 import { bufferByName, checkManifest, type Manifest } from './manifest.js';
-import { elementCount, initState, makeSpace, readBuffer, writeBuffer, type Space } from './memory.js';
+import { checkCallInputs, elementCount, initState, makeSpace, readBuffer, writeBuffer, type Space } from './memory.js';
 import type { TypedArray } from './js-executor.js';
 import type { ManifestBuffer } from './manifest.js';
 import { StateWriter, type Tensor } from './state.js';
@@ -159,11 +159,10 @@ export class WebGpuExecutor extends StateWriter {
 
   /** Runs the program; reads back the named outputs (all of them by default). */
   async run(inputs: Readonly<Record<string, ArrayLike<number>>>, outputs: readonly string[] = this.manifest.outputs): Promise<Record<string, TypedArray>> {
+    checkCallInputs(this.manifest, inputs, this.checkRanges);
     for (const name of this.manifest.inputs) {
-      const v = inputs[name];
-      if (!v) throw new Error(`missing input \`${name}\``);
       const b = bufferByName(this.manifest, name, 'input')!;
-      writeBuffer(this.host, b, 'f32', v);
+      writeBuffer(this.host, b, 'f32', inputs[name]!);
       this.upload(b.offset, elementCount(b) * 4);
     }
     const enc = this.device.createCommandEncoder();

@@ -141,3 +141,30 @@ describe('the runtime refuses values it would truncate or wrap', () => {
     expect(Array.from(Object.values(ex.run({ n: [1, 2, 3], m: [0, 1, 0] }))[0]!)).toEqual([2, 3, 4]);
   });
 });
+
+describe('a compiled program checks labels and indices by itself (bundles run without the compiler)', () => {
+  it('the manifest gives each label or index input its range', () => {
+    const c = compileGraph(graph('both'), { backend: 'js' });
+    const t = c.manifest.buffers.find((b) => b.name === 't' && b.role === 'input')!;
+    expect(t.range).toMatchObject({ lo: 0, hi: 4 });
+    expect(c.manifest.buffers.find((b) => b.name === 'E' && b.role === 'input')!.range).toBeUndefined();
+  });
+
+  it('JsExecutor.run refuses class labels outside their range, naming the input; checkRanges = false lets them through', async () => {
+    const c = compileGraph(graph('loss'), { backend: 'js' });
+    const ex = await JsExecutor.create(c.manifest, c.js!);
+    expect(() => ex.run({ x: X.data, y: [1, 4] })).toThrow(/input `y` holds class labels.*value 4 at index 1 is outside 0\.\.3/);
+    ex.checkRanges = false;
+    expect(Number.isFinite(ex.run({ x: X.data, y: [1, 4] })['out']![0]!)).toBe(true);
+  });
+
+  it.runIf(WEBGPU)('WebGpuExecutor.run refuses them too, before writing any input', async () => {
+    const { getDevice, WebGpuExecutor } = await import('../../src/runtime/webgpu-executor.js');
+    const c = compileGraph(graph('embed'), { backend: 'webgpu' });
+    const ex = await WebGpuExecutor.create((await getDevice())!, { manifest: c.manifest, wgsl: c.wgsl! });
+    const E = Array.from({ length: 15 }, (_, i) => i);
+    await expect(ex.run({ E, t: [0, 1, 5, 2] })).rejects.toThrow(/input `t` holds .*value 5 at index 2 is outside 0\.\.4/);
+    const ok = await ex.run({ E, t: [0, 1, 4, 2] });
+    expect(Array.from(Object.values(ok)[0]!).slice(6, 9)).toEqual([12, 13, 14]);
+  });
+});
