@@ -86,6 +86,8 @@ export const INITIALIZERS: readonly InitDef[] = [
     params: { low: -1, high: 1 },
     draw: (s, a, rng) => rng.uniform(count(s)).map((u) => a['low']! + (a['high']! - a['low']!) * u),
   },
+  // The random functions' key (the `rng/seed` state, i32): the run's seed itself.
+  { name: 'seed', doc: "the run's seed (`--seed`) as an i32; the state `rng/seed` that keys the random functions", params: {}, draw: (s, _a, rng) => new Float64Array(count(s)).fill(rng.k0 | 0) },
   { name: 'lecun_normal', doc: 'N(0, 1/fan_in)', params: {}, draw: normalWith((s) => Math.sqrt(1 / fanIn(s))) },
   { name: 'lecun_uniform', doc: 'U[±√(3/fan_in)] (variance 1/fan_in)', params: {}, draw: uniformWith((s) => Math.sqrt(3 / fanIn(s))) },
   { name: 'glorot_normal', doc: 'N(0, 2/(fan_in + fan_out)); alias xavier_normal', params: {}, draw: normalWith((s) => Math.sqrt(2 / fanSum(s))) },

@@ -22,6 +22,7 @@ import { loadStdlib } from '../stdlib.js';
 import { finishLowering, guarded, lowerEntryBody, type LowerOptions, type LowerResult } from './entry.js';
 import type { Instance } from './instance.js';
 import { Lowerer, type ArgValue } from './lowerer.js';
+import { drawPerStep, stepCounter } from './random-builtins.js';
 import type { Scope } from './scope.js';
 import { describe, float, int, tensor, type Value } from './values.js';
 
@@ -165,6 +166,8 @@ class TrainLowering {
       if (lossField.value.kind !== 'error') this.err('DL0706', 'the loss of a `train` declaration names a function: `Model.loss`, `inst.loss` or `loss`', lossField.value.span);
       return undefined;
     }
+    // Random draws in the loss mix in the step counter: fresh noise every step (docs/random.md).
+    drawPerStep(lw, `${d.name.name}/step`);
     const body = lowerEntryBody(lw, this.std, this.user, entry, this.opts, this.dims, this.defaulted, lossField.value.span);
     if (!body || lw.diags.hasErrors()) return undefined;
     const loss = this.lossNode(body.value, entry, lossField.value.span);
@@ -214,7 +217,7 @@ class TrainLowering {
     const tname = d.name.name;
     const stepName = `${tname}/step`;
     const { t, stepNext } = lw.at(d.name.span, () => {
-      const step = lw.b.add('param', [], { name: stepName, dtype: 'i32', shape: [], init: { kind: 'zeros', args: {} } });
+      const step = stepCounter(lw, stepName);
       const stepNext = lw.b.add('add', [step, C.scalarConst(lw.b, 1, 'i32')]);
       // t counts from 1: the step being taken.
       return { t: C.cast(lw.b, stepNext, 'f32'), stepNext };

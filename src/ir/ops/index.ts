@@ -5,6 +5,7 @@ import { BINARY, cast, select, stopGradient, UNARY } from './elementwise.js';
 import { gather, scatterAdd } from './indexing.js';
 import { MOVEMENT } from './movement.js';
 import { ARG, REDUCE } from './reduce.js';
+import { RANDOM } from './random.js';
 import { constant, input, iota, param } from './source.js';
 import { fold, unfold } from './window.js';
 
@@ -22,6 +23,7 @@ const ALL: OpDef[] = [
   dotGeneral,
   unfold,
   fold,
+  ...RANDOM,
   input,
   param,
   constant,
