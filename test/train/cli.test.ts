@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { NDArray, writeNpy } from '../../src/index.js';
+import { NDArray, readNpy, writeNpy } from '../../src/index.js';
+import { loadJsBundle } from '../../src/runtime/bundle.js';
 import { writeSynthetic } from './helpers.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -103,7 +104,22 @@ describe('dlc train', () => {
     const r = await dlc('train', join(ROOT, 'examples', 'digits-mlp.dl'), '--data', `x=${d}/train_x.npy,y=${d}/train_y.npy`, '--val', `x=${d}/val_x.npy,y=${d}/val_y.npy`, '--epochs', '6', '--batch', '32', '--run-dir', dir);
     expect(r.code, r.err).toBe(0);
     const m = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
-    expect(m.epochs.at(-1).val_accuracy).toBeGreaterThanOrEqual(0.93);
+    const acc = m.epochs.at(-1).val_accuracy;
+    expect(acc).toBeGreaterThanOrEqual(0.93);
+    // The trained weights in a bundle, run by the runtime alone, classify the validation set as well.
+    const out = join(dir, 'bundle');
+    const b = await dlc('build', join(ROOT, 'examples', 'digits-mlp.dl'), '--fn', 'DigitsMLP.forward', '--dim', 'B=360', '--backend', 'js', '--params', join(dir, 'weights.safetensors'), '-o', out);
+    expect(b.code, b.err).toBe(0);
+    const net = await loadJsBundle(join(out, 'js'));
+    const x = readNpy(readFileSync(`${d}/val_x.npy`)).array;
+    const y = readNpy(readFileSync(`${d}/val_y.npy`)).array;
+    const logits = net.run({ x: x.data })['out']!;
+    let correct = 0;
+    for (let i = 0; i < 360; i++) {
+      const row = Array.from(logits.subarray(i * 10, i * 10 + 10));
+      if (row.indexOf(Math.max(...row)) === y.data[i]) correct++;
+    }
+    expect(correct / 360).toBeCloseTo(acc, 6);
   });
 });
 
