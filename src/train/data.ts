@@ -8,7 +8,9 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
-import type { Node } from '../ir/graph.js';
+import { spanLocation } from '../diagnostics/source.js';
+import type { Graph, Node } from '../ir/graph.js';
+import { indexRanges } from '../ir/index-ranges.js';
 import { NDArray } from '../ir/ndarray.js';
 import { NpyError, readNpy } from '../io/npy.js';
 
@@ -99,6 +101,35 @@ export function checkAgainstInputs(ds: Dataset, inputs: readonly Node[], what: s
     const got = c.array.shape.slice(1);
     if (row.length !== got.length || row.some((d, k) => d !== got[k])) {
       throw new TrainError(error('DL0606', `each example of \`${name}\` should have shape [${row.join(', ')}] (${what} takes ${i.type.dtype}[${i.type.shape.join(', ')}]), but ${c.file} has shape [${c.array.shape.join(', ')}]`, { help: `the file's shape after the first axis must be [${row.join(', ')}]` }));
+    }
+  }
+}
+
+/**
+ * Checks every value of the integer and bool columns before training starts, with the example's
+ * row in the file: whole numbers in the i32 range, 0 or 1 for bool, and labels and indices in the
+ * range the program reads them with (DL0605), so a bad label is not found halfway through a run.
+ */
+export function checkValues(ds: Dataset, g: Graph): void {
+  const ranges = indexRanges(g);
+  for (const i of g.inputs) {
+    if (i.type.dtype === 'f32') continue;
+    const name = String(i.attrs['name']);
+    const c = ds.columns.find((x) => x.name === name);
+    if (!c) continue;
+    const range = ranges.get(name);
+    const row = c.array.size / ds.n;
+    for (let k = 0; k < c.array.size; k++) {
+      const v = c.array.data[k]!;
+      const ok = i.type.dtype === 'bool' ? v === 0 || v === 1 : Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 && (!range || (v >= range.lo && v < range.hi));
+      if (ok) continue;
+      const at = `example ${Math.floor(k / row)}${row > 1 ? ` (value ${k % row} of its row)` : ''} of ${c.file}`;
+      const why = i.type.dtype === 'bool' ? 'but a bool is 0 or 1' : !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31 ? 'but an i32 is a whole number in -2^31..2^31-1' : `but as ${range!.use} its values must be in ${range!.lo}..${range!.hi - 1}`;
+      throw new TrainError(error('DL0605', `${ds.flag} ${name}: ${at} is ${v}, ${why}`, {
+        span: i.span,
+        ...(range ? { notes: [range.at.span ? `used as ${range.use} at ${spanLocation(range.at.span)}` : `used as ${range.use}`] } : {}),
+        help: range ? 'check the data (labels counted from 1 must be shifted to start at 0)' : 'check the data',
+      }));
     }
   }
 }

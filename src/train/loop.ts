@@ -11,7 +11,7 @@ import { isOptimizerState, type Graph } from '../ir/graph.js';
 import type { NDArray } from '../ir/ndarray.js';
 import type { ExecBackend } from '../exec.js';
 import { loadCheckpoint, loadWeights, saveCheckpoint, saveWeights, sha256, type RunPosition } from './checkpoint.js';
-import { checkAgainstInputs, takeBatch, TrainError, type Dataset } from './data.js';
+import { checkAgainstInputs, checkValues, takeBatch, TrainError, type Dataset } from './data.js';
 import { epochOrder } from './prng.js';
 import { formatDuration, formatLoss, Progress, type ProgressSink } from './progress.js';
 import { writeReport, type EpochMetrics, type RunSummary } from './report.js';
@@ -82,6 +82,7 @@ class Validator {
     if (!s) {
       const p = this.run.evalPrograms!(size);
       checkAgainstInputs(this.val, p.loss.inputs, `\`${p.loss.name}\``);
+      checkValues(this.val, p.loss);
       const loss = await makeSession(p.loss, { backend: this.run.backend, seed: this.run.seed });
       const accuracy = p.accuracy ? await makeSession(p.accuracy, { backend: this.run.backend, seed: this.run.seed }) : undefined;
       s = accuracy ? { loss, accuracy } : { loss };
@@ -121,6 +122,7 @@ export async function train(run: TrainRun): Promise<TrainOutcome> {
   const progress = new Progress(run.sink, now);
   const { data, batch } = run;
   checkAgainstInputs(data, run.step.inputs, `\`${run.train}\``);
+  checkValues(data, run.step);
   const batches = Math.floor(data.n / batch);
   if (batches === 0) throw new TrainError(error('DL0601', `--batch ${batch} is larger than the training set (${data.n} examples), so an epoch has no full batch`, { help: `use --batch ${data.n} or less` }));
   const dropped = data.n - batches * batch;

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NDArray, writeNpy } from '../../src/index.js';
-import { checkAgainstInputs, loadDataset, parseDataSpec, takeBatch, TrainError } from '../../src/train/data.js';
+import { checkAgainstInputs, checkValues, loadDataset, parseDataSpec, takeBatch, TrainError } from '../../src/train/data.js';
 import { epochOrder } from '../../src/train/prng.js';
 import { linStep, writeSynthetic } from './helpers.js';
 
@@ -66,5 +66,19 @@ describe('datasets', () => {
     writeFileSync(floaty, writeNpy(NDArray.zeros([40]), 'f32'));
     expect(diag(() => checkAgainstInputs(loadDataset({ x: files.train.x, y: floaty }, '--data'), inputs, '`lin`')).message).toContain('floating-point');
     expect(diag(() => loadDataset({ x: join(files.dir, 'nope.npy') }, '--data')).message).toContain('no such file');
+  });
+});
+
+describe('label values', () => {
+  it('are checked over the whole file before training, naming the example', () => {
+    const files = writeSynthetic(40);
+    const bad = join(files.dir, 'bad_y.npy');
+    const y = new Float64Array(40);
+    y[37] = 2; // two classes: 0..1
+    writeFileSync(bad, writeNpy(new NDArray([40], y), 'i32'));
+    const d = diag(() => checkValues(loadDataset({ x: files.train.x, y: bad }, '--data'), linStep(8)));
+    expect(d.code).toBe('DL0605');
+    expect(d.message).toBe(`--data y: example 37 of ${bad} is 2, but as class labels of a one_hot over 2 classes (as in cross_entropy) its values must be in 0..1`);
+    checkValues(loadDataset({ x: files.train.x, y: files.train.y }, '--data'), linStep(8));
   });
 });
