@@ -73,6 +73,30 @@ describe('dlc train', () => {
     expect(data0(b).equals(data0(a))).toBe(true);
   });
 
+  it('resumes bit-identically with dropout too (its noise is keyed by the step counter, which the checkpoint holds)', async () => {
+    const drop = join(files.dir, 'drop.dl');
+    writeFileSync(drop, `
+model Net(d: int = 3, h: int = 16, k: int = 2) {
+  layer l1 = Linear(d, h)
+  layer l2 = Linear(h, k)
+  fn loss(x: f32[B, d], y: i32[B]) -> f32 {
+    return cross_entropy(l2(dropout(relu(l1(x)), 0.3)), y)
+  }
+}
+train net = Net.loss with adam(lr = 1e-2)
+`);
+    const one = join(files.dir, 'drop-one'), two = join(files.dir, 'drop-two');
+    const common = ['--data', data, '--batch', '8', '--backend', 'js'];
+    expect((await dlc('train', drop, ...common, '--epochs', '4', '--run-dir', one)).code).toBe(0);
+    expect((await dlc('train', drop, ...common, '--epochs', '2', '--run-dir', two)).code).toBe(0);
+    expect((await dlc('train', drop, ...common, '--epochs', '4', '--run-dir', two, '--resume', join(two, 'checkpoint.safetensors'))).code).toBe(0);
+    expect(readFileSync(join(two, 'weights.safetensors')).equals(readFileSync(join(one, 'weights.safetensors')))).toBe(true);
+    // and a different seed gives other weights (the comparison can fail)
+    const three = join(files.dir, 'drop-three');
+    expect((await dlc('train', drop, ...common, '--epochs', '4', '--run-dir', three, '--seed', '1')).code).toBe(0);
+    expect(readFileSync(join(three, 'weights.safetensors')).equals(readFileSync(join(one, 'weights.safetensors')))).toBe(false);
+  });
+
   it('reports bad data and bad checkpoints as diagnostics', async () => {
     const missing = await dlc('train', prog, '--data', `x=${files.train.x}`, '--epochs', '1', '--run-dir', join(files.dir, 'e1'));
     expect(missing.code).toBe(1);
