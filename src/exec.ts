@@ -7,7 +7,7 @@ import type { Graph } from './ir/graph.js';
 import { NDArray } from './ir/ndarray.js';
 import { initParams, interpret } from './interp/interpret.js';
 import { compileGraph, type BackendName, type CompiledProgram } from './codegen/compile.js';
-import type { Precision } from './kernel/memory.js';
+import type { MemoryOptions, Precision } from './kernel/memory.js';
 import type { DeviceLimits } from './codegen/wgsl/limits.js';
 import { JsExecutor } from './runtime/js-executor.js';
 import { getDevice, ShaderCompileError, WebGpuExecutor } from './runtime/webgpu-executor.js';
@@ -31,6 +31,8 @@ export interface ExecOptions {
    * with them); shapes, whole numbers and the i32 range are always checked. Default true.
    */
   readonly checkIndexRanges?: boolean;
+  /** The arena's memory plan (`{ planner: 'none' }`: no reuse, to compare against planning). */
+  readonly memory?: MemoryOptions;
 }
 
 export interface Executable {
@@ -137,7 +139,7 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
       }
     }
   }
-  const compiled = compileGraph(g, { backend: opts.backend, ...(opts.precision ? { precision: opts.precision } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.fuse === false ? { fuse: false } : {}) });
+  const compiled = compileGraph(g, { backend: opts.backend, ...(opts.precision ? { precision: opts.precision } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.fuse === false ? { fuse: false } : {}), ...(opts.memory ? { memory: opts.memory } : {}) });
   if (compiled.diagnostics.some((d) => d.severity === 'error')) throw new BackendError(compiled.diagnostics);
   const kernelCount = compiled.program.kernels.length;
   const flat = (inputs: ReadonlyMap<string, NDArray>) => Object.fromEntries([...inputs].map(([k, v]) => [k, v.data]));

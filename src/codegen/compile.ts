@@ -7,7 +7,7 @@ import { spanLocation } from '../diagnostics/source.js';
 import { indexRanges } from '../ir/index-ranges.js';
 import type { Graph } from '../ir/graph.js';
 import { buildKernels } from '../kernel/build.js';
-import { planMemory, type Precision } from '../kernel/memory.js';
+import { planMemory, type MemoryOptions, type Precision } from '../kernel/memory.js';
 import type { Kernel, KernelProgram } from '../kernel/program.js';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from '../runtime/manifest.js';
 import { renderJsModule } from './js/module.js';
@@ -24,6 +24,8 @@ export interface CodegenOptions {
   readonly limits?: DeviceLimits;
   /** false: one kernel per primitive (the unfused baseline); default true. */
   readonly fuse?: boolean;
+  /** The arena's memory plan (default: the default planner, in place on). */
+  readonly memory?: MemoryOptions;
 }
 
 export interface CompiledProgram {
@@ -43,7 +45,7 @@ function kernelSources(k: Kernel): string[] {
 
 export function compileGraph(g: Graph, opts: CodegenOptions): CompiledProgram {
   const precision: Precision = opts.backend === 'webgpu' ? 'f32' : (opts.precision ?? 'f32');
-  const program = planMemory(buildKernels(g, { fuse: opts.fuse !== false }), precision);
+  const program = planMemory(buildKernels(g, { fuse: opts.fuse !== false }), precision, opts.memory);
   const diagnostics: Diagnostic[] = [];
   let js: string | undefined;
   let wgsl: Map<string, string> | undefined;
@@ -69,6 +71,7 @@ export function compileGraph(g: Graph, opts: CodegenOptions): CompiledProgram {
     precision,
     state: { bytes: program.stateBytes },
     arena: { bytes: program.arenaBytes },
+    ...(program.memory ? { memory: { ...program.memory } } : {}),
     buffers: program.buffers.map((b) => ({
       name: b.name,
       role: b.role,

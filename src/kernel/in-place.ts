@@ -31,7 +31,7 @@ function readsBuffer(k: Kernel, buf: number): boolean {
 }
 
 /** Whether kernel k reads buffer `buf` only at the element it is computing. */
-function readsOnlyOwnElement(k: Kernel, buf: number): boolean {
+export function readsOnlyOwnElement(k: Kernel, buf: number): boolean {
   const own = (loads: readonly Expr[], vars: readonly string[], shape: readonly number[]) => {
     const at = flatIndex(vars.map(idx), shape);
     const sizes = new Map(vars.map((v, i) => [v, shape[i]!] as const));

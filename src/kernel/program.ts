@@ -142,4 +142,22 @@ export interface KernelProgram {
   /** Bytes of each space after planning. */
   stateBytes: number;
   arenaBytes: number;
+  /** What the memory plan of the arena achieved (src/kernel/memory.ts). */
+  memory?: MemorySummary;
+}
+
+/** The arena plan's numbers, in bytes (each buffer's size rounded up to the 256-byte alignment). */
+export interface MemorySummary {
+  /** The planner that placed the buffers. */
+  readonly planner: 'none' | 'greedy-by-size' | 'best-fit';
+  /** Every temporary in a range of its own (no reuse). */
+  readonly naive: number;
+  /** The arena the plan needs: the highest end of any buffer. */
+  readonly peak: number;
+  /** The largest sum of bytes live at one kernel: no plan of these buffers needs less. */
+  readonly lowerBound: number;
+  /** Temporaries written over an input that dies at the writing kernel. */
+  readonly inPlace: number;
+  /** Arena buffers planned. */
+  readonly buffers: number;
 }

@@ -11,7 +11,9 @@ import { formatType } from '../ir/types.js';
 import { loadsOf } from './expr.js';
 import { buildKernels } from './build.js';
 import { planFusion } from './fuse.js';
-import type { Kernel, KernelProgram } from './program.js';
+import { liveness } from './liveness.js';
+import { alignedBytes, planMemory, type MemoryOptions } from './memory.js';
+import type { Kernel, KernelProgram, MemorySummary } from './program.js';
 
 export interface KernelReportEntry {
   readonly name: string;
@@ -39,6 +41,31 @@ export interface KernelReport {
   readonly fused: number;
   readonly kernels: readonly KernelReportEntry[];
   readonly refused: readonly RefusedFusion[];
+  /** The arena's memory plan (f32). */
+  readonly memory: MemoryReport;
+}
+
+/** An arena buffer in the plan: where it lives (bytes) and when (kernel indices, inclusive). */
+export interface ArenaBuffer {
+  readonly name: string;
+  readonly bytes: number;
+  readonly offset: number;
+  readonly first: number;
+  readonly last: number;
+}
+
+export interface MemoryReport extends MemorySummary {
+  readonly arena: readonly ArenaBuffer[];
+}
+
+/** The plan of a planned program's arena, buffer by buffer. */
+export function memoryReport(p: KernelProgram, precision: 'f32' | 'f64' = 'f32'): MemoryReport {
+  if (!p.memory) throw new Error('internal: memoryReport of a program without a memory plan');
+  const arena = liveness(p).map((r) => {
+    const b = p.buffers[r.buf]!;
+    return { name: b.name, bytes: alignedBytes(b, precision), offset: b.offset, first: r.first, last: r.last };
+  });
+  return { ...p.memory, arena };
 }
 
 function bufferBytes(p: KernelProgram, ids: Iterable<number>): number {
@@ -47,8 +74,8 @@ function bufferBytes(p: KernelProgram, ids: Iterable<number>): number {
   return b;
 }
 
-export function kernelReport(g: Graph): KernelReport {
-  const fused = buildKernels(g);
+export function kernelReport(g: Graph, memory: MemoryOptions = {}): KernelReport {
+  const fused = planMemory(buildKernels(g), 'f32', memory);
   const unfused = buildKernels(g, { fuse: false });
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
   const kernels = fused.kernels.map((k): KernelReportEntry => {
@@ -88,7 +115,7 @@ export function kernelReport(g: Graph): KernelReport {
     refused.push({ value: `%${n.id}: ${formatType(n.type)}`, op: n.op, line: n.span ? spanLocation(n.span) : '?', reason });
   }
   const primitives = g.nodes.filter((n) => getOp(n.op).kind !== 'source').length;
-  return { name: g.name, primitives, unfused: unfused.kernels.length, fused: fused.kernels.length, kernels, refused };
+  return { name: g.name, primitives, unfused: unfused.kernels.length, fused: fused.kernels.length, kernels, refused, memory: memoryReport(fused) };
 }
 
 function human(n: number): string {
@@ -110,5 +137,18 @@ export function formatKernelReport(r: KernelReport): string {
     out.push('', 'values stored in a buffer of their own instead of being fused into their readers:');
     for (const f of r.refused) out.push(`  ${f.value} ${f.op} (${f.line}): ${f.reason}`);
   }
+  out.push('', ...formatMemory(r.memory));
   return out.join('\n') + '\n';
+}
+
+/** The memory lines of the report: the totals, then each arena buffer's bytes, offset and kernels. */
+export function formatMemory(m: MemoryReport): string[] {
+  const times = m.lowerBound > 0 ? ` (${(m.peak / m.lowerBound).toFixed(2)}x)` : '';
+  const out = [
+    `memory (arena, f32): planned peak ${human(m.peak)}B with ${m.planner}; lower bound ${human(m.lowerBound)}B${times}; no reuse ${human(m.naive)}B`,
+    `     ${m.buffers} temporaries, ${m.inPlace} written in place over an input that dies at their kernel`,
+  ];
+  const width = Math.max(0, ...m.arena.map((b) => b.name.length));
+  for (const b of m.arena) out.push(`  ${b.name.padEnd(width)}  ${human(b.bytes).padStart(7)}B  at ${String(b.offset).padStart(8)}  kernels ${b.first}..${b.last}`);
+  return out;
 }

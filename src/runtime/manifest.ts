@@ -47,6 +47,11 @@ export interface Manifest {
   readonly precision: 'f32' | 'f64';
   readonly state: { readonly bytes: number };
   readonly arena: { readonly bytes: number };
+  /**
+   * The arena's memory plan, in bytes: `naive` with no reuse, `peak` as planned (the arena's
+   * size), `lowerBound` the most bytes live at one kernel; `inPlace` outputs written over a dying input.
+   */
+  readonly memory?: { readonly planner: string; readonly naive: number; readonly peak: number; readonly lowerBound: number; readonly inPlace: number; readonly buffers: number };
   readonly buffers: readonly ManifestBuffer[];
   readonly inputs: readonly string[];
   readonly params: readonly string[];

@@ -1,16 +1,35 @@
-/** @file `dlc kernels`: the kernel report of one function. */
+/** @file `dlc kernels`: the kernel report of one function or training step, with its memory plan. */
+import { writeFileSync } from 'node:fs';
 import { diagnosticToJson } from '../../diagnostics/render.js';
+import { lowerTrainStep } from '../../frontend/lower/train.js';
+import { parseSource } from '../../frontend/parse.js';
+import { loadStdlib } from '../../frontend/stdlib.js';
 import { kernelReport, formatKernelReport } from '../../kernel/report.js';
+import { memorySvg } from '../../kernel/memory-svg.js';
 import { runPipeline } from '../../passes/pipeline.js';
-import { checkFlags, has, type ParsedArgs } from '../args.js';
-import { json, loadInputs, lowerFor, type Io } from '../common.js';
+import { checkFlags, dimsFlag, flag, has, UsageError, type ParsedArgs } from '../args.js';
+import { emit, json, loadInputs, lowerFor, readSource, type Io } from '../common.js';
+
+/** The training-step graph of `train NAME` in the file. */
+function lowerTrainFor(io: Io, args: ParsedArgs, name: string): ReturnType<typeof lowerFor> {
+  const { path, text } = readSource(args);
+  const user = parseSource(path, text);
+  if (user.diagnostics.length) emit(io, args, user.diagnostics);
+  const r = lowerTrainStep(loadStdlib(), user, name, { dims: dimsFlag(args) });
+  emit(io, args, r.diagnostics);
+  return { graph: r.graph!, warnings: r.diagnostics };
+}
 
 export function cmdKernels(io: Io, args: ParsedArgs): void {
-  checkFlags(args, ['fn', 'dim', 'input', 'json', 'format']);
+  checkFlags(args, ['fn', 'train', 'dim', 'input', 'json', 'format', 'memory-svg']);
+  const train = flag(args, 'train');
+  if (train !== undefined && flag(args, 'fn') !== undefined) throw new UsageError('`dlc kernels` takes --fn NAME or --train NAME, not both');
   // --input x=FILE.npy binds the dimension variables of x's type from the file's shape, as in `dlc run`.
-  const lowered = lowerFor(io, args, loadInputs(args).shapes);
+  const lowered = train !== undefined ? lowerTrainFor(io, args, train) : lowerFor(io, args, loadInputs(args).shapes);
   const g = runPipeline(lowered.graph).graph;
   const r = kernelReport(g);
+  const svg = flag(args, 'memory-svg');
+  if (svg !== undefined) writeFileSync(svg, memorySvg(r.memory, train !== undefined ? `train ${train}` : g.name, r.fused));
   if (json(args) || has(args, 'json')) io.out(JSON.stringify({ ok: true, diagnostics: lowered.warnings.map(diagnosticToJson), ...r }, null, 2) + '\n');
   else io.out(formatKernelReport(r));
 }

@@ -1,0 +1,57 @@
+/**
+ * @file Liveness over the kernel schedule: for each arena temporary, the kernel that first writes
+ * it and the kernel that last reads it (indices into `program.kernels`). Buffers of the state
+ * space (inputs, parameters, optimizer state, outputs, constants) live across calls and are not
+ * planned; only the arena is.
+ */
+import { loadsOf } from './expr.js';
+import type { Kernel, KernelProgram } from './program.js';
+
+/** The buffers kernel k reads (loads in outputs, lets and epilogue; contraction operands). */
+export function kernelReads(k: Kernel): Set<number> {
+  const reads = new Set<number>();
+  if (k.kind === 'map') {
+    for (const o of k.outputs) loadsOf(o.value, reads);
+    for (const l of k.lets ?? []) loadsOf(l.value, reads);
+  } else {
+    reads.add(k.a.buf);
+    reads.add(k.b.buf);
+    if (k.epilogue) loadsOf(k.epilogue.value, reads);
+  }
+  return reads;
+}
+
+/** The buffers kernel k writes. */
+export function kernelWrites(k: Kernel): number[] {
+  return k.kind === 'map' ? k.outputs.map((o) => o.buf) : [k.out];
+}
+
+/** An arena buffer's live range: it holds a value from kernel `first` through kernel `last` (inclusive). */
+export interface LiveRange {
+  readonly buf: number;
+  readonly first: number;
+  readonly last: number;
+}
+
+/**
+ * The live range of every arena buffer, in buffer order. A buffer no kernel touches gets the
+ * empty range at kernel 0 (it still needs no memory beyond its own).
+ */
+export function liveness(p: KernelProgram): LiveRange[] {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  const touch = (buf: number, at: number) => {
+    if (!first.has(buf)) first.set(buf, at);
+    last.set(buf, at);
+  };
+  p.kernels.forEach((k, at) => {
+    for (const b of kernelWrites(k)) touch(b, at);
+    for (const b of kernelReads(k)) touch(b, at);
+  });
+  return p.buffers.filter((b) => b.space === 'arena').map((b) => ({ buf: b.id, first: first.get(b.id) ?? 0, last: last.get(b.id) ?? 0 }));
+}
+
+/** Whether two live ranges share a kernel (their values are needed at the same time). */
+export function overlapsInTime(a: { first: number; last: number }, b: { first: number; last: number }): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}
