@@ -127,6 +127,35 @@ describe('random draws in a train step', () => {
     got.forEach((v, i) => expect(Math.abs(v - ref[i]!), `step ${i + 1}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref[i]!))));
   });
 
+  it.each(['js', ...(WEBGPU ? ['webgpu'] : [])] as ExecBackend[])('train with the interpreter\'s masks on %s: the backward pass reads the step the forward pass drew with', async (backend) => {
+    const src = `
+model Drop {
+  layer l1 = Linear(4, 16)
+  layer l2 = Linear(16, 3)
+  fn loss(x: f32[8, 4], y: i32[8]) -> f32 {
+    return cross_entropy(l2(dropout(tanh(l1(x)), 0.5)), y)
+  }
+}
+train fit = Drop.loss with sgd(lr = 0.5)
+`;
+    const g = lowerTrain(src, 'fit', { path: 'drop.dl' }).graph!;
+    const batch = new Map([
+      ['x', NDArray.from([8, 4], Array.from({ length: 32 }, (_, i) => Math.fround(Math.sin(i))))],
+      ['y', NDArray.from([8], [0, 1, 2, 0, 1, 2, 0, 1])],
+    ]);
+    const ref = await makeExecutable(g, { backend: 'interp', seed: 2 });
+    const ex = await makeExecutable(g, { backend, seed: 2 });
+    for (let s = 0; s < 4; s++) {
+      await ref.run(batch);
+      await ex.run(batch);
+    }
+    const [a, b] = [await ref.getState(), await ex.getState()];
+    for (const [name, t] of a) {
+      const worst = Math.max(...Array.from(t.data, (v, i) => Math.abs(v - b.get(name)!.data[i]!)));
+      expect(worst, name).toBeLessThan(1e-4);
+    }
+  });
+
   it('keep rng/seed in the state: the run\'s seed, unchanged by steps', async () => {
     const ex = await makeExecutable(stepGraph(), { backend: 'js', seed: 77 });
     await ex.run(X);
