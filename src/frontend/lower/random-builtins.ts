@@ -193,7 +193,7 @@ export const RANDOM_BUILTINS: Builtin[] = [
     const hi = integerBound(lw, hiArg, shape);
     const b = lw.b;
     if (typeof lo === 'number' && typeof hi === 'number') {
-      if (!(hi > lo)) lw.fail('DL0316', `\`randint\` draws from [low, high), which is empty for low = ${lo}, high = ${hi}`, hiArg.span);
+      if (!(hi > lo)) lw.fail('DL0316', `\`randint\` draws from [low, high), which is empty for low = ${lo}, high = ${hi}`, hiArg.span, `high is excluded: \`randint(shape, ${lo}, ${lo + 1})\` always gives ${lo}`);
       lw.checkI32(hi - lo, hiArg.span);
       lw.checkI32(lo, loArg?.span ?? span);
     }
