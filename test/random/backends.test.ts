@@ -31,6 +31,14 @@ fn both(x: f32[6, 50]) -> f32[6, 50] {
   # Several draws in one kernel, combined exactly.
   return where(bernoulli(0.5, [6, 50]) > 0.5, uniform([6, 50]), -cast(randint([6, 50], 1000), f32))
 }
+fn moved(x: f32[6, 50]) -> f32[6, 50] {
+  # Draws read through movement (a transpose and a slice of a larger draw) inside one kernel.
+  return transpose(uniform([50, 6]) * bernoulli(0.5, [50, 6])) * uniform([6, 60])[:, 5:55]
+}
+fn rowsum(x: f32[6, 50]) -> f32[6] {
+  # A reduction fused with the draws it sums.
+  return sum(dropout(x, 0.5) + normal([6, 50]), axis=1)
+}
 fn gauss(x: f32[6, 50]) -> f32[6, 50] {
   return normal([6, 50])
 }
@@ -88,6 +96,19 @@ describe('random draws agree bit for bit across backends', () => {
     const got = await out('gauss', opts);
     const worst = Math.max(...ref.map((z, i) => Math.abs(z - got[i]!) / (1 + Math.abs(z))));
     expect(worst).toBeLessThan(1e-4);
+  });
+
+  it.each(TARGETS)('draws read through movement on %s equal the interpreter\'s', async (_name, opts) => {
+    const ref = await out('moved', { backend: 'interp' });
+    const got = await out('moved', opts);
+    // u·b is exact, and the product of two f32 values is rounded once: the f32 backends store fround(ref).
+    expect(got).toEqual(opts.precision === 'f64' ? ref : f32(ref));
+  });
+
+  it.each(TARGETS)('a reduction over draws on %s agrees with the interpreter', async (_name, opts) => {
+    const ref = await out('rowsum', { backend: 'interp' });
+    const got = await out('rowsum', opts);
+    ref.forEach((v, i) => expect(Math.abs(v - got[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(v))));
   });
 
   it.each(TARGETS)('categorical on %s draws the interpreter\'s samples', async (_name, opts) => {

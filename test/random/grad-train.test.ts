@@ -4,6 +4,7 @@
  * draw; a train step draws afresh each step, reproducibly from the seed; the seed is state that
  * `dlc run` fills by itself; and misuse is a diagnostic (DL0316, DL0203).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { check, compile, gradcheck, lowerTrain } from '../../src/index.js';
 import type { Graph } from '../../src/ir/graph.js';
@@ -207,5 +208,18 @@ describe('diagnostics', () => {
     expect(check(src, 'init.dl').diagnostics).toEqual([]);
     const g = compile(src, 'M.f');
     expect(g.params.map((p) => (p.attrs['init'] as { kind: string }).kind).sort()).toEqual(['normal', 'seed', 'uniform']);
+  });
+});
+
+describe('docs/random.md', () => {
+  it('has example programs that compile, with their training steps', () => {
+    const text = readFileSync(new URL('../../docs/random.md', import.meta.url), 'utf8');
+    const programs = [...text.matchAll(/^```dl program\n([\s\S]*?)^```/gm)].map((m) => m[1]!);
+    expect(programs.length).toBeGreaterThan(0);
+    for (const p of programs) {
+      const r = check(p, 'random.md');
+      expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      expect(r.checked.some((c) => c.startsWith('train '))).toBe(true);
+    }
   });
 });
