@@ -223,3 +223,11 @@ describe('docs/random.md', () => {
     }
   });
 });
+
+describe('call-site keys', () => {
+  it('do not depend on the file\'s path: the same program draws the same under any name', async () => {
+    const src = 'fn f() -> f32[16] {\n  return normal([16])\n}\n';
+    const run = async (path: string) => (await outputs(compile(src, 'f', { path }), {}, 3))[0]!;
+    expect(await run('/somewhere/else/model.dl')).toEqual(await run('model.dl'));
+  });
+});

@@ -2,7 +2,7 @@
  * @file The random built-ins (docs/random.md): uniform, normal, bernoulli, randint, categorical
  * and dropout, lowered to the counter-based primitives of ir/ops/random.ts. Every draw is keyed by
  * (seed, call site, step) and counted by element: k0 = the `rng/seed` state (the run's seed),
- * k1 = a hash of the call site (file:line:col, how many times lowering has reached it, and a
+ * k1 = a hash of the call site (line:col, how many times lowering has reached it, and a
  * stream number for draws that need several words), c0 = the element's flat index, c1 = the train
  * step counter (0 outside a `train` step).
  */
@@ -13,7 +13,7 @@ import { UNIT } from '../../ir/ops/random.js';
 import { formatType, normAxis, numel } from '../../ir/types.js';
 import { hashString } from '../../runtime/random.js';
 import type { Builtin } from './builtins.js';
-import type { ArgValue, Lowerer } from './lowerer.js';
+import { isStdlibPath, type ArgValue, type Lowerer } from './lowerer.js';
 import { describe, isNumber, tensor, type Value } from './values.js';
 
 /** The state every draw reads its seed from: an i32 scalar initialized to the run's seed. */
@@ -61,7 +61,8 @@ function siteKey(lw: Lowerer, span: Span, streams: number): SiteKey {
   s.seed ??= lw.b.add('param', [], { name: SEED_STATE, dtype: 'i32', shape: [], init: { kind: 'seed', args: {} } });
   const step = s.stepName ? stepCounter(lw, s.stepName) : C.scalarConst(lw.b, 0, 'i32');
   const pos = span.file.position(span.start);
-  const site = `${span.file.path}:${pos.line}:${pos.col}`;
+  // The user's file is not named (a program has one): the same file draws the same wherever it is run from.
+  const site = `${isStdlibPath(span.file.path) ? span.file.path : ''}:${pos.line}:${pos.col}`;
   const visit = s.visits.get(site) ?? 0;
   s.visits.set(site, visit + 1);
   const k1 = Array.from({ length: streams }, (_, j) => hashString(`${site}#${visit}/${j}`) | 0);
