@@ -11,7 +11,7 @@ export interface ParsedArgs {
 /** Flags that take no value, and flags that take one; anything else is an unknown option. */
 const BOOLEAN_FLAGS = new Set(['help', 'version', 'spans', 'full', 'json']);
 const VALUE_FLAGS = new Set(['fn', 'dim', 'input', 'seed', 'out', 'format', 'backend', 'precision', 'after', 'wrt', 'runs', 'o', 'out-dtype', 'train', 'params',
-  'data', 'val', 'epochs', 'batch', 'patience', 'run-dir', 'resume']);
+  'data', 'val', 'epochs', 'batch', 'patience', 'run-dir', 'resume', 'memory-svg']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positional: string[] = [];

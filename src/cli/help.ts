@@ -11,7 +11,7 @@ Commands:
   ir         print the IR graph of one function
   run        run a function (reference interpreter, or --backend js|webgpu) and print its results
   verify     run functions on every backend and compare them with the interpreter
-  kernels    the kernels a function compiles to: sources, primitives, flops, bytes, fusion
+  kernels    the kernels a function compiles to: sources, primitives, flops, bytes, fusion, memory
   build      write a compiled program (JS module, WGSL kernels, manifest) to a directory
   gradcheck  check the gradients of functions against finite differences
   train      train a model declared with \`train\` on .npy data; checkpoints, weights, metrics
@@ -125,15 +125,21 @@ memory, parameters (with initializers), inputs, outputs and kernels.
                           loaders (loadJsBundle, loadWebGpuBundle) load them in place of the
                           initializers. Checked as for \`dlc run --params\`.
 `,
-  kernels: `dlc kernels FILE --fn NAME [--dim NAME=SIZE]... [--input NAME=FILE.npy]...
-        [--format text|json]
+  kernels: `dlc kernels FILE (--fn NAME | --train NAME) [--dim NAME=SIZE]... [--input NAME=FILE.npy]...
+        [--format text|json] [--memory-svg OUT.svg]
 
-Lists the kernels one function compiles to, in execution order: the source lines each came
-from, the primitives inside it, the values it writes, its flops and the bytes it moves. Row
-kernels compute per-row reductions (softmax, layer norm, cross-entropy) once per row. The first
-line compares the number of kernels with and without fusion; at the end, every value stored in a
-buffer of its own instead of being fused into its readers is listed with the reason.
+Lists the kernels one function (or, with --train, the training step of a \`train\` declaration)
+compiles to, in execution order: the source lines each came from, the primitives inside it, the
+values it writes, its flops and the bytes it moves. Row kernels compute per-row reductions
+(softmax, layer norm, cross-entropy) once per row. The first line compares the number of kernels
+with and without fusion; after the kernels, every value stored in a buffer of its own instead of
+being fused into its readers is listed with the reason.
+At the end comes the memory plan of the arena (the temporaries): the planned peak, the lower
+bound (the most bytes live at one kernel) and the bytes with no reuse, then each temporary's
+bytes, offset and the kernels it is live for (--format json: under \`memory\`).
 --input x=FILE.npy binds the dimension variables of x from the file's shape, as in \`dlc run\`.
+--memory-svg OUT.svg writes the memory timeline: kernels left to right, bytes bottom to top, a
+rectangle per temporary.
 `,
   train: `dlc train FILE [--train NAME] --data NAME=FILE.npy,... [--val NAME=FILE.npy,...]
         [--epochs N] [--batch B] [--backend interp|js|webgpu] [--seed S] [--patience P]

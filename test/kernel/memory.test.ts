@@ -6,7 +6,9 @@
  * planned peak lies between the lower bound and no reuse; planned programs compute bit for bit
  * what unplanned ones do on JS and WebGPU; and one example's report is golden.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compile, functions, lower, lowerTrain, makeExecutable, trainNames, type Graph, NDArray } from '../../src/index.js';
@@ -18,7 +20,9 @@ import { memorySvg } from '../../src/kernel/memory-svg.js';
 import type { ExecBackend } from '../../src/exec.js';
 import { runPipeline } from '../../src/passes/pipeline.js';
 import { randomInputs } from '../helpers/example-inputs.js';
-import { expectGolden, ROOT } from '../helpers/golden.js';
+import { captureIo, expectGolden, ROOT } from '../helpers/golden.js';
+import { main } from '../../src/cli/main.js';
+import { compileGraph } from '../../src/codegen/compile.js';
 import { programArb, renderProgram } from '../helpers/random-program.js';
 import { WEBGPU } from '../helpers/webgpu.js';
 
@@ -200,8 +204,10 @@ describe('planning changes no result', () => {
     }
   });
   // WebGPU compiles a pipeline per kernel (slow on a software adapter): the examples written in
-  // place and the training steps, with the default planner.
-  const gpu = chosen.filter((p) => p.label.startsWith('examples/') && (planMemory(buildKernels(p.graph), 'f32').memory!.inPlace > 0 || p.label.includes(' train ')));
+  // place and two training steps, with the default planner.
+  const gpu = chosen.filter(
+    (p) => p.label.startsWith('examples/') && (planMemory(buildKernels(p.graph), 'f32').memory!.inPlace > 0 || /digits-(mlp|logreg)\.dl train/.test(p.label)),
+  );
   it.skipIf(!WEBGPU)(`bit-identical outputs and state with and without reuse on webgpu (${gpu.length} programs)`, { timeout: 400_000 }, async () => {
     for (const p of gpu) {
       const none = await twoCalls(p.graph, 'webgpu', { planner: 'none' });
@@ -227,5 +233,51 @@ describe('the memory report', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect((svg.match(/<rect /g) ?? []).length).toBe(1 + m.arena.length);
     for (const b of m.arena) expect(svg).toContain(`<title>${b.name}: `);
+  });
+});
+
+describe('dlc kernels and the manifest carry the plan', () => {
+  it('dlc kernels --train NAME --json --memory-svg: the plan of a training step, and its timeline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dlc-memory-'));
+    try {
+      const svg = join(dir, 'plan.svg');
+      const c = captureIo();
+      const code = await main(['kernels', `${ROOT}examples/digits-mlp.dl`, '--train', 'digits', '--json', '--memory-svg', svg], c.io);
+      expect(c.err()).toBe('');
+      expect(code).toBe(0);
+      const doc = JSON.parse(c.out()) as { memory: { peak: number; lowerBound: number; naive: number; arena: { name: string }[] } };
+      const text = readFileSync(`${ROOT}examples/digits-mlp.dl`, 'utf8');
+      const p = planMemory(buildKernels(runPipeline(lowerTrain(text, 'digits').graph!).graph), 'f32');
+      expect(doc.memory.peak).toBe(p.memory!.peak);
+      expect(doc.memory.lowerBound).toBe(p.memory!.lowerBound);
+      expect(doc.memory.arena.length).toBe(p.memory!.buffers);
+      expect(doc.memory.peak).toBeLessThan(doc.memory.naive);
+      const picture = readFileSync(svg, 'utf8');
+      expect((picture.match(/<rect /g) ?? []).length).toBe(1 + doc.memory.arena.length);
+      // Text: the memory lines end the report.
+      const t = captureIo();
+      expect(await main(['kernels', `${ROOT}examples/digits-mlp.dl`, '--train', 'digits'], t.io)).toBe(0);
+      expect(t.out()).toMatch(/memory \(arena, f32\): planned peak .* lower bound .* no reuse /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('--fn and --train together are a usage error', async () => {
+    const c = captureIo();
+    expect(await main(['kernels', `${ROOT}examples/digits-mlp.dl`, '--train', 'digits', '--fn', 'DigitsMLP.loss'], c.io)).not.toBe(0);
+    expect(c.err()).toContain('--fn NAME or --train NAME');
+  });
+  it('the manifest\'s memory field: the arena is the planned peak, no reuse is the sum of the temporaries', () => {
+    const text = readFileSync(`${ROOT}examples/transformer.dl`, 'utf8');
+    const g = runPipeline(compile(text, 'Transformer.loss', { path: 'examples/transformer.dl' })).graph;
+    for (const backend of ['js', 'webgpu'] as const) {
+      const m = compileGraph(g, { backend }).manifest;
+      expect(m.memory!.planner).toBe('greedy-by-size');
+      expect(m.arena.bytes).toBe(Math.max(m.memory!.peak, ALIGN));
+      expect(m.memory!.naive).toBe(m.buffers.filter((b) => b.space === 'arena').reduce((s, b) => s + Math.ceil((b.shape.reduce((x, y) => x * y, 1) * 4) / ALIGN) * ALIGN, 0));
+      expect(m.memory!.peak).toBeLessThan(m.memory!.naive);
+      const none = compileGraph(g, { backend, memory: { planner: 'none' } }).manifest;
+      expect(none.arena.bytes).toBe(m.memory!.naive);
+    }
   });
 });
