@@ -4,7 +4,7 @@
 // tsconfig.build.json` first). Optionally, with --tfjs, TF.js's peak bytes (`tf.memory()` after
 // `tf.engine().startScope()`; profile peakBytes) for the W2, W4, W5 and W6 training steps.
 //
-//   node bench/memory.mjs [--out bench/results/memory.json] [--tfjs]
+//   node bench/memory.mjs [--out bench/results/memory.json] [--tfjs]   (--tfjs: cd bench && npm ci first)
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { functions, lower, lowerTrain, trainNames } from '../dist/index.js';
 import { runPipeline } from '../dist/passes/pipeline.js';
@@ -68,10 +68,42 @@ export function measure() {
 const kb = (n) => (n / 1024).toFixed(1).padStart(9);
 const ratio = (a, b) => (b === 0 ? (a === 0 ? '1.00' : 'inf') : (a / b).toFixed(2));
 
+/**
+ * dlc's planned bytes next to TF.js's for the W2, W4, W5 and W6 steps: TF.js (cpu backend, eager,
+ * as in bench/peers/tfjs-models.mjs) by `tf.profile` of one step after a warm-up step: peakBytes
+ * (every live tensor: variables, inputs and temporaries) and the peak above the bytes live before
+ * the step. dlc: the state space (inputs, parameters, outputs) and the planned arena of the JS program.
+ */
 async function tfjsPeaks() {
   const tf = await import('@tensorflow/tfjs');
-  const { tfjsModels } = await import('./peers/tfjs-models.mjs').catch(() => ({}));
-  return { tf, tfjsModels };
+  await tf.setBackend('cpu');
+  const { TFJS_MODELS } = await import('./peers/tfjs-models.mjs');
+  const { WORKLOADS, workloadData } = await import('./data.mjs');
+  const { compile, compileGraph } = await import('../dist/index.js');
+  const out = [];
+  for (const w of WORKLOADS.filter((x) => ['W2', 'W4', 'W5', 'W6'].includes(x.id))) {
+    const text = readFileSync(new URL(`workloads/${w.file}`, import.meta.url), 'utf8');
+    const m = compileGraph(runPipeline(compile(text, w.fn, { path: w.file })).graph, { backend: 'js' }).manifest;
+    const model = TFJS_MODELS[w.id](tf, workloadData(w), w);
+    await model.step();
+    const before = tf.memory().numBytes;
+    const prof = await tf.profile(() => model.step());
+    const row = {
+      id: w.id,
+      fn: w.fn,
+      dlcState: m.state.bytes,
+      dlcArena: m.arena.bytes,
+      dlcArenaNaive: m.memory.naive,
+      dlcTotal: m.state.bytes + m.arena.bytes,
+      tfjsPeak: prof.peakBytes,
+      tfjsBefore: before,
+      tfjsAboveBefore: prof.peakBytes - before,
+    };
+    row.ratio = row.dlcTotal / row.tfjsPeak;
+    out.push(row);
+    console.error(`${w.id}: done`);
+  }
+  return out;
 }
 
 const rows = measure();
@@ -94,4 +126,11 @@ const summary = {
   },
 };
 console.log(JSON.stringify(summary, null, 2));
-if (out !== '-') writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), defaultPlanner: DEFAULT_PLANNER, summary, rows }, null, 2) + '\n');
+let tfjs;
+if (args.includes('--tfjs')) {
+  tfjs = await tfjsPeaks();
+  const mib = (n) => (n / 2 ** 20).toFixed(2).padStart(8);
+  console.log(`\n${'workload'.padEnd(14)} ${'dlc state'.padStart(9)} ${'dlc arena'.padStart(9)} ${'(naive)'.padStart(9)} ${'dlc total'.padStart(9)} ${'tfjs peak'.padStart(9)} ${'tfjs tmp'.padStart(9)}  dlc/tfjs   (MiB)`);
+  for (const r of tfjs) console.log(`${`${r.id} ${r.fn}`.padEnd(14)} ${mib(r.dlcState)}  ${mib(r.dlcArena)}  ${mib(r.dlcArenaNaive)}  ${mib(r.dlcTotal)}  ${mib(r.tfjsPeak)}  ${mib(r.tfjsAboveBefore)}  ${r.ratio.toFixed(2).padStart(8)}`);
+}
+if (out !== '-') writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), defaultPlanner: DEFAULT_PLANNER, summary, rows, ...(tfjs ? { tfjs } : {}) }, null, 2) + '\n');
