@@ -8,6 +8,17 @@ import { expectEverywhere, mismatches, runOn, TARGETS } from './backends.js';
 
 
 describe('NaN propagates on every backend', () => {
+  it('log and sqrt of a negative number are NaN even where a driver would fold exp(log(x)) or sqrt(x)·sqrt(x) to x (fuzz seed 167240)', async () => {
+    const x = [-0.957, -2, 0, -0, NaN, 1];
+    const src = 'fn f(x: f32[6]) -> (f32[6], f32[6], f32[6], f32[6]) {\n  return (exp(log(x)) + 1000.5, sqrt(x) * sqrt(x), log(x), sqrt(x))\n}\n';
+    await expectEverywhere(src, { x: { shape: [6], data: x } }, {
+      out0: [NaN, NaN, 1000.5, 1000.5, NaN, 1001.5],
+      out1: [NaN, NaN, 0, 0, NaN, 1],
+      out2: [NaN, NaN, -Infinity, -Infinity, NaN, 0],
+      out3: [NaN, NaN, 0, -0, NaN, 1],
+    });
+  });
+
   it('relu(NaN) is NaN (relu(−0) = +0, relu(−1) = 0), so a NaN loss stays NaN', async () => {
     const src = 'fn f(x: f32[5]) -> (f32[5], f32) {\n  return (relu(x), sum(relu(x)))\n}\n';
     await expectEverywhere(src, { x: { shape: [5], data: [NaN, -0, -1, 2, Infinity] } }, {

@@ -10,6 +10,18 @@ export const WGSL_HELPERS: Readonly<Record<string, string>> = {
   var b = bits;
   return bitcast<f32>(b);
 }`,
+  // log and sqrt of a negative number are NaN, tested on the bits: a driver that assumes no NaN
+  // (lavapipe does) otherwise folds exp(log(x)) and sqrt(x) * sqrt(x) to x, turning NaN into x.
+  dlc_log: `fn dlc_log(x: f32) -> f32 {
+  var nan = 0x7fc00000u;
+  if (bitcast<u32>(x) > 0x80000000u) { return bitcast<f32>(nan); }
+  return log(x);
+}`,
+  dlc_sqrt: `fn dlc_sqrt(x: f32) -> f32 {
+  var nan = 0x7fc00000u;
+  if (bitcast<u32>(x) > 0x80000000u) { return bitcast<f32>(nan); }
+  return sqrt(x);
+}`,
   dlc_log1p: `fn dlc_log1p(x: f32) -> f32 {
   let u = 1.0 + x;
   if (u == 1.0) { return x; }

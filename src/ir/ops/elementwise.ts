@@ -208,11 +208,11 @@ export const UNARY = [
   // d eˣ = eˣ
   unaryOp({ name: 'exp', emit: call('Math.exp', 'exp'), doc: 'eˣ', accepts: 'float', fn: Math.exp, flops: 4, grad: (b, _x, y, g) => mul(b, g, y) }),
   // d log x = 1/x
-  unaryOp({ name: 'log', emit: call('Math.log', 'log'), doc: 'natural logarithm', accepts: 'float', fn: Math.log, flops: 4, grad: (b, x, _y, g) => div(b, g, x), domain: 'positive' }),
+  unaryOp({ name: 'log', emit: { js: (c) => `Math.log(${c.args[0]})`, wgsl: (c) => `${c.helper('dlc_log')}(${c.args[0]})` }, doc: 'natural logarithm', accepts: 'float', fn: Math.log, flops: 4, grad: (b, x, _y, g) => div(b, g, x), domain: 'positive' }),
   // d log(1+x) = 1/(1+x)
   unaryOp({ name: 'log1p', emit: { js: (c) => `Math.log1p(${c.args[0]})`, wgsl: (c) => `${c.helper('dlc_log1p')}(${c.args[0]})` }, doc: 'log(1 + x), accurate near 0', accepts: 'float', fn: Math.log1p, flops: 4, grad: (b, x, _y, g) => div(b, g, add(b, x, 1)), domain: 'positive' }),
   // d √x = 1/(2√x)
-  unaryOp({ name: 'sqrt', emit: call('Math.sqrt', 'sqrt'), doc: 'square root', accepts: 'float', fn: Math.sqrt, flops: 2, grad: (b, _x, y, g) => div(b, mul(b, g, 0.5), y), domain: 'positive' }),
+  unaryOp({ name: 'sqrt', emit: { js: (c) => `Math.sqrt(${c.args[0]})`, wgsl: (c) => `${c.helper('dlc_sqrt')}(${c.args[0]})` }, doc: 'square root', accepts: 'float', fn: Math.sqrt, flops: 2, grad: (b, _x, y, g) => div(b, mul(b, g, 0.5), y), domain: 'positive' }),
   // d x^{-1/2} = −½ x^{-3/2} = −½ y³
   unaryOp({ name: 'rsqrt', emit: { js: (c) => `(1 / Math.sqrt(${c.args[0]}))`, wgsl: (c) => `inverseSqrt(${c.args[0]})` }, doc: '1 / √x', accepts: 'float', fn: (x) => 1 / Math.sqrt(x), flops: 2, grad: (b, _x, y, g) => mul(b, g, mul(b, -0.5, mul(b, y, sq(b, y)))), domain: 'positive' }),
   // d|x| = sign(x), taken as 0 at 0
