@@ -13,6 +13,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compile, functions, lower, lowerTrain, makeExecutable, trainNames, type Graph, NDArray } from '../../src/index.js';
 import { buildKernels } from '../../src/kernel/build.js';
+import { idx, ix, lit, type Expr } from '../../src/kernel/expr.js';
+import type { BufferInfo, KernelProgram, MapKernel } from '../../src/kernel/program.js';
 import { ALIGN, lowerBound, memoryConflicts, placeBlocks, planMemory, type Block, type MemoryOptions, type Planner, type Precision } from '../../src/kernel/memory.js';
 import { liveness, overlapsInTime } from '../../src/kernel/liveness.js';
 import { formatMemory, kernelReport, memoryReport } from '../../src/kernel/report.js';
@@ -124,6 +126,54 @@ describe('liveness', () => {
     expect(q.memory!.naive).toBe(4 * 16384);
     expect(q.memory!.peak).toBe(2 * 16384);
     expect(q.memory!.lowerBound).toBe(2 * 16384);
+  });
+});
+
+/** x → t1 = x·2 → t2 = f(t1) → out = t2·3, each a map kernel over 1000 elements; f's load of t1 at `at(i)`. */
+function chain(at: (i: Expr) => Expr, wrap: (e: Expr) => Expr = (e) => e): KernelProgram {
+  const buf = (id: number, name: string, space: 'state' | 'arena', role: BufferInfo['role']): BufferInfo => ({ id, name, dtype: 'f32', shape: [1000], size: 1000, space, role, offset: 0 });
+  const load = (b: number, i: Expr = idx('i0')): Expr => ({ k: 'load', buf: b, i, t: 'f32' });
+  const map = (name: string, out: number, value: Expr): MapKernel => ({ kind: 'map', name, domain: [1000], vars: ['i0'], outputs: [{ buf: out, value }], source: { ops: [], spans: [] } });
+  const mul = (a: Expr, v: number): Expr => ({ k: 'op', op: 'mul', a: [a, lit(v, 'f32')], t: 'f32' });
+  return {
+    name: 'chain',
+    buffers: [buf(0, 'x', 'state', 'input'), buf(1, 't1', 'arena', 'temp'), buf(2, 't2', 'arena', 'temp'), buf(3, 'out', 'state', 'output')],
+    kernels: [map('k0', 1, mul(load(0), 2)), map('k1', 2, wrap(mul(load(1, at(idx('i0'))), 5))), map('k2', 3, mul(load(2), 3))],
+    inputs: [{ name: 'x', buf: 0 }],
+    params: [],
+    outputs: [{ name: 'out', buf: 3 }],
+    updates: [],
+    stateBytes: 0,
+    arenaBytes: 0,
+  };
+}
+
+describe('in place', () => {
+  it('a map kernel reading its dying input at the element it writes writes over it', () => {
+    const p = planMemory(chain((i) => i), 'f32');
+    expect(p.memory!.inPlace).toBe(1);
+    expect(p.buffers[2]!.offset).toBe(p.buffers[1]!.offset);
+    expect(p.memory!.peak).toBe(4096);
+    expect(p.memory!.lowerBound).toBe(4096);
+    expect(memoryConflicts(p, 'f32')).toEqual([]);
+    // Off: the two are live together at k1 and need 8 KiB.
+    const q = planMemory(chain((i) => i), 'f32', { inPlace: false });
+    expect([q.memory!.inPlace, q.memory!.peak, q.memory!.lowerBound]).toEqual([0, 8192, 8192]);
+  });
+  it('not when it reads another element, or inside a reduction', () => {
+    const reversed = planMemory(chain((i) => ix('-', lit(999), i)), 'f32');
+    expect([reversed.memory!.inPlace, reversed.memory!.peak]).toEqual([0, 8192]);
+    expect(memoryConflicts(reversed, 'f32')).toEqual([]);
+    const reduced = planMemory(chain((i) => i, (e) => ({ k: 'op', op: 'add', a: [e, { k: 'red', op: 'reduce_sum', vars: [{ v: 'r', n: 1000 }], body: { k: 'load', buf: 0, i: idx('r'), t: 'f32' }, t: 'f32' }], t: 'f32' })), 'f32');
+    expect(reduced.memory!.inPlace).toBe(0);
+  });
+  it('the checker finds temporaries live at once that share bytes', () => {
+    const p = planMemory(chain((i) => ix('-', lit(999), i)), 'f32');
+    p.buffers[2]!.offset = p.buffers[1]!.offset;
+    expect(memoryConflicts(p, 'f32')).toHaveLength(1);
+    // …and a partial overlap.
+    p.buffers[2]!.offset = p.buffers[1]!.offset + 2048;
+    expect(memoryConflicts(p, 'f32')).toHaveLength(1);
   });
 });
 
