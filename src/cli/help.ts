@@ -117,7 +117,7 @@ line counts the outputs checked and failed and names the worst. Exit status 1 on
         [--params W.safetensors] [--dim NAME=SIZE]...
 
 Compiles one function and writes DIR/js/ (program.js, an ES module with no imports) and/or
-DIR/webgpu/ (one .wgsl file per kernel), each with a versioned manifest.json describing
+DIR/webgpu/ (one .wgsl file per distinct shader), each with a versioned manifest.json describing
 memory, parameters (with initializers), inputs, outputs and kernels.
 
   --params W.safetensors  trained weights: the bundle carries them as weights.safetensors next

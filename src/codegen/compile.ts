@@ -12,7 +12,7 @@ import type { Kernel, KernelProgram } from '../kernel/program.js';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from '../runtime/manifest.js';
 import { renderJsModule } from './js/module.js';
 import { checkLimits, DEFAULT_LIMITS, type DeviceLimits } from './wgsl/limits.js';
-import { renderWgsl } from './wgsl/shader.js';
+import { renderWgsl, shaderHeader, type WgslShader } from './wgsl/shader.js';
 
 export type BackendName = 'js' | 'webgpu';
 
@@ -33,8 +33,10 @@ export interface CompiledProgram {
   readonly program: KernelProgram;
   /** The ES module source (JS backend). */
   readonly js?: string;
-  /** WGSL source per kernel name (WebGPU backend). */
+  /** WGSL source per kernel name (WebGPU backend); kernels that share a shader have the same text. */
   readonly wgsl?: ReadonlyMap<string, string>;
+  /** Each distinct WGSL source once, by file name (`manifest.shaders`). */
+  readonly shaders?: ReadonlyMap<string, string>;
   readonly dispatch?: ReadonlyMap<string, readonly [number, number, number]>;
   readonly diagnostics: Diagnostic[];
 }
@@ -50,17 +52,29 @@ export function compileGraph(g: Graph, opts: CodegenOptions): CompiledProgram {
   let js: string | undefined;
   let wgsl: Map<string, string> | undefined;
   let dispatch: Map<string, readonly [number, number, number]> | undefined;
+  let shaders: Map<string, string> | undefined;
+  const rendered = new Map<string, WgslShader & { shader: number }>();
   if (opts.backend === 'js') js = renderJsModule(program, precision);
   else {
     const limits = opts.limits ?? DEFAULT_LIMITS;
     diagnostics.push(...checkLimits(program, limits));
     wgsl = new Map();
     dispatch = new Map();
+    shaders = new Map();
+    // Kernels whose shaders differ only in their parameters share one shader file.
+    const groups = new Map<string, Kernel[]>();
     for (const k of program.kernels) {
       const s = renderWgsl(k, program, limits);
-      wgsl.set(k.name, s.code);
+      if (!groups.has(s.code)) groups.set(s.code, []);
+      groups.get(s.code)!.push(k);
+      rendered.set(k.name, { ...s, shader: [...groups.keys()].indexOf(s.code) });
       dispatch.set(k.name, s.workgroups);
     }
+    [...groups].forEach(([code, ks], i) => {
+      const text = `${shaderHeader(ks)}\n${code}`;
+      shaders!.set(`s${i}.wgsl`, text);
+      for (const k of ks) wgsl!.set(k.name, text);
+    });
   }
   const ranges = indexRanges(g);
   const manifest: Manifest = {
@@ -92,9 +106,10 @@ export function compileGraph(g: Graph, opts: CodegenOptions): CompiledProgram {
       kind: k.kind,
       ops: [...k.source.ops],
       sources: kernelSources(k),
-      ...(wgsl ? { wgsl: `${k.name}.wgsl`, workgroups: dispatch!.get(k.name)! } : {}),
+      ...(wgsl ? { shader: rendered.get(k.name)!.shader, params: [...rendered.get(k.name)!.params], workgroups: dispatch!.get(k.name)! } : {}),
     })),
+    ...(shaders ? { shaders: [...shaders.keys()] } : {}),
     ...(js ? { js: 'program.js' } : {}),
   };
-  return { manifest, program, ...(js ? { js } : {}), ...(wgsl ? { wgsl, dispatch: dispatch! } : {}), diagnostics };
+  return { manifest, program, ...(js ? { js } : {}), ...(wgsl ? { wgsl, shaders: shaders!, dispatch: dispatch! } : {}), diagnostics };
 }

@@ -1,6 +1,6 @@
 /**
  * @file Loading a bundle written by `dlc build` (a directory with manifest.json, program.js or
- * kN.wgsl, and weights.safetensors when built with --params) in Node or a browser: from a
+ * the shaders sN.wgsl, and weights.safetensors when built with --params) in Node or a browser: from a
  * directory path (Node), a URL (fetch), or any function that returns a file's bytes.
  */
 import { JsExecutor } from './js-executor.js';
@@ -47,7 +47,7 @@ export async function loadWebGpuBundle(device: GPUDevice, source: string | ReadF
   const read = reader(source);
   const m = await manifestOf(read);
   const wgsl = new Map<string, string>();
-  for (const k of m.kernels) wgsl.set(k.name, new TextDecoder().decode(await read(k.wgsl ?? `${k.name}.wgsl`)));
+  for (const file of m.shaders ?? []) wgsl.set(file, new TextDecoder().decode(await read(file)));
   const ex = await WebGpuExecutor.create(device, { manifest: m, wgsl }, seed);
   if (m.weights) ex.loadWeights(await read(m.weights), m.weights);
   return ex;

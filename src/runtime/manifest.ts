@@ -5,7 +5,8 @@
 import type { InitSpec } from './init.js';
 
 export const MANIFEST_FORMAT = 'dlc-program';
-export const MANIFEST_VERSION = 1;
+/** 2: WebGPU kernels name a shared shader (`shader`, an index into `shaders`) and carry `params`. */
+export const MANIFEST_VERSION = 2;
 
 export type DTypeName = 'f32' | 'i32' | 'bool';
 
@@ -34,8 +35,13 @@ export interface ManifestKernel {
   readonly ops: readonly string[];
   /** `file:line:col` of the source of each primitive. */
   readonly sources: readonly string[];
-  /** WGSL file (relative to the manifest) when the program was built for WebGPU. */
-  readonly wgsl?: string;
+  /** WebGPU: the kernel's shader, an index into `Manifest.shaders` (kernels share shaders). */
+  readonly shader?: number;
+  /**
+   * WebGPU: the kernel's parameter block (u32 values: buffer offsets, loop bounds, constant
+   * index terms), bound at binding 2 as a uniform `array<vec4<u32>, 64>` (1 KiB per kernel).
+   */
+  readonly params?: readonly number[];
   readonly workgroups?: readonly [number, number, number];
 }
 
@@ -59,6 +65,8 @@ export interface Manifest {
   /** The parameters and optimizer state each call writes (a training step), in place in the state space. */
   readonly updates?: readonly string[];
   readonly kernels: readonly ManifestKernel[];
+  /** WGSL files (relative to the manifest), each distinct shader once, when built for WebGPU. */
+  readonly shaders?: readonly string[];
   /** The JavaScript module file, when the program was built for the JS backend. */
   readonly js?: string;
   /**

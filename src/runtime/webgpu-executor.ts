@@ -1,6 +1,7 @@
 /**
  * @file Runs a program compiled for WebGPU. Shader modules and pipelines are created once, at
- * load; a call writes the inputs, records every dispatch in one command encoder, and reads back
+ * load: one per distinct shader (kernels differing only in offsets share one), all in parallel;
+ * each dispatch binds its kernel's parameter block (a dynamic uniform offset). A call writes the inputs, records every dispatch in one command encoder, and reads back
  * only the outputs asked for. Works with Node's `webgpu` package (Dawn) or a browser's
  * `navigator.gpu`; imports nothing from the compiler.
  */
@@ -61,14 +62,19 @@ export async function getDevice(): Promise<GPUDevice | undefined> {
 
 export interface WebGpuLoad {
   readonly manifest: unknown;
-  /** WGSL source for each kernel, by kernel name. */
+  /** WGSL sources by shader file name (`manifest.shaders`) or by kernel name. */
   readonly wgsl: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
 }
+
+/** Bytes per kernel parameter block, and the binding of the block (see src/codegen/wgsl/params.ts). */
+export const PARAM_STRIDE = 1024;
+const PARAM_BINDING = 2;
 
 export class WebGpuExecutor extends StateWriter {
   private readonly host: Space;
   private readonly state: GPUBuffer;
   private readonly arena: GPUBuffer;
+  private readonly params: GPUBuffer;
   private readonly bindGroup: GPUBindGroup;
   /** Dispatches recorded by the last `run` (for reports and benchmarks). */
   dispatches = 0;
@@ -79,6 +85,8 @@ export class WebGpuExecutor extends StateWriter {
     private readonly pipelines: readonly { pipeline: GPUComputePipeline; workgroups: readonly [number, number, number] }[],
     layout: GPUBindGroupLayout,
     seed: number,
+    /** Distinct shader modules (and pipelines) created at load. */
+    readonly shaderCount: number,
   ) {
     super();
     this.host = makeSpace(manifest.state.bytes, 'f32');
@@ -87,11 +95,16 @@ export class WebGpuExecutor extends StateWriter {
     this.state = device.createBuffer({ size: manifest.state.bytes, usage });
     this.arena = device.createBuffer({ size: manifest.arena.bytes, usage: GPUBufferUsage.STORAGE });
     device.queue.writeBuffer(this.state, 0, this.host.buffer);
+    const blocks = new Uint32Array((Math.max(1, manifest.kernels.length) * PARAM_STRIDE) / 4);
+    manifest.kernels.forEach((k, i) => blocks.set(k.params ?? [], (i * PARAM_STRIDE) / 4));
+    this.params = device.createBuffer({ size: blocks.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(this.params, 0, blocks);
     this.bindGroup = device.createBindGroup({
       layout,
       entries: [
         { binding: 0, resource: { buffer: this.state } },
         { binding: 1, resource: { buffer: this.arena } },
+        { binding: PARAM_BINDING, resource: { buffer: this.params, size: PARAM_STRIDE } },
       ],
     });
   }
@@ -99,30 +112,40 @@ export class WebGpuExecutor extends StateWriter {
   static async create(device: GPUDevice, load: WebGpuLoad, seed = 0): Promise<WebGpuExecutor> {
     const manifest = checkManifest(load.manifest);
     if (manifest.backend !== 'webgpu') throw new Error(`this program was built for the ${manifest.backend} backend`);
-    const source = (name: string) => (load.wgsl instanceof Map ? load.wgsl.get(name) : (load.wgsl as Record<string, string>)[name]);
+    const source = (name: string | undefined) => (name === undefined ? undefined : load.wgsl instanceof Map ? load.wgsl.get(name) : (load.wgsl as Record<string, string>)[name]);
     const storage = { type: 'storage' as const };
     const layout = device.createBindGroupLayout({
       entries: [
         { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: storage },
         { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: storage },
+        { binding: PARAM_BINDING, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: PARAM_STRIDE } },
       ],
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
-    const pipelines = [];
-    for (const k of manifest.kernels) {
-      const code = source(k.name);
-      if (code === undefined) throw new Error(`missing WGSL for kernel ${k.name}`);
-      const module = device.createShaderModule({ code, label: k.name });
+    // One pipeline per distinct text, all created at once (the driver may compile them in parallel).
+    const byText = new Map<string, Promise<GPUComputePipeline>>();
+    const make = async (name: string, code: string): Promise<GPUComputePipeline> => {
+      const module = device.createShaderModule({ code, label: name });
       const info = await module.getCompilationInfo();
       const errors = info.messages.filter((m) => m.type === 'error');
-      if (errors.length) throw new ShaderCompileError(k.name, code, errors.map((m) => ({ line: m.lineNum, col: m.linePos, message: m.message })));
+      if (errors.length) throw new ShaderCompileError(name, code, errors.map((m) => ({ line: m.lineNum, col: m.linePos, message: m.message })));
       device.pushErrorScope('validation');
-      const pipeline = await device.createComputePipelineAsync({ layout: pipelineLayout, compute: { module, entryPoint: 'main' }, label: k.name });
+      const pipeline = await device.createComputePipelineAsync({ layout: pipelineLayout, compute: { module, entryPoint: 'main' }, label: name });
       const err = await device.popErrorScope();
-      if (err) throw new ShaderCompileError(k.name, code, [{ line: 0, col: 0, message: err.message }]);
-      pipelines.push({ pipeline, workgroups: k.workgroups ?? [1, 1, 1] });
-    }
-    return new WebGpuExecutor(device, manifest, pipelines, layout, seed);
+      if (err) throw new ShaderCompileError(name, code, [{ line: 0, col: 0, message: err.message }]);
+      return pipeline;
+    };
+    const pending = manifest.kernels.map((k) => {
+      const code = source(k.shader === undefined ? undefined : manifest.shaders?.[k.shader]) ?? source(k.name);
+      if (code === undefined) throw new Error(`missing WGSL for kernel ${k.name}`);
+      if (!byText.has(code)) byText.set(code, make(k.name, code));
+      return byText.get(code)!;
+    });
+    const settled = await Promise.allSettled(pending);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const pipelines = manifest.kernels.map((k, i) => ({ pipeline: (settled[i] as PromiseFulfilledResult<GPUComputePipeline>).value, workgroups: k.workgroups ?? ([1, 1, 1] as const) }));
+    return new WebGpuExecutor(device, manifest, pipelines, layout, seed, byText.size);
   }
 
   setParam(name: string, values: ArrayLike<number>): void {
@@ -167,13 +190,15 @@ export class WebGpuExecutor extends StateWriter {
     }
     const enc = this.device.createCommandEncoder();
     const pass = enc.beginComputePass();
-    pass.setBindGroup(0, this.bindGroup);
     this.dispatches = 0;
-    for (const p of this.pipelines) {
-      pass.setPipeline(p.pipeline);
+    let last: GPUComputePipeline | undefined;
+    this.pipelines.forEach((p, i) => {
+      if (p.pipeline !== last) pass.setPipeline(p.pipeline);
+      last = p.pipeline;
+      pass.setBindGroup(0, this.bindGroup, [i * PARAM_STRIDE]);
       pass.dispatchWorkgroups(p.workgroups[0], p.workgroups[1], p.workgroups[2]);
       this.dispatches++;
-    }
+    });
     pass.end();
     const wanted = outputs.map((name) => {
       const b = bufferByName(this.manifest, name, 'output');
@@ -212,5 +237,6 @@ export class WebGpuExecutor extends StateWriter {
   destroy(): void {
     this.state.destroy();
     this.arena.destroy();
+    this.params.destroy();
   }
 }

@@ -117,7 +117,14 @@ describe('dlc build', () => {
     expect(readdirSync(join(dir, 'webgpu')).some((f) => f.endsWith('.wgsl'))).toBe(true);
     const manifest = JSON.parse(readFileSync(join(dir, 'js', 'manifest.json'), 'utf8'));
     expect(manifest.format).toBe('dlc-program');
-    expect(manifest.version).toBe(1);
+    expect(manifest.version).toBe(2);
+    const wm = JSON.parse(readFileSync(join(dir, 'webgpu', 'manifest.json'), 'utf8'));
+    // Each distinct shader is one file; every kernel names one of them and has its parameters.
+    expect(readdirSync(join(dir, 'webgpu')).filter((f) => f.endsWith('.wgsl')).sort()).toEqual([...wm.shaders].sort());
+    for (const k of wm.kernels) {
+      expect(wm.shaders[k.shader]).toBeDefined();
+      expect(Array.isArray(k.params)).toBe(true);
+    }
     const module = readFileSync(join(dir, 'js', 'program.js'), 'utf8');
     expect(module).not.toMatch(/\bimport\b/);
     const ex = await JsExecutor.create(manifest, module, 0);

@@ -52,9 +52,9 @@ export function cmdBuild(io: Io, args: ParsedArgs): void {
       writeFileSync(join(sub, 'program.js'), c.js);
       written.push(join(sub, 'program.js'));
     }
-    for (const [name, code] of c.wgsl ?? []) {
-      writeFileSync(join(sub, `${name}.wgsl`), code);
-      written.push(join(sub, `${name}.wgsl`));
+    for (const [name, code] of c.shaders ?? []) {
+      writeFileSync(join(sub, name), code);
+      written.push(join(sub, name));
     }
   }
   if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: warnings.map(diagnosticToJson), files: written }, null, 2) + '\n');

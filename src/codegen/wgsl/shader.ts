@@ -12,6 +12,7 @@ import { levelOffset, type BufferInfo, type ContractionKernel, type Kernel, type
 import { ExprRenderer, Helpers, kernelHeader, type Dialect } from '../render-expr.js';
 import { contractionTiling, grid, MAP_WORKGROUP, TILE, TILE_K, type DeviceLimits } from './limits.js';
 import { WGSL_HELPERS } from './prelude.js';
+import { PARAM_DECL, ParamTable, SMALL_LOOP } from './params.js';
 
 const INDENT = '  ';
 
@@ -46,10 +47,22 @@ function spaceVar(b: BufferInfo): string {
   return b.space === 'state' ? 'S' : 'A';
 }
 
+/**
+ * The parameters of the kernel being rendered (renderWgsl sets it; rendering is synchronous).
+ * Buffer offsets, loop bounds and the constant terms of indices are read from it.
+ */
+let params = new ParamTable();
+
 function at(b: BufferInfo, index: string): string {
-  const off = b.offset / 4;
-  return `${spaceVar(b)}[${off ? `${off} + ${index}` : index}]`;
+  return `${spaceVar(b)}[${params.get(`buf${b.id}`, b.offset / 4)} + ${index}]`;
 }
+
+/** A loop bound the driver does not see (so it keeps the loop a loop). */
+function bound(key: string, n: number): string {
+  return params.get(key, n);
+}
+
+const INT_LITERAL = /^\d+i?$/;
 
 function load(b: BufferInfo, index: string): string {
   const x = at(b, index);
@@ -68,16 +81,19 @@ const dialect: Dialect = {
   load,
   ix(op, a, b) {
     if (op === 'min' || op === 'max') return `${op}(${a}, ${b})`;
+    // Constant terms of an index (a slice's start, a time step) differ between otherwise equal kernels.
+    if (op === '+' && INT_LITERAL.test(b)) return `(${a} + ${params.fresh(parseInt(b, 10))})`;
+    if (op === '+' && INT_LITERAL.test(a)) return `(${params.fresh(parseInt(a, 10))} + ${b})`;
     return `(${a} ${op} ${b})`;
   },
   let: (name, t, value) => `let ${name}: ${WGSL_TYPE[t]} = ${value};`,
   var: (name, t, value) => `var ${name}: ${WGSL_TYPE[t]} = ${value};`,
   assign: (name, value) => `${name} = ${value};`,
-  loop: (v, n, body) => [`for (var ${v}: i32 = 0; ${v} < ${n}; ${v}++) {`, ...body.map((l) => INDENT + l), '}'],
+  loop: (v, n, body) => [`for (var ${v}: i32 = 0; ${v} < ${n < SMALL_LOOP ? n : bound(`n${n}`, n)}; ${v}++) {`, ...body.map((l) => INDENT + l), '}'],
   if: (cond, body) => [`if (${cond}) {`, ...body.map((l) => INDENT + l), '}'],
 };
 
-const HEADER = ['@group(0) @binding(0) var<storage, read_write> S: array<u32>;', '@group(0) @binding(1) var<storage, read_write> A: array<u32>;', ''];
+const HEADER = ['@group(0) @binding(0) var<storage, read_write> S: array<u32>;', '@group(0) @binding(1) var<storage, read_write> A: array<u32>;', PARAM_DECL, ''];
 
 function withHelpers(helpers: Helpers, body: string[]): string {
   const pre = [...helpers.used].sort().map((h) => WGSL_HELPERS[h]!);
@@ -97,11 +113,16 @@ function unflattenLets(flat: string, vars: readonly string[], shape: readonly nu
 }
 
 export interface WgslShader {
+  /** The shader; the same text for kernels that differ only in their parameters. */
   readonly code: string;
   readonly workgroups: readonly [number, number, number];
+  /** The kernel's parameter block (u32 values: offsets, loop bounds), see params.ts. */
+  readonly params: readonly number[];
 }
 
-function mapShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
+type Rendered = Omit<WgslShader, 'params'>;
+
+function mapShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): Rendered {
   if (k.lets?.length) return rowShader(k, p, limits);
   const total = k.domain.reduce((a, b) => a * b, 1);
   const only = k.outputs.length === 1 ? k.outputs[0]! : undefined;
@@ -137,7 +158,7 @@ function combineCode(red: Expr & { k: 'red' }, helpers: Helpers, a: string, b: s
  * computed by the whole workgroup (strided shares, then a tree in workgroup memory) and shared;
  * then the threads split the row's elements.
  */
-function rowShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
+function rowShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): Rendered {
   const W = MAP_WORKGROUP;
   const inner = k.inner ?? [];
   const outerAxes = k.domain.map((_, i) => i).filter((i) => !inner.includes(i));
@@ -161,7 +182,7 @@ function rowShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslSh
       lines.push(
         `{`,
         `  var acc: ${T} = ${dialect.lit(m.identity, v.t, helpers)};`,
-        `  for (var rr: i32 = i32(li); rr < ${R}; rr += ${W}) {`,
+        `  for (var rr: i32 = i32(li); rr < ${bound(`r${R}`, R)}; rr += ${W}) {`,
         ...[...unflattenLets('rr', v.vars.map((x) => x.v), v.vars.map((x) => x.n)), ...inner, `let v: ${T} = ${value};`, `acc = ${combineCode(v, helpers, 'acc', 'v')};`].map((x) => `    ${x}`),
         '  }',
         `  sh_${T}[li] = acc;`,
@@ -200,7 +221,7 @@ function rowShader(k: MapKernel, p: KernelProgram, limits: DeviceLimits): WgslSh
     ...unflattenLets('o', outerAxes.map((i) => k.vars[i]!), outerShape).map((l) => INDENT + l),
     ...lines.map((l) => INDENT + l),
     `  if (row < ${outerTotal}) {`,
-    `    for (var e: i32 = i32(li); e < ${innerTotal}; e += ${W}) {`,
+    `    for (var e: i32 = i32(li); e < ${bound(`r${innerTotal}`, innerTotal)}; e += ${W}) {`,
     ...element.map((l) => INDENT + INDENT + INDENT + l),
     '    }',
     '  }',
@@ -217,7 +238,7 @@ function reductionSize(e: Expr & { k: 'red' }): number {
  * One workgroup per output element: each thread folds a strided share of the reduction, then a
  * tree in workgroup memory combines the shares (ties of arg-reductions go to the lower index).
  */
-function reductionShader(k: MapKernel, buf: number, red: Expr & { k: 'red' }, p: KernelProgram, limits: DeviceLimits): WgslShader {
+function reductionShader(k: MapKernel, buf: number, red: Expr & { k: 'red' }, p: KernelProgram, limits: DeviceLimits): Rendered {
   const total = k.domain.reduce((a, b) => a * b, 1);
   const out = p.buffers[buf]!;
   const monoid = getOp(red.op).monoid!;
@@ -259,7 +280,7 @@ function reductionShader(k: MapKernel, buf: number, red: Expr & { k: 'red' }, p:
     `  let flat: i32 = min(i32(wg.y * nwg.x + wg.x), ${total - 1});`,
     ...unflattenLets('flat', k.vars, k.domain).map((l) => INDENT + l),
     ...(isArg ? [`  var best: ${T} = ${identity};`, '  var bi: i32 = 0;'] : [`  var acc: ${T} = ${dialect.lit(isArg ? 0 : (monoid as { identity: number }).identity, red.t, helpers)};`]),
-    `  for (var rr: i32 = i32(li); rr < ${R}; rr += ${W}) {`,
+    `  for (var rr: i32 = i32(li); rr < ${bound(`r${R}`, R)}; rr += ${W}) {`,
     ...loopBody.map((l) => INDENT + INDENT + l),
     '  }',
     ...(isArg ? ['  shv[li] = best;', '  shi[li] = bi;'] : ['  shv[li] = acc;']),
@@ -277,11 +298,12 @@ function reductionShader(k: MapKernel, buf: number, red: Expr & { k: 'red' }, p:
 }
 
 /** The element (b, r, c) of a strided operand, as a WGSL index expression. */
-function operandIndex(s: Strided, b: string, r: string, c: string): string {
-  if (!s.levels) return `${s.offset} + ${b} * ${s.sb} + ${r} * ${s.sr} + ${c} * ${s.sc}`;
+function operandIndex(key: string, s: Strided, b: string, r: string, c: string): string {
+  const offset = params.get(key, s.offset);
+  if (!s.levels) return `${offset} + ${b} * ${s.sb} + ${r} * ${s.sr} + ${c} * ${s.sc}`;
   const div = (a: string, n: number) => `(${a}) / ${n}`;
   const mod = (a: string, n: number) => `(${a}) % ${n}`;
-  return [String(s.offset), levelOffset(s.levels.b, b, div, mod), levelOffset(s.levels.r, r, div, mod), levelOffset(s.levels.c, c, div, mod)].join(' + ');
+  return [offset, levelOffset(s.levels.b, b, div, mod), levelOffset(s.levels.r, r, div, mod), levelOffset(s.levels.c, c, div, mod)].join(' + ');
 }
 
 /**
@@ -289,15 +311,15 @@ function operandIndex(s: Strided, b: string, r: string, c: string): string {
  * them in registers (a row of adjacent results as one vector), over tiles of A and B (16 deep)
  * staged in workgroup memory.
  */
-function contractionShader(k: ContractionKernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
+function contractionShader(k: ContractionKernel, p: KernelProgram, limits: DeviceLimits): Rendered {
   const A = p.buffers[k.a.buf]!;
   const B = p.buffers[k.b.buf]!;
   const C = p.buffers[k.out]!;
   const T = WGSL_TYPE[k.dtype];
   const zero = k.dtype === 'f32' ? '0.0f' : '0i';
   const { m: M, n: N, k: K } = k;
-  const aIndex = operandIndex(k.a, 'bt', `min(row, ${M - 1})`, `min(ak, ${Math.max(K - 1, 0)})`);
-  const bIndex = (col: string) => operandIndex(k.b, 'bt', `min(bk, ${Math.max(K - 1, 0)})`, `min(${col}, ${N - 1})`);
+  const aIndex = operandIndex('a', k.a, 'bt', `min(row, ${M - 1})`, `min(ak, ${Math.max(K - 1, 0)})`);
+  const bIndex = (col: string) => operandIndex('b', k.b, 'bt', `min(bk, ${Math.max(K - 1, 0)})`, `min(${col}, ${N - 1})`);
   const { rm, rn, tm, tn, tiles } = contractionTiling(M, N, 2 * k.batch * M * N * K);
   const tk = TILE_K;
   const cols = Math.ceil(N / tn);
@@ -340,19 +362,19 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
     `  let row0: i32 = (tile / ${cols}) * ${tm};`,
     `  let col0: i32 = (tile % ${cols}) * ${tn};`,
     ...I.map((i) => `  var c${i}: ${V} = ${vzero};`),
-    `  for (var t: i32 = 0; t < ${K}; t += ${tk}) {`,
-    `    for (var e: i32 = i32(li); e < ${tm * tk}; e += ${threads}) {`,
+    `  for (var t: i32 = 0; t < ${bound(`k${K}`, K)}; t += ${tk}) {`,
+    `    for (var e: i32 = i32(li); e < ${bound(`s${tm * tk}`, tm * tk)}; e += ${threads}) {`,
     `      let row: i32 = row0 + e / ${tk};`,
     `      let ak: i32 = t + e % ${tk};`,
     `      ta[e] = select(${zero}, ${load(A, aIndex)}, row < ${M} && ak < ${K});`,
     '    }',
-    `    for (var e: i32 = i32(li); e < ${(tk * tn) / rn}; e += ${threads}) {`,
+    `    for (var e: i32 = i32(li); e < ${bound(`s${(tk * tn) / rn}`, (tk * tn) / rn)}; e += ${threads}) {`,
     `      let bk: i32 = t + e / ${tn / rn};`,
     `      let col: i32 = col0 + (e % ${tn / rn}) * ${rn};`,
     rn === 1 ? `      tb[e] = ${bLoad(0)};` : `      tb[e] = ${V}(${J.map(bLoad).join(', ')});`,
     '    }',
     '    workgroupBarrier();',
-    `    for (var kk: u32 = 0u; kk < ${tk}u; kk++) {`,
+    `    for (var kk: u32 = 0u; kk < u32(${bound(`t${tk}`, tk)}); kk++) {`,
     `      let b: ${V} = tb[kk * ${tn / rn}u + lid.x];`,
     ...I.map((i) => `      c${i} = c${i} + ta[(lid.y * ${rm}u + ${i}u) * ${tk}u + kk] * b;`),
     '    }',
@@ -369,7 +391,20 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
   return { code: withHelpers(helpers, lines), workgroups: [x, y, k.batch] };
 }
 
+/** A kernel's shader (without a header naming the kernel: kernels share shaders) and its parameters. */
 export function renderWgsl(k: Kernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
-  const s = k.kind === 'map' ? mapShader(k, p, limits) : contractionShader(k, p, limits);
-  return { ...s, code: `${kernelHeader(k)}\n${s.code}` };
+  params = new ParamTable();
+  try {
+    const s = k.kind === 'map' ? mapShader(k, p, limits) : contractionShader(k, p, limits);
+    return { ...s, params: params.values };
+  } finally {
+    params = new ParamTable();
+  }
+}
+
+/** The comment that opens a shader file: the kernels using it, and the first one's ops and lines. */
+export function shaderHeader(kernels: readonly Kernel[]): string {
+  const others = kernels.slice(1, 9).map((k) => k.name).join(' ') + (kernels.length > 9 ? ' …' : '');
+  const more = kernels.length > 1 ? ` (and ${kernels.length - 1} more kernel${kernels.length > 2 ? 's' : ''}: ${others})` : '';
+  return `${kernelHeader(kernels[0]!).replace(/^\/\/ [^:]*:/, `// ${kernels[0]!.name}${more}:`)}`;
 }

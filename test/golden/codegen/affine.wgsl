@@ -2,11 +2,12 @@
 // k0_matmul_add: dot_general reshape broadcast add (small.dl:3)
 @group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
+@group(0) @binding(2) var<uniform> P: array<vec4<u32>, 16>;
 
 fn epilogue(acc: f32, f: i32) -> f32 {
   let e0: i32 = (f / 4);
   let e1: i32 = f % 4;
-  return (acc + bitcast<f32>(S[128 + e1]));
+  return (acc + bitcast<f32>(S[i32(P[0].y) + e1]));
 }
 
 var<workgroup> ta: array<f32, 256>;
@@ -20,19 +21,19 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let row0: i32 = (tile / 1) * 16;
   let col0: i32 = (tile % 1) * 16;
   var c0: f32 = 0.0f;
-  for (var t: i32 = 0; t < 3; t += 16) {
-    for (var e: i32 = i32(li); e < 256; e += 256) {
+  for (var t: i32 = 0; t < i32(P[0].z); t += 16) {
+    for (var e: i32 = i32(li); e < i32(P[0].w); e += 256) {
       let row: i32 = row0 + e / 16;
       let ak: i32 = t + e % 16;
-      ta[e] = select(0.0f, bitcast<f32>(S[0 + bt * 0 + min(row, 1) * 3 + min(ak, 2) * 1]), row < 2 && ak < 3);
+      ta[e] = select(0.0f, bitcast<f32>(S[i32(P[1].x) + i32(P[0].x) + bt * 0 + min(row, 1) * 3 + min(ak, 2) * 1]), row < 2 && ak < 3);
     }
-    for (var e: i32 = i32(li); e < 256; e += 256) {
+    for (var e: i32 = i32(li); e < i32(P[0].w); e += 256) {
       let bk: i32 = t + e / 16;
       let col: i32 = col0 + (e % 16) * 1;
-      tb[e] = select(0.0f, bitcast<f32>(S[64 + 0 + bt * 0 + min(bk, 2) * 4 + min(col, 3) * 1]), bk < 3 && col + 0 < 4);
+      tb[e] = select(0.0f, bitcast<f32>(S[i32(P[1].z) + i32(P[1].y) + bt * 0 + min(bk, 2) * 4 + min(col, 3) * 1]), bk < 3 && col + 0 < 4);
     }
     workgroupBarrier();
-    for (var kk: u32 = 0u; kk < 16u; kk++) {
+    for (var kk: u32 = 0u; kk < u32(i32(P[1].w)); kk++) {
       let b: f32 = tb[kk * 16u + lid.x];
       c0 = c0 + ta[(lid.y * 1u + 0u) * 16u + kk] * b;
     }
@@ -40,6 +41,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
   {
     let row: i32 = row0 + i32(lid.y) * 1 + 0;
-    if (row < 2 && col0 + i32(lid.x) * 1 + 0 < 4) { let col: i32 = col0 + i32(lid.x) * 1 + 0; S[192 + bt * 8 + row * 4 + col] = bitcast<u32>(epilogue(c0, bt * 8 + row * 4 + col)); }
+    if (row < 2 && col0 + i32(lid.x) * 1 + 0 < 4) { let col: i32 = col0 + i32(lid.x) * 1 + 0; S[i32(P[2].x) + bt * 8 + row * 4 + col] = bitcast<u32>(epilogue(c0, bt * 8 + row * 4 + col)); }
   }
 }

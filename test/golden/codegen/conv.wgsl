@@ -2,6 +2,7 @@
 // k0_matmul: dot_general (small.dl:4)
 @group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
+@group(0) @binding(2) var<uniform> P: array<vec4<u32>, 16>;
 
 var<workgroup> ta: array<f32, 256>;
 var<workgroup> tb: array<f32, 256>;
@@ -14,19 +15,19 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let row0: i32 = (tile / 1) * 16;
   let col0: i32 = (tile % 1) * 16;
   var c0: f32 = 0.0f;
-  for (var t: i32 = 0; t < 9; t += 16) {
-    for (var e: i32 = i32(li); e < 256; e += 256) {
+  for (var t: i32 = 0; t < i32(P[0].y); t += 16) {
+    for (var e: i32 = i32(li); e < i32(P[0].z); e += 256) {
       let row: i32 = row0 + e / 16;
       let ak: i32 = t + e % 16;
-      ta[e] = select(0.0f, bitcast<f32>(S[0 + 0 + ((min(row, 3)) % 2) + ((min(row, 3)) / 2) * 4 + ((min(ak, 8)) % 3) + ((min(ak, 8)) / 3) * 4]), row < 4 && ak < 9);
+      ta[e] = select(0.0f, bitcast<f32>(S[i32(P[0].w) + i32(P[0].x) + 0 + ((min(row, 3)) % 2) + ((min(row, 3)) / 2) * 4 + ((min(ak, 8)) % 3) + ((min(ak, 8)) / 3) * 4]), row < 4 && ak < 9);
     }
-    for (var e: i32 = i32(li); e < 256; e += 256) {
+    for (var e: i32 = i32(li); e < i32(P[0].z); e += 256) {
       let bk: i32 = t + e / 16;
       let col: i32 = col0 + (e % 16) * 1;
-      tb[e] = select(0.0f, bitcast<f32>(S[64 + 0 + bt * 0 + min(bk, 8) * 1 + min(col, 1) * 9]), bk < 9 && col + 0 < 2);
+      tb[e] = select(0.0f, bitcast<f32>(S[i32(P[1].y) + i32(P[1].x) + bt * 0 + min(bk, 8) * 1 + min(col, 1) * 9]), bk < 9 && col + 0 < 2);
     }
     workgroupBarrier();
-    for (var kk: u32 = 0u; kk < 16u; kk++) {
+    for (var kk: u32 = 0u; kk < u32(i32(P[1].z)); kk++) {
       let b: f32 = tb[kk * 16u + lid.x];
       c0 = c0 + ta[(lid.y * 1u + 0u) * 16u + kk] * b;
     }
@@ -34,7 +35,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
   {
     let row: i32 = row0 + i32(lid.y) * 1 + 0;
-    if (row < 4 && col0 + i32(lid.x) * 1 + 0 < 2) { let col: i32 = col0 + i32(lid.x) * 1 + 0; A[bt * 8 + row * 2 + col] = bitcast<u32>(c0); }
+    if (row < 4 && col0 + i32(lid.x) * 1 + 0 < 2) { let col: i32 = col0 + i32(lid.x) * 1 + 0; A[i32(P[1].w) + bt * 8 + row * 2 + col] = bitcast<u32>(c0); }
   }
 }
 
@@ -42,6 +43,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 // k1_permute: permute (small.dl:4)
 @group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
+@group(0) @binding(2) var<uniform> P: array<vec4<u32>, 16>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -51,5 +53,5 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let i1: i32 = (flat / 4) % 2;
   let i2: i32 = (flat / 2) % 2;
   let i3: i32 = flat % 2;
-  S[128 + flat] = bitcast<u32>(bitcast<f32>(A[(((i1 + (i3 * 2i)) + (i2 * 4i)) + (i0 * 8i))]));
+  S[i32(P[0].y) + flat] = bitcast<u32>(bitcast<f32>(A[i32(P[0].x) + (((i1 + (i3 * 2i)) + (i2 * 4i)) + (i0 * 8i))]));
 }

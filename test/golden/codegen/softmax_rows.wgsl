@@ -2,6 +2,7 @@
 // k0_div: reduce_max reshape broadcast sub exp reduce_sum reshape broadcast div (small.dl:2)
 @group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
+@group(0) @binding(2) var<uniform> P: array<vec4<u32>, 16>;
 
 fn dlc_f32_bits(bits: u32) -> f32 {
   var b = bits;
@@ -26,9 +27,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let i0: i32 = o;
   {
     var acc: f32 = dlc_f32_bits(0xff800000u);
-    for (var rr: i32 = i32(li); rr < 3; rr += 64) {
+    for (var rr: i32 = i32(li); rr < i32(P[0].y); rr += 64) {
       let r0: i32 = rr;
-      let v: f32 = bitcast<f32>(S[(r0 + (i0 * 3i))]);
+      let v: f32 = bitcast<f32>(S[i32(P[0].x) + (r0 + (i0 * 3i))]);
       acc = dlc_max(acc, v);
     }
     sh_f32[li] = acc;
@@ -42,9 +43,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   workgroupBarrier();
   {
     var acc: f32 = 0.0f;
-    for (var rr: i32 = i32(li); rr < 3; rr += 64) {
+    for (var rr: i32 = i32(li); rr < i32(P[0].y); rr += 64) {
       let r1: i32 = rr;
-      let v: f32 = exp((bitcast<f32>(S[(r1 + (i0 * 3i))]) - row0));
+      let v: f32 = exp((bitcast<f32>(S[i32(P[0].x) + (r1 + (i0 * 3i))]) - row0));
       acc = (acc + v);
     }
     sh_f32[li] = acc;
@@ -57,9 +58,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let row1: f32 = sh_f32[0];
   workgroupBarrier();
   if (row < 2) {
-    for (var e: i32 = i32(li); e < 3; e += 64) {
+    for (var e: i32 = i32(li); e < i32(P[0].y); e += 64) {
       let i1: i32 = e;
-      S[64 + i0 * 3 + i1 * 1] = bitcast<u32>((exp((bitcast<f32>(S[(i1 + (i0 * 3i))]) - row0)) / row1));
+      S[i32(P[0].z) + i0 * 3 + i1 * 1] = bitcast<u32>((exp((bitcast<f32>(S[i32(P[0].x) + (i1 + (i0 * 3i))]) - row0)) / row1));
     }
   }
 }
