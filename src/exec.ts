@@ -5,8 +5,9 @@
 import { error, type Diagnostic } from './diagnostics/diagnostic.js';
 import type { Graph } from './ir/graph.js';
 import { NDArray } from './ir/ndarray.js';
-import { initParams, interpret } from './interp/interpret.js';
+import { initParams, interpret, type ParamStore } from './interp/interpret.js';
 import { compileGraph, type BackendName, type CompiledProgram } from './codegen/compile.js';
+import { compileShared } from './codegen/compile-shared.js';
 import type { MemoryOptions, Precision } from './kernel/memory.js';
 import type { DeviceLimits } from './codegen/wgsl/limits.js';
 import { JsExecutor } from './runtime/js-executor.js';
@@ -104,80 +105,88 @@ export function graphSlots(g: Graph, which: 'params' | 'state'): Slot[] {
 }
 
 export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Executable> {
+  return (await makeExecutables([g], opts))[0]!;
+}
+
+/**
+ * Executables of several graphs over ONE persistent state: parameters and optimizer state of the
+ * same name are one tensor, so running the programs in turn (a GAN's critic and generator steps,
+ * a training step and the loss on validation data) alternates over one state with nothing
+ * copied. Graphs that give one name different types are refused.
+ */
+export async function makeExecutables(graphs: readonly Graph[], opts: ExecOptions): Promise<Executable[]> {
   const seed = opts.seed ?? 0;
-  const ranges = indexRanges(g);
-  const check = (inputs: ReadonlyMap<string, NDArray>) => checkInputs(g, inputs, { ranges: opts.checkIndexRanges !== false }, ranges);
   if (opts.backend === 'interp') {
-    const params = initParams(g, seed);
-    return {
-      backend: 'interp',
-      kernelCount: 0,
-      run: async (inputs, names) => {
-        check(inputs);
-        const out = interpret(g, inputs, params);
-        return names ? new Map([...out].filter(([k]) => names.includes(k))) : out;
-      },
-      setParam: (name, values) => {
-        checkParam(g, name, values);
-        const old = params.get(name)!;
-        params.set(name, NDArray.from(old.shape, values));
-      },
-      getParams: async () => read('params'),
-      getState: async () => read('state'),
-      setParams: (tensors, o) => write('params', tensors, o),
-      setState: (tensors, o) => write('state', tensors, o),
-    };
-    function read(which: 'params' | 'state'): Map<string, Tensor> {
-      return new Map(graphSlots(g, which).map((s) => [s.name, { dtype: s.dtype, shape: s.shape, data: Float64Array.from(params.get(s.name)!.data) }]));
-    }
-    function write(which: 'params' | 'state', tensors: ReadonlyMap<string, Tensor>, o: SetOptions = {}): void {
-      const slots = graphSlots(g, which);
-      checkTensors(slots, tensors, which, o);
-      for (const s of slots) {
-        const t = tensors.get(s.name);
-        if (t) params.set(s.name, NDArray.from(s.shape, t.data));
-      }
-    }
+    const params: ParamStore = new Map();
+    for (const g of graphs) initParams(g, seed, params);
+    return graphs.map((g) => interpExecutable(g, params, opts));
   }
-  const compiled = compileGraph(g, { backend: opts.backend, ...(opts.precision ? { precision: opts.precision } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.fuse === false ? { fuse: false } : {}), ...(opts.memory ? { memory: opts.memory } : {}) });
-  if (compiled.diagnostics.some((d) => d.severity === 'error')) throw new BackendError(compiled.diagnostics);
-  const kernelCount = compiled.program.kernels.length;
-  const flat = (inputs: ReadonlyMap<string, NDArray>) => Object.fromEntries([...inputs].map(([k, v]) => [k, v.data]));
+  const codegen = { backend: opts.backend, ...(opts.precision ? { precision: opts.precision } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.fuse === false ? { fuse: false } : {}), ...(opts.memory ? { memory: opts.memory } : {}) };
+  const compiled = graphs.length === 1 ? [compileGraph(graphs[0]!, codegen)] : compileShared(graphs, codegen);
+  for (const c of compiled) if (c.diagnostics.some((d) => d.severity === 'error')) throw new BackendError(c.diagnostics);
   if (opts.backend === 'js') {
-    const ex = await JsExecutor.create(compiled.manifest, compiled.js!, seed);
-    ex.checkRanges = opts.checkIndexRanges !== false;
-    return {
-      backend: 'js',
-      compiled,
-      kernelCount,
-      run: async (inputs, names) => {
-        check(inputs);
-        return toNd(g, ex.run(flat(inputs)), names);
-      },
-      setParam: (name, values) => {
-        checkParam(g, name, values);
-        ex.setParam(name, values);
-      },
-      getParams: async () => ex.getParams(),
-      getState: async () => ex.getState(),
-      setParams: (tensors, o) => ex.setParams(tensors, o),
-      setState: (tensors, o) => ex.setState(tensors, o),
-    };
+    const exs = await JsExecutor.createShared(compiled.map((c) => ({ manifest: c.manifest, module: c.js! })), seed);
+    return graphs.map((g, i) => wrap(g, compiled[i]!, exs[i]!, opts, 'js'));
   }
   const device = await getDevice();
   if (!device) throw new BackendError([error('DL0501', 'no WebGPU adapter was found', { help: 'on Linux without a GPU, run scripts/setup-webgpu.sh (Mesa lavapipe); or use --backend js' })]);
-  let ex: WebGpuExecutor;
+  let exs: WebGpuExecutor[];
   try {
-    ex = await WebGpuExecutor.create(device, { manifest: compiled.manifest, wgsl: compiled.wgsl! }, seed);
-    ex.checkRanges = opts.checkIndexRanges !== false;
+    if (compiled.length > 1) throw new BackendError([error('DL0501', 'programs sharing one state are not supported on the WebGPU backend yet', { help: 'use --backend js or interp' })]);
+    exs = [await WebGpuExecutor.create(device, { manifest: compiled[0]!.manifest, wgsl: compiled[0]!.wgsl! }, seed)];
   } catch (e) {
-    if (e instanceof ShaderCompileError) throw new BackendError([shaderDiagnostic(e, compiled)]);
+    if (e instanceof ShaderCompileError) throw new BackendError([shaderDiagnostic(e, compiled.find((c) => c.program.kernels.some((k) => k.name === e.kernel)) ?? compiled[0]!)]);
     throw e;
   }
+  return graphs.map((g, i) => wrap(g, compiled[i]!, exs[i]!, opts, 'webgpu'));
+}
+
+function inputChecker(g: Graph, opts: ExecOptions): (inputs: ReadonlyMap<string, NDArray>) => void {
+  const ranges = indexRanges(g);
+  return (inputs) => checkInputs(g, inputs, { ranges: opts.checkIndexRanges !== false }, ranges);
+}
+
+function interpExecutable(g: Graph, params: ParamStore, opts: ExecOptions): Executable {
+  const check = inputChecker(g, opts);
+  const read = (which: 'params' | 'state'): Map<string, Tensor> =>
+    new Map(graphSlots(g, which).map((s) => [s.name, { dtype: s.dtype, shape: s.shape, data: Float64Array.from(params.get(s.name)!.data) }]));
+  const write = (which: 'params' | 'state', tensors: ReadonlyMap<string, Tensor>, o: SetOptions = {}): void => {
+    const slots = graphSlots(g, which);
+    checkTensors(slots, tensors, which, o);
+    for (const s of slots) {
+      const t = tensors.get(s.name);
+      if (t) params.set(s.name, NDArray.from(s.shape, t.data));
+    }
+  };
   return {
-    backend: 'webgpu',
+    backend: 'interp',
+    kernelCount: 0,
+    run: async (inputs, names) => {
+      check(inputs);
+      const out = interpret(g, inputs, params);
+      return names ? new Map([...out].filter(([k]) => names.includes(k))) : out;
+    },
+    setParam: (name, values) => {
+      checkParam(g, name, values);
+      const old = params.get(name)!;
+      params.set(name, NDArray.from(old.shape, values));
+    },
+    getParams: async () => read('params'),
+    getState: async () => read('state'),
+    setParams: (tensors, o) => write('params', tensors, o),
+    setState: (tensors, o) => write('state', tensors, o),
+  };
+}
+
+/** An Executable over a compiled program's executor (JS or WebGPU). */
+function wrap(g: Graph, compiled: CompiledProgram, ex: JsExecutor | WebGpuExecutor, opts: ExecOptions, backend: 'js' | 'webgpu'): Executable {
+  const check = inputChecker(g, opts);
+  ex.checkRanges = opts.checkIndexRanges !== false;
+  const flat = (inputs: ReadonlyMap<string, NDArray>) => Object.fromEntries([...inputs].map(([k, v]) => [k, v.data]));
+  return {
+    backend,
     compiled,
-    kernelCount,
+    kernelCount: compiled.program.kernels.length,
     run: async (inputs, names) => {
       check(inputs);
       return toNd(g, await ex.run(flat(inputs), names), names);
@@ -186,8 +195,8 @@ export async function makeExecutable(g: Graph, opts: ExecOptions): Promise<Execu
       checkParam(g, name, values);
       ex.setParam(name, values);
     },
-    getParams: () => ex.getParams(),
-    getState: () => ex.getState(),
+    getParams: async () => ex.getParams(),
+    getState: async () => ex.getState(),
     setParams: (tensors, o) => ex.setParams(tensors, o),
     setState: (tensors, o) => ex.setState(tensors, o),
   };

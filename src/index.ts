@@ -25,7 +25,7 @@ export { readNpy, writeNpy } from './io/npy.js';
 export type { CheckResult, LowerOptions, LowerResult, EntryPoint } from './frontend/lower/entry.js';
 export type { TrainInfo, TrainLowerResult } from './frontend/lower/train.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck/gradcheck.js';
-export { makeExecutable, BackendError, type Executable, type ExecOptions } from './exec.js';
+export { makeExecutable, makeExecutables, BackendError, type Executable, type ExecOptions } from './exec.js';
 export { checkInputs, inputDiagnostics, InputError, type InputCheckOptions } from './input-check.js';
 export { indexRanges, type IndexRange } from './ir/index-ranges.js';
 export { compileGraph, type CompiledProgram, type CodegenOptions } from './codegen/compile.js';

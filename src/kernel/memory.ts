@@ -38,6 +38,22 @@ export interface MemoryOptions {
   readonly planner?: Planner;
   /** Outputs written over inputs that die at their kernel (default true; never with `none`). */
   readonly inPlace?: boolean;
+  /**
+   * Programs that share their persistent state (several training steps over one model): the
+   * state-space offset of each parameter and optimizer state by name, and where the program's
+   * other state buffers (inputs, outputs, constants) begin. See src/codegen/compile-shared.ts.
+   */
+  readonly stateLayout?: StateLayout;
+}
+
+export interface StateLayout {
+  readonly fixed: ReadonlyMap<string, number>;
+  readonly base: number;
+}
+
+/** Whether a state-space buffer lives across calls (a parameter or optimizer state). */
+export function isPersistent(b: BufferInfo): boolean {
+  return b.role === 'param' || b.role === 'state';
 }
 
 export function elementBytes(dtype: DType, precision: Precision): number {
@@ -231,12 +247,21 @@ export function placeBlocks(blocks: Block[], planner: Planner, kernels: number):
 /** Sets every buffer's offset, both spaces' sizes and `p.memory`. */
 export function planMemory(p: KernelProgram, precision: Precision, opts: MemoryOptions = {}): KernelProgram {
   const planner = opts.planner ?? DEFAULT_PLANNER;
-  let state = 0;
+  const layout = opts.stateLayout;
+  let state = layout?.base ?? 0;
+  let end = state;
   for (const b of p.buffers) {
     if (b.space !== 'state') continue;
+    const fixed = isPersistent(b) ? layout?.fixed.get(b.name) : undefined;
+    if (fixed !== undefined) {
+      b.offset = fixed;
+      end = Math.max(end, fixed + alignedBytes(b, precision));
+      continue;
+    }
     b.offset = state;
     state += alignedBytes(b, precision);
   }
+  state = Math.max(state, end);
   const { blocks, inPlace } = arenaBlocks(p, precision, planner !== 'none' && opts.inPlace !== false);
   const peak = placeBlocks(blocks, planner, p.kernels.length);
   for (const blk of blocks) for (const id of blk.bufs) p.buffers[id]!.offset = blk.offset;

@@ -14,6 +14,19 @@ export interface JsModule {
 
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
+interface SharedMemory {
+  readonly state: Space;
+  readonly arena: Space;
+  readonly initialized: Set<string>;
+}
+
+/** The one precision of programs that share memory. */
+export function sharedPrecision(ms: readonly Manifest[]): 'f32' | 'f64' {
+  const p = ms[0]!.precision;
+  if (ms.some((m) => m.precision !== p || m.state.bytes !== ms[0]!.state.bytes)) throw new Error('programs that share a state must be compiled together (compileShared), in one precision');
+  return p;
+}
+
 /** Imports an ES module from its source text. */
 export async function importSource(source: string): Promise<JsModule> {
   const b64 = typeof Buffer !== 'undefined' ? Buffer.from(source, 'utf8').toString('base64') : btoa(unescape(encodeURIComponent(source)));
@@ -28,17 +41,36 @@ export class JsExecutor extends StateWriter {
     readonly manifest: Manifest,
     readonly module: JsModule,
     seed: number,
+    memory?: SharedMemory,
   ) {
     super();
-    this.state = makeSpace(manifest.state.bytes, manifest.precision);
-    this.arena = makeSpace(manifest.arena.bytes, manifest.precision);
-    initState(manifest, this.state, seed);
+    this.state = memory?.state ?? makeSpace(manifest.state.bytes, manifest.precision);
+    this.arena = memory?.arena ?? makeSpace(manifest.arena.bytes, manifest.precision);
+    initState(manifest, this.state, seed, memory?.initialized);
   }
 
   static async create(manifest: unknown, module: string | JsModule, seed = 0): Promise<JsExecutor> {
     const m = checkManifest(manifest);
     const mod = typeof module === 'string' ? await importSource(module) : module;
     return new JsExecutor(m, mod, seed);
+  }
+
+  /**
+   * Executors of programs compiled together over one state (`compileShared`): they share one
+   * memory, so running them in turn alternates over one state. Their arena is one too (one
+   * program runs at a time).
+   */
+  static async createShared(programs: readonly { readonly manifest: unknown; readonly module: string | JsModule }[], seed = 0): Promise<JsExecutor[]> {
+    const ms = programs.map((p) => checkManifest(p.manifest));
+    if (ms.length === 1) return [await JsExecutor.create(ms[0], programs[0]!.module, seed)];
+    const precision = sharedPrecision(ms);
+    const memory: SharedMemory = {
+      state: makeSpace(Math.max(...ms.map((m) => m.state.bytes)), precision),
+      arena: makeSpace(Math.max(...ms.map((m) => m.arena.bytes)), precision),
+      initialized: new Set(),
+    };
+    const mods = await Promise.all(programs.map((p) => (typeof p.module === 'string' ? importSource(p.module) : p.module)));
+    return ms.map((m, i) => new JsExecutor(m, mods[i]!, seed, memory));
   }
 
   setParam(name: string, values: ArrayLike<number>): void {

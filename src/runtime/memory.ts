@@ -65,11 +65,18 @@ export function checkCallInputs(m: Manifest, inputs: Readonly<Record<string, Arr
   }
 }
 
-/** Writes constants and freshly initialized parameters (deterministic in the seed). */
-export function initState(m: Manifest, state: Space, seed: number): void {
+/**
+ * Writes constants and freshly initialized parameters (deterministic in the seed). Programs that
+ * share one state (compiled together) pass one `initialized` set: a parameter another program
+ * has already set up is not initialized again.
+ */
+export function initState(m: Manifest, state: Space, seed: number, initialized?: Set<string>): void {
   for (const b of m.buffers) {
     if (b.space !== 'state') continue;
     if (b.role === 'const' && b.values) writeBuffer(state, b, m.precision, b.values);
-    if ((b.role === 'param' || b.role === 'state') && b.init) writeBuffer(state, b, m.precision, initialize(b.init, b.shape, seed, b.name));
+    if ((b.role === 'param' || b.role === 'state') && b.init && !initialized?.has(b.name)) {
+      writeBuffer(state, b, m.precision, initialize(b.init, b.shape, seed, b.name));
+      initialized?.add(b.name);
+    }
   }
 }
