@@ -132,8 +132,7 @@ export async function makeExecutables(graphs: readonly Graph[], opts: ExecOption
   if (!device) throw new BackendError([error('DL0501', 'no WebGPU adapter was found', { help: 'on Linux without a GPU, run scripts/setup-webgpu.sh (Mesa lavapipe); or use --backend js' })]);
   let exs: WebGpuExecutor[];
   try {
-    if (compiled.length > 1) throw new BackendError([error('DL0501', 'programs sharing one state are not supported on the WebGPU backend yet', { help: 'use --backend js or interp' })]);
-    exs = [await WebGpuExecutor.create(device, { manifest: compiled[0]!.manifest, wgsl: compiled[0]!.wgsl! }, seed)];
+    exs = await WebGpuExecutor.createShared(device, compiled.map((c) => ({ manifest: c.manifest, wgsl: c.wgsl! })), seed);
   } catch (e) {
     if (e instanceof ShaderCompileError) throw new BackendError([shaderDiagnostic(e, compiled.find((c) => c.program.kernels.some((k) => k.name === e.kernel)) ?? compiled[0]!)]);
     throw e;

@@ -8,7 +8,7 @@
 /// <reference types="@webgpu/types" />
 import { bufferByName, checkManifest, type Manifest } from './manifest.js';
 import { checkCallInputs, elementCount, initState, makeSpace, readBuffer, writeBuffer, type Space } from './memory.js';
-import type { TypedArray } from './js-executor.js';
+import { sharedPrecision, type TypedArray } from './js-executor.js';
 import type { ManifestBuffer } from './manifest.js';
 import { StateWriter, type Tensor } from './state.js';
 
@@ -66,6 +66,25 @@ export interface WebGpuLoad {
   readonly wgsl: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
 }
 
+/** The memory of one or several programs: a host mirror of the state space, the state and arena on the GPU. */
+interface SharedGpuMemory {
+  readonly host: Space;
+  readonly state: GPUBuffer;
+  readonly arena: GPUBuffer;
+  /** Persistent tensors already initialized (by another program over the same state). */
+  readonly initialized: Set<string>;
+}
+
+function newGpuMemory(device: GPUDevice, stateBytes: number, arenaBytes: number): SharedGpuMemory {
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  return {
+    host: makeSpace(stateBytes, 'f32'),
+    state: device.createBuffer({ size: stateBytes, usage }),
+    arena: device.createBuffer({ size: arenaBytes, usage: GPUBufferUsage.STORAGE }),
+    initialized: new Set(),
+  };
+}
+
 /** Bytes per kernel parameter block, and the binding of the block (see src/codegen/wgsl/params.ts). */
 export const PARAM_STRIDE = 1024;
 const PARAM_BINDING = 2;
@@ -87,13 +106,13 @@ export class WebGpuExecutor extends StateWriter {
     seed: number,
     /** Distinct shader modules (and pipelines) created at load. */
     readonly shaderCount: number,
+    memory: SharedGpuMemory = newGpuMemory(device, manifest.state.bytes, manifest.arena.bytes),
   ) {
     super();
-    this.host = makeSpace(manifest.state.bytes, 'f32');
-    initState(manifest, this.host, seed);
-    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    this.state = device.createBuffer({ size: manifest.state.bytes, usage });
-    this.arena = device.createBuffer({ size: manifest.arena.bytes, usage: GPUBufferUsage.STORAGE });
+    this.host = memory.host;
+    initState(manifest, this.host, seed, memory.initialized);
+    this.state = memory.state;
+    this.arena = memory.arena;
     device.queue.writeBuffer(this.state, 0, this.host.buffer);
     const blocks = new Uint32Array((Math.max(1, manifest.kernels.length) * PARAM_STRIDE) / 4);
     manifest.kernels.forEach((k, i) => blocks.set(k.params ?? [], (i * PARAM_STRIDE) / 4));
@@ -110,6 +129,24 @@ export class WebGpuExecutor extends StateWriter {
   }
 
   static async create(device: GPUDevice, load: WebGpuLoad, seed = 0): Promise<WebGpuExecutor> {
+    const p = await WebGpuExecutor.load(device, load);
+    return new WebGpuExecutor(device, p.manifest, p.pipelines, p.layout, seed, p.shaderCount);
+  }
+
+  /**
+   * Executors of programs compiled together over one state (`compileShared`): one state buffer
+   * on the GPU (and one arena, one program runs at a time), so running them in turn alternates
+   * over one state with nothing copied.
+   */
+  static async createShared(device: GPUDevice, loads: readonly WebGpuLoad[], seed = 0): Promise<WebGpuExecutor[]> {
+    if (loads.length === 1) return [await WebGpuExecutor.create(device, loads[0]!, seed)];
+    const ps = await Promise.all(loads.map((l) => WebGpuExecutor.load(device, l)));
+    sharedPrecision(ps.map((p) => p.manifest));
+    const memory = newGpuMemory(device, Math.max(...ps.map((p) => p.manifest.state.bytes)), Math.max(...ps.map((p) => p.manifest.arena.bytes)));
+    return ps.map((p) => new WebGpuExecutor(device, p.manifest, p.pipelines, p.layout, seed, p.shaderCount, memory));
+  }
+
+  private static async load(device: GPUDevice, load: WebGpuLoad): Promise<{ manifest: Manifest; pipelines: { pipeline: GPUComputePipeline; workgroups: readonly [number, number, number] }[]; layout: GPUBindGroupLayout; shaderCount: number }> {
     const manifest = checkManifest(load.manifest);
     if (manifest.backend !== 'webgpu') throw new Error(`this program was built for the ${manifest.backend} backend`);
     const source = (name: string | undefined) => (name === undefined ? undefined : load.wgsl instanceof Map ? load.wgsl.get(name) : (load.wgsl as Record<string, string>)[name]);
@@ -145,7 +182,7 @@ export class WebGpuExecutor extends StateWriter {
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const pipelines = manifest.kernels.map((k, i) => ({ pipeline: (settled[i] as PromiseFulfilledResult<GPUComputePipeline>).value, workgroups: k.workgroups ?? ([1, 1, 1] as const) }));
-    return new WebGpuExecutor(device, manifest, pipelines, layout, seed, byText.size);
+    return { manifest, pipelines, layout, shaderCount: byText.size };
   }
 
   setParam(name: string, values: ArrayLike<number>): void {
@@ -234,6 +271,7 @@ export class WebGpuExecutor extends StateWriter {
     return out;
   }
 
+  /** Frees the GPU buffers (of every program sharing this one's state, too). */
   destroy(): void {
     this.state.destroy();
     this.arena.destroy();
