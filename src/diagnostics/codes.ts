@@ -39,6 +39,7 @@ export const CODES = {
   DL0314: 'unused result or missing return',
   DL0315: 'tensor with no elements',
   DL0316: 'probability or range of a random draw out of bounds',
+  DL0317: 'state assigned outside a train step',
 
   DL0401: 'not differentiable',
   DL0402: 'gradient is identically zero',

@@ -92,6 +92,8 @@ export interface FnDecl {
 
 export interface ParamMember {
   readonly kind: 'param';
+  /** Declared with `state`: persistent, never trained, written by assignment in a train step. */
+  readonly state?: boolean;
   readonly name: Ident;
   readonly type: TypeExpr;
   readonly init: Expr;

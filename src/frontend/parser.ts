@@ -148,7 +148,7 @@ export class DlParser extends CstParser {
   });
 
   paramMember = this.RULE('paramMember', () => {
-    this.CONSUME(T.Param);
+    this.OR([{ ALT: () => this.CONSUME(T.Param) }, { ALT: () => this.CONSUME(T.StateWord, { LABEL: 'stateKw' }) }]);
     this.CONSUME(T.Identifier);
     this.CONSUME(T.Colon);
     this.SUBRULE(this.typeExpr);

@@ -197,6 +197,7 @@ export class AstBuilder {
         const type = this.node(pm.children, 'typeExpr');
         members.push({
           kind: 'param',
+          ...(this.toks(pm.children, 'stateKw').length ? { state: true } : {}),
           name: this.ident(this.tok(pm.children, 'Identifier'), ms),
           type: type ? this.typeExpr(type) : { kind: 'named', name: { name: '', span: ms }, dims: null, span: ms },
           init: this.exprOf(pm.children, 'expr', ms),

@@ -70,6 +70,13 @@ export const RBrace = op('RBrace', /\}/, '}');
  */
 export const TrainWord = createToken({ name: 'TrainWord', pattern: /train/, longer_alt: Identifier, categories: [Identifier], label: 'a name' });
 
+/**
+ * `state` starts a model's non-trainable state member (`state running_mean: f32[d] = zeros`), but is
+ * not reserved either: like `train` it is also an Identifier, read as the word only at the start of a
+ * model member.
+ */
+export const StateWord = createToken({ name: 'StateWord', pattern: /state/, longer_alt: Identifier, categories: [Identifier], label: 'a name' });
+
 export const KEYWORDS = [Const, Fn, Model, Param, Layer, Let, For, In, If, Else, Return, True, False, And, Or, Not];
 
 export const ALL_TOKENS: TokenType[] = [
@@ -77,6 +84,7 @@ export const ALL_TOKENS: TokenType[] = [
   Comment,
   ...KEYWORDS,
   TrainWord,
+  StateWord,
   Identifier,
   Float,
   Int,

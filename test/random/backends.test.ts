@@ -22,10 +22,10 @@ fn ints(x: f32[6, 50]) -> i32[6, 50] {
   return randint([6, 50], -3, 12)
 }
 fn drop(x: f32[6, 50]) -> f32[6, 50] {
-  return dropout(x, 0.25)
+  return dropout(x, 0.25, training=true)
 }
 fn mask(x: f32[6, 50]) -> f32[6, 50] {
-  return dropout(ones([6, 50]), 0.4)
+  return dropout(ones([6, 50]), 0.4, training=true)
 }
 fn both(x: f32[6, 50]) -> f32[6, 50] {
   # Several draws in one kernel, combined exactly.
@@ -37,7 +37,7 @@ fn moved(x: f32[6, 50]) -> f32[6, 50] {
 }
 fn rowsum(x: f32[6, 50]) -> f32[6] {
   # A reduction fused with the draws it sums.
-  return sum(dropout(x, 0.5) + normal([6, 50]), axis=1)
+  return sum(dropout(x, 0.5, training=true) + normal([6, 50]), axis=1)
 }
 fn gauss(x: f32[6, 50]) -> f32[6, 50] {
   return normal([6, 50])

@@ -50,7 +50,7 @@ fn f(mu: f32[64], sigma: f32[64]) -> (f32[64], f32[64], f32[64]) {
   it('dropout passes the gradient of the kept elements, scaled by 1/(1 − p)', async () => {
     const src = `
 fn f(x: f32[200]) -> (f32[200], f32[200]) {
-  let d = dropout(x, 0.3)
+  let d = dropout(x, 0.3, training=true)
   return (d, grad(sum(d), x))
 }`;
     const x = Array.from({ length: 200 }, (_, i) => 1 + i);

@@ -105,7 +105,7 @@ describe('moments', () => {
 describe('dropout', () => {
   it('keeps a fraction 1 − p, scales the kept by 1/(1 − p), and preserves the mean', async () => {
     for (const p of [0.1, 0.5]) {
-      const y = await one(`dropout(ones([${N}]), ${p})`, `f32[${N}]`);
+      const y = await one(`dropout(ones([${N}]), ${p}, training=true)`, `f32[${N}]`);
       const scale = Math.fround(1 / (1 - p));
       expect(new Set(y)).toEqual(new Set([0, scale]));
       const kept = mean(y.map((v) => (v === 0 ? 0 : 1)));

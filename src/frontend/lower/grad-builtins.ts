@@ -48,7 +48,7 @@ function flattenInstance(lw: Lowerer, inst: Instance, a: ArgValue, leaves: Leaf[
     const b = inst.scope.local(m.name.name);
     if (!b || b.value.k === 'poison') continue;
     const prefix = inst.path ? `${inst.path}.` : '';
-    if (m.kind === 'param' && b.value.k === 'tensor') {
+    if (m.kind === 'param' && !m.state && b.value.k === 'tensor') {
       fields.push([m.name.name, flatten(lw, b.value, a, leaves, `${prefix}${m.name.name}`)]);
     } else if (m.kind === 'layer') {
       fields.push([m.name.name, flatten(lw, b.value, a, leaves, `${prefix}${m.name.name}`)]);

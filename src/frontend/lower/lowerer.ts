@@ -18,7 +18,7 @@ import type * as A from '../ast.js';
 import { BUILTINS } from './builtins.js';
 import { memberPath, type Instance } from './instance.js';
 import { EMPTY_TENSOR_HELP, NonEmptyBuilder } from './nonempty-builder.js';
-import { Scope } from './scope.js';
+import { Scope, type Binding } from './scope.js';
 import { DimEnv, TypeMatcher } from './types.js';
 import { bool, describe, float, int, isNumber, POISON, tensor, type Value } from './values.js';
 
@@ -92,6 +92,14 @@ export class Lowerer {
   private readonly topInstances = new Map<A.InstanceDecl, Instance>();
   /** Added to shape errors when free dimensions were given example sizes. */
   dimNote: string | undefined;
+  /** True while lowering a `train` step's loss: `training()` is true and `dropout` drops (docs/language.md §15). */
+  training = false;
+  /** The `param` nodes of `state` members: persistent, never trained. */
+  readonly stateNodes = new Set<Node>();
+  /** The binding of each `state` member, with its state's name and node. */
+  private readonly stateBindings = new Map<Binding, { readonly name: string; readonly node: Node }>();
+  /** What each state assigned in this lowering holds after the step: its last assigned value, by name. */
+  readonly stateWrites = new Map<string, Node>();
 
   constructor() {
     this.types = new TypeMatcher(this);
@@ -884,6 +892,7 @@ export class Lowerer {
       }
       case 'assign': {
         if (s.targets) return this.assignTuple(s, s.targets, sc);
+        if (s.target.name && this.assignState(s, sc)) return undefined;
         const bnd = this.assignable(s.target, sc);
         let v = this.eval(s.value, sc);
         if (s.op !== '=' && v.k !== 'poison' && bnd!.value.k !== 'poison') {
@@ -939,6 +948,35 @@ export class Lowerer {
         return undefined;
       }
     }
+  }
+
+  /**
+   * `running_mean = …` where `running_mean` is a `state` member: in a train step, the state holds the
+   * last value assigned after the step, and later reads in the step see it; DL0317 outside a train step.
+   * False when the name is not a state member.
+   */
+  private assignState(s: A.Stmt & { kind: 'assign' }, sc: Scope): boolean {
+    const bnd = sc.assignable(s.target.name) ? undefined : sc.lookup(s.target.name);
+    const st = bnd && this.stateBindings.get(bnd);
+    if (!bnd || !st) return false;
+    if (!this.training) {
+      this.fail('DL0317', `\`${s.target.name}\` is state${st.name === s.target.name ? '' : ` (\`${st.name}\`)`}: it can be assigned only while lowering a \`train\` step`, s.target.span, 'guard the update with `if training() { … }`');
+    }
+    let v = this.eval(s.value, sc);
+    if (v.k === 'poison' || bnd.value.k === 'poison') return true;
+    if (s.op !== '=') {
+      const op = s.op[0] as A.BinaryOp;
+      const fake: A.Expr & { kind: 'binary' } = { kind: 'binary', op, left: { kind: 'name', name: s.target.name, span: s.target.span }, right: s.value, span: s.span };
+      v = this.binary(fake, bnd.value, v);
+    }
+    const node = this.toTensor(v, s.value.span, st.node.type.dtype);
+    const want = st.node.type;
+    if (node.type.dtype !== want.dtype || node.type.shape.length !== want.shape.length || node.type.shape.some((d, i) => d !== want.shape[i])) {
+      this.fail('DL0306', `the state \`${st.name}\` is ${formatType(want)}, but this value is ${formatType(node.type)}`, s.value.span);
+    }
+    bnd.value = tensor(node);
+    this.stateWrites.set(st.name, node);
+    return true;
   }
 
   /** The `let` binding `name = …` updates; DL0206 for anything else. */
@@ -1088,6 +1126,10 @@ export class Lowerer {
         const node = this.at(m.span, () => this.b.add('param', [], { name: pname, dtype: type.dtype, shape: [...type.shape], init: { kind: init.kind, args: { ...init.args } } }));
         inst.params.set(mname, { member: m, name: pname, type, init, node });
         sc.define(mname, tensor(node), 'member');
+        if (m.state) {
+          this.stateNodes.add(node);
+          this.stateBindings.set(sc.local(mname)!, { name: pname, node });
+        }
         return;
       }
       case 'layer': {

@@ -218,12 +218,14 @@ export const RANDOM_BUILTINS: Builtin[] = [
     const g = b.add('neg', [b.add('log', [b.add('neg', [b.add('log', [b.add('max', [u, floor])])])])]);
     return tensor(C.argReduce(b, 'argmax', b.add('add', [logits, g]), axis!));
   }),
-  def('dropout', ['x', 'p'], 'zeroes each element of `x` with probability `p` and scales the kept ones by 1/(1 − p) (inverted dropout); gradients flow through the kept elements', (lw, a, span) => {
-    const xa = req(lw, a, 0, 'dropout', ['x', 'p'], span);
+  def('dropout', ['x', 'p', 'training'], 'zeroes each element of `x` with probability `p` and scales the kept ones by 1/(1 − p) (inverted dropout) in a train step, and is the identity elsewhere (evaluation); `training = true` drops in every mode; gradients flow through the kept elements', (lw, a, span) => {
+    const xa = req(lw, a, 0, 'dropout', ['x', 'p', 'training'], span);
     const x = lw.toTensor(xa.value, xa.span, 'f32');
     if (x.type.dtype !== 'f32') lw.fail('DL0303', `\`dropout\` needs an f32 tensor, got ${formatType(x.type)}`, xa.span);
-    const p = probability(lw, req(lw, a, 1, 'dropout', ['x', 'p'], span), 'dropout', false);
-    if (p === 0) return tensor(x);
+    const p = probability(lw, req(lw, a, 1, 'dropout', ['x', 'p', 'training'], span), 'dropout', false);
+    const training = a[2] ? lw.staticBool(a[2].value, a[2].span, 'the mode of `dropout`') : lw.training;
+    // Evaluation (anything but a train step's loss) keeps every element: inverted dropout needs no rescaling.
+    if (p === 0 || !training) return tensor(x);
     const b = lw.b;
     const shape = x.type.shape;
     const u = draw(lw, siteKey(lw, span, 1), 0, shape);

@@ -40,6 +40,8 @@ export interface TrainInfo {
   readonly frozen: readonly string[];
   /** Optimizer state: every slot `<train>/<param>/<slot>` and the step counter. */
   readonly state: readonly string[];
+  /** Model state (`state` members) the step writes, e.g. batch norm's running statistics. */
+  readonly modelState?: readonly string[];
   /** The step counter's name, `<train>/step`. */
   readonly step: string;
   readonly clipNorm?: number;
@@ -168,13 +170,16 @@ class TrainLowering {
     }
     // Random draws in the loss mix in the step counter: fresh noise every step (docs/random.md).
     drawPerStep(lw, `${d.name.name}/step`);
+    // The loss is lowered in training mode: `training()` is true, `dropout` drops, state may be assigned.
+    lw.training = true;
     const body = lowerEntryBody(lw, this.std, this.user, entry, this.opts, this.dims, this.defaulted, lossField.value.span);
+    lw.training = false;
     if (!body || lw.diags.hasErrors()) return undefined;
     const loss = this.lossNode(body.value, entry, lossField.value.span);
     if (!loss) return undefined;
 
     // The parameters to train.
-    const used = usedParams(loss);
+    const used = usedParams(loss).filter((p) => !lw.stateNodes.has(p));
     let selected = used;
     const paramsField = fields.get('params');
     if (paramsField) {
@@ -295,6 +300,9 @@ class TrainLowering {
         updates.push({ name: tgt.name, node });
       }
     }
+    // State the loss assigned (batch norm's running statistics): its last assigned value.
+    const written = [...lw.stateWrites.keys()];
+    for (const [name, node] of lw.stateWrites) updates.push({ name, node });
     state.push(stepName);
     updates.push({ name: stepName, node: stepNext });
     const usedSet = new Set(selected);
@@ -306,6 +314,7 @@ class TrainLowering {
       params: selected.map(pname),
       frozen: used.filter((p) => !usedSet.has(p)).map(pname),
       state,
+      ...(written.length ? { modelState: written } : {}),
       step: stepName,
       ...(clipNorm !== undefined ? { clipNorm } : {}),
       ...(sched ? { schedule: sched.name } : {}),
@@ -516,7 +525,7 @@ function collectParams(v: Value, out: Node[]): boolean {
       return v.items.every((it) => collectParams(it, out));
     case 'instance': {
       for (const m of v.inst.decl.members) {
-        if (m.kind !== 'param' && m.kind !== 'layer') continue;
+        if ((m.kind !== 'param' || m.state) && m.kind !== 'layer') continue;
         const b = v.inst.scope.local(m.name.name);
         if (b && b.value.k !== 'poison') collectParams(b.value, out);
       }
