@@ -40,7 +40,7 @@ train gen_step {
 }
 `;
 
-const BACKENDS = ['js', ...(WEBGPU ? ['webgpu'] : [])] as const;
+const BACKENDS: ('js' | 'webgpu')[] = ['js', ...(WEBGPU ? (['webgpu'] as const) : [])];
 
 function step(name: string): Graph {
   const r = lowerTrain(GAN, name, { dims: { B: 4 }, path: 'gan.dl' });
