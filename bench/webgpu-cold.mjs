@@ -95,7 +95,7 @@ async function profileKernels(device, compiled) {
   const usage = GPUBufferUsage.STORAGE;
   const S = device.createBuffer({ size: Math.max(16, m.state.bytes), usage });
   const A = device.createBuffer({ size: Math.max(16, m.arena.bytes), usage });
-  const P = device.createBuffer({ size: 256, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const P = device.createBuffer({ size: 1024, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   const out = [];
   const seen = new Set();
   for (const k of m.kernels) {
@@ -103,7 +103,7 @@ async function profileKernels(device, compiled) {
     const code = compiled.wgsl.get(k.name);
     if (seen.has(code)) continue;
     seen.add(code);
-    if (k.params) device.queue.writeBuffer(P, 0, new Uint32Array([...k.params, ...new Array(64 - k.params.length).fill(0)]));
+    if (k.params) device.queue.writeBuffer(P, 0, new Uint32Array([...k.params, ...new Array(256 - k.params.length).fill(0)]));
     const t0 = performance.now();
     const module = device.createShaderModule({ code });
     const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });

@@ -29,6 +29,10 @@ fn rnn(x: f32[4, 6, 8], W: f32[8, 8], U: f32[8, 8]) -> f32 {
 fn big(a: f32[40, 300], b: f32[300, 20]) {
   return (a @ b, sum(a, axis = 1))
 }
+
+fn blocked(a: f32[128, 256], b: f32[256, 96], c: f32[96]) {
+  return relu(a @ b + c)
+}
 `;
 
 const graph = (fn: string) => runPipeline(compile(RNN, fn, { path: 'rnn.dl' })).graph;
@@ -68,7 +72,10 @@ describe('kernels share shaders', () => {
   it('contraction and reduction loops have no literal bound', () => {
     const c = compileGraph(graph('big'), { backend: 'webgpu' });
     expect(c.manifest.kernels.length).toBe(2);
-    for (const code of c.shaders!.values()) {
+    const b = compileGraph(graph('blocked'), { backend: 'webgpu' });
+    expect(b.shaders!.size).toBe(1);
+    expect([...b.shaders!.values()][0]).toContain('vec4<f32>');
+    for (const code of [...c.shaders!.values(), ...b.shaders!.values()]) {
       const bounds = [...code.matchAll(/for \(var (\w+): [iu]32 = [^;]+; \1 < ([^;]+);/g)].map((m) => m[2]!);
       expect(bounds.length).toBeGreaterThan(0);
       for (const b of bounds) expect(b).toMatch(/P\[\d+\]\.[xyzw]/);
@@ -89,7 +96,8 @@ describe('kernels share shaders', () => {
   });
 
   it.runIf(WEBGPU)('shared shaders give the interpreter’s results on WebGPU', async () => {
-    for (const fn of ['rnn', 'big']) {
+    // blocked: a register-blocked product (4 x 4 results per thread) with an epilogue.
+    for (const fn of ['rnn', 'big', 'blocked']) {
       const g = graph(fn);
       const inputs = new Map(g.inputs.map((n, i) => [String(n.attrs.name), randomArray('f32', [...n.type.shape] as number[], i + 1, String(n.attrs.name))]));
       const ref = await (await makeExecutable(g, { backend: 'interp' })).run(inputs);

@@ -383,7 +383,15 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
     ...I.flatMap((i) => [
       '  {',
       `    let row: i32 = row0 + i32(lid.y) * ${rm} + ${i};`,
-      ...J.map((j) => `    if (row < ${M} && col0 + i32(lid.x) * ${rn} + ${j} < ${N}) { let col: i32 = col0 + i32(lid.x) * ${rn} + ${j}; ${store(C, `bt * ${M * N} + row * ${N} + col`, result(`c${i}${lane(j)}`))} }`),
+      // A row's rn results in a loop (not unrolled: each result inlines the epilogue).
+      ...(rn === 1
+        ? J.map((j) => `    if (row < ${M} && col0 + i32(lid.x) * ${rn} + ${j} < ${N}) { let col: i32 = col0 + i32(lid.x) * ${rn} + ${j}; ${store(C, `bt * ${M * N} + row * ${N} + col`, result(`c${i}${lane(j)}`))} }`)
+        : [
+            `    for (var j: i32 = 0; j < ${bound(`n${rn}`, rn)}; j++) {`,
+            `      let col: i32 = col0 + i32(lid.x) * ${rn} + j;`,
+            `      if (row < ${M} && col < ${N}) { ${store(C, `bt * ${M * N} + row * ${N} + col`, result(`c${i}[j]`))} }`,
+            '    }',
+          ]),
       '  }',
     ]),
     '}',

@@ -2,7 +2,7 @@
 // k0_matmul_add: dot_general reshape broadcast add (small.dl:3)
 @group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
-@group(0) @binding(2) var<uniform> P: array<vec4<u32>, 16>;
+@group(0) @binding(2) var<uniform> P: array<vec4<u32>, 64>;
 
 fn epilogue(acc: f32, f: i32) -> f32 {
   let e0: i32 = (f / 4);

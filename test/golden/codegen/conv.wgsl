@@ -2,7 +2,7 @@
 // k0_matmul: dot_general (small.dl:4)
 @group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
-@group(0) @binding(2) var<uniform> P: array<vec4<u32>, 16>;
+@group(0) @binding(2) var<uniform> P: array<vec4<u32>, 64>;
 
 var<workgroup> ta: array<f32, 256>;
 var<workgroup> tb: array<f32, 256>;
@@ -43,7 +43,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 // k1_permute: permute (small.dl:4)
 @group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
-@group(0) @binding(2) var<uniform> P: array<vec4<u32>, 16>;
+@group(0) @binding(2) var<uniform> P: array<vec4<u32>, 64>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {

@@ -2,7 +2,7 @@
 // k0_div: reduce_max reshape broadcast sub exp reduce_sum reshape broadcast div (small.dl:2)
 @group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
-@group(0) @binding(2) var<uniform> P: array<vec4<u32>, 16>;
+@group(0) @binding(2) var<uniform> P: array<vec4<u32>, 64>;
 
 fn dlc_f32_bits(bits: u32) -> f32 {
   var b = bits;
