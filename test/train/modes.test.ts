@@ -263,3 +263,26 @@ describe('BatchNorm', () => {
     });
   }
 });
+
+describe('the word `state`', () => {
+  it('is still an ordinary name outside a model member, and grad(…, self) leaves state out', () => {
+    const SRC = `
+fn f(state: f32[2]) -> f32[2] {
+  let states = state * 2.0
+  return states
+}
+model S {
+  param w: f32[2] = ones
+  state seen: f32[2] = ones
+  fn g(x: f32[2]) -> f32[2] {
+    return grad(sum(x * w * seen), self).w
+  }
+}
+`;
+    expect(errors(check(SRC).diagnostics)).toEqual([]);
+    const bad = SRC.replace('self).w', 'self).seen');
+    const d = lower(bad, 'S.g').diagnostics.filter((x) => x.severity === 'error');
+    expect(d.length).toBe(1);
+    expect(d[0]!.message).toContain('seen');
+  });
+});
