@@ -154,6 +154,12 @@ async function main() {
     process.exit(0);
   }
   const results = [];
+  const save = () => {
+    if (opts.out === '-') return;
+    mkdirSync(dirname(resolve(opts.out)), { recursive: true });
+    const doc = { date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, load_average: os.loadavg().map((x) => round(x)), node: process.version }, cold: 'fresh MESA_SHADER_CACHE_DIR and process per measurement', warm_iters: opts.iters, dists: opts.dists, results };
+    writeFileSync(opts.out, `${JSON.stringify(doc, null, 1)}\n`);
+  };
   for (const w of WORKLOADS) {
     if (opts.only && !opts.only.includes(w.id)) continue;
     const row = { id: w.id, title: w.title };
@@ -165,26 +171,13 @@ async function main() {
       }
     }
     results.push(row);
+    save(); // after each workload, so that a run cut short keeps what it measured
   }
   const cols = ['shaders', 'kernels', 'cold_first_step_ms', 'warm_step_ms'];
   const head = ['workload', ...opts.dists.flatMap((d) => cols.map((c) => `${d.name} ${c.replace(/_ms$/, '').replaceAll('_', ' ')}${c.endsWith('_ms') ? ' (ms)' : ''}`))];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of results) lines.push(`| ${r.id} | ${opts.dists.flatMap((d) => cols.map((c) => (r[d.name].error ? 'error' : r[d.name][c]))).join(' | ')} |`);
   console.log(lines.join('\n'));
-  if (opts.out !== '-') {
-    const adapter = await (async () => {
-      try {
-        const { getGpu } = await import(pathToFileURL(join(opts.dists[0].dir, 'runtime/webgpu-executor.js')).href);
-        const a = await (await getGpu())?.requestAdapter();
-        return a ? { vendor: a.info?.vendor, device: a.info?.device, description: a.info?.description } : null;
-      } catch {
-        return null;
-      }
-    })();
-    mkdirSync(dirname(resolve(opts.out)), { recursive: true });
-    const doc = { date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, webgpu_adapter: adapter }, cold: 'fresh MESA_SHADER_CACHE_DIR and process per measurement', warm_iters: opts.iters, dists: opts.dists, results };
-    writeFileSync(opts.out, `${JSON.stringify(doc, null, 1)}\n`);
-  }
   process.exit(0);
 }
 
