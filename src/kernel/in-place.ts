@@ -12,6 +12,7 @@
  */
 import { flatIndex, idx, loadIndices, renameBuffers, sameExpr, type Expr } from './expr.js';
 import { sameIndexValue } from './affine.js';
+import { kernelWrites as writes } from './liveness.js';
 import type { Binding, BufferInfo, Kernel, KernelProgram, MapKernel } from './program.js';
 
 /** An update of state `name` (buffer `state`) whose new value the program computes into buffer `value`. */
@@ -21,9 +22,6 @@ export interface PendingUpdate {
   readonly value: number;
 }
 
-function writes(k: Kernel): number[] {
-  return k.kind === 'map' ? k.outputs.map((o) => o.buf) : [k.out];
-}
 
 function readsBuffer(k: Kernel, buf: number): boolean {
   if (k.kind === 'contraction') return k.a.buf === buf || k.b.buf === buf || (k.epilogue !== undefined && loadIndices(k.epilogue.value, buf).length > 0);

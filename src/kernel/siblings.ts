@@ -8,28 +8,13 @@
 import type { Expr } from './expr.js';
 import { flatIndex, idx, loadsOf, sameExpr } from './expr.js';
 import type { Kernel, KernelLet, MapKernel } from './program.js';
+import { kernelReads as reads, kernelWrites as writes } from './liveness.js';
 
 /** A kernel whose one output is a whole reduction has a dedicated strategy (a workgroup tree). */
 function isReduction(k: MapKernel): boolean {
   return k.outputs.length === 1 && k.outputs[0]!.value.k === 'red';
 }
 
-function reads(k: Kernel): Set<number> {
-  const out = new Set<number>();
-  if (k.kind === 'map') {
-    for (const o of k.outputs) loadsOf(o.value, out);
-    for (const l of k.lets ?? []) loadsOf(l.value, out);
-  } else {
-    out.add(k.a.buf);
-    out.add(k.b.buf);
-    if (k.epilogue) loadsOf(k.epilogue.value, out);
-  }
-  return out;
-}
-
-function writes(k: Kernel): number[] {
-  return k.kind === 'map' ? k.outputs.map((o) => o.buf) : [k.out];
-}
 
 const sameList = (a: readonly number[] | undefined, b: readonly number[] | undefined) => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 
