@@ -5,6 +5,7 @@ import { error, warning, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnosticToJson, renderDiagnostics } from '../diagnostics/render.js';
 import { closest } from '../diagnostics/suggest.js';
 import { listEntries, lowerEntry } from '../frontend/lower/entry.js';
+import { lowerTrainStep } from '../frontend/lower/train.js';
 import { parseSource, type ParseResult } from '../frontend/parse.js';
 import { loadStdlib } from '../frontend/stdlib.js';
 import type { Graph } from '../ir/graph.js';
@@ -55,6 +56,16 @@ export function readSource(args: ParsedArgs): { path: string; text: string } {
   if (args.positional.length > 1) throw new UsageError(`unexpected argument \`${args.positional[1]}\``);
   if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`no such file: ${path}`);
   return { path, text: readFileSync(path, 'utf8') };
+}
+
+/** The training-step graph of `train NAME` in the file (`--train NAME`). */
+export function lowerTrainFor(io: Io, args: ParsedArgs, name: string): { graph: Graph; warnings: Diagnostic[] } {
+  const { path, text } = readSource(args);
+  const user = parseSource(path, text);
+  if (user.diagnostics.length) emit(io, args, user.diagnostics);
+  const r = lowerTrainStep(loadStdlib(), user, name, { dims: dimsFlag(args) });
+  emit(io, args, r.diagnostics);
+  return { graph: r.graph!, warnings: r.diagnostics };
 }
 
 export function lowerFor(io: Io, args: ParsedArgs, inputShapes: Record<string, number[]> = {}): { graph: Graph; warnings: Diagnostic[] } {

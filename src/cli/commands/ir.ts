@@ -1,24 +1,9 @@
 /** @file `dlc ir`: the IR graph of one function, or of one `train` step, after any pass. */
 import { diagnosticToJson } from '../../diagnostics/render.js';
-import { lowerTrainStep } from '../../frontend/lower/train.js';
-import { parseSource } from '../../frontend/parse.js';
-import { loadStdlib } from '../../frontend/stdlib.js';
-import type { Diagnostic } from '../../diagnostics/diagnostic.js';
-import type { Graph } from '../../ir/graph.js';
 import { printGraph } from '../../ir/print.js';
 import { PASS_NAMES, runPipeline } from '../../passes/pipeline.js';
-import { checkFlags, dimsFlag, flag, has, UsageError, type ParsedArgs } from '../args.js';
-import { emit, json, lowerFor, readSource, type Io } from '../common.js';
-
-/** The step graph of `--train NAME`. */
-function lowerTrainFor(io: Io, args: ParsedArgs, name: string): { graph: Graph; warnings: Diagnostic[] } {
-  const { path, text } = readSource(args);
-  const user = parseSource(path, text);
-  if (user.diagnostics.length) emit(io, args, user.diagnostics);
-  const r = lowerTrainStep(loadStdlib(), user, name, { dims: dimsFlag(args) });
-  emit(io, args, r.diagnostics);
-  return { graph: r.graph!, warnings: r.diagnostics };
-}
+import { checkFlags, flag, has, UsageError, type ParsedArgs } from '../args.js';
+import { json, lowerFor, lowerTrainFor, type Io } from '../common.js';
 
 export function cmdIr(io: Io, args: ParsedArgs): void {
   checkFlags(args, ['fn', 'train', 'dim', 'spans', 'after', 'format', 'json']);

@@ -1,24 +1,11 @@
 /** @file `dlc kernels`: the kernel report of one function or training step, with its memory plan. */
 import { writeFileSync } from 'node:fs';
 import { diagnosticToJson } from '../../diagnostics/render.js';
-import { lowerTrainStep } from '../../frontend/lower/train.js';
-import { parseSource } from '../../frontend/parse.js';
-import { loadStdlib } from '../../frontend/stdlib.js';
 import { kernelReport, formatKernelReport } from '../../kernel/report.js';
 import { memorySvg } from '../../kernel/memory-svg.js';
 import { runPipeline } from '../../passes/pipeline.js';
-import { checkFlags, dimsFlag, flag, has, UsageError, type ParsedArgs } from '../args.js';
-import { emit, json, loadInputs, lowerFor, readSource, type Io } from '../common.js';
-
-/** The training-step graph of `train NAME` in the file. */
-function lowerTrainFor(io: Io, args: ParsedArgs, name: string): ReturnType<typeof lowerFor> {
-  const { path, text } = readSource(args);
-  const user = parseSource(path, text);
-  if (user.diagnostics.length) emit(io, args, user.diagnostics);
-  const r = lowerTrainStep(loadStdlib(), user, name, { dims: dimsFlag(args) });
-  emit(io, args, r.diagnostics);
-  return { graph: r.graph!, warnings: r.diagnostics };
-}
+import { checkFlags, flag, has, UsageError, type ParsedArgs } from '../args.js';
+import { json, loadInputs, lowerFor, lowerTrainFor, type Io } from '../common.js';
 
 export function cmdKernels(io: Io, args: ParsedArgs): void {
   checkFlags(args, ['fn', 'train', 'dim', 'input', 'json', 'format', 'memory-svg']);
