@@ -55,6 +55,7 @@ export function interpret(g: Graph, inputs: ReadonlyMap<string, NDArray>, params
       n.attrs,
       n.type,
       env,
+      n.body,
     );
     if (!sameShape(v.shape, n.type.shape)) {
       throw new EvalError(`${n.op} produced shape ${formatShape(v.shape)}, expected ${formatShape(n.type.shape)}`);

@@ -25,8 +25,9 @@ export class GraphBuilder {
     return this.nodes.length;
   }
 
-  add(op: string, inputs: readonly Node[], attrs: Attrs = {}): Node {
+  add(op: string, inputs: readonly Node[], attrs: Attrs = {}, body?: Graph): Node {
     const def = getOp(op);
+    if (Boolean(def.body) !== Boolean(body)) throw new Error(`internal: ${op} ${def.body ? 'needs' : 'takes no'} body graph`);
     if (def.arity === 'variadic' ? inputs.length === 0 : inputs.length !== def.arity) {
       throw new Error(`internal: ${op} takes ${def.arity} inputs, got ${inputs.length}`);
     }
@@ -40,6 +41,7 @@ export class GraphBuilder {
     const type = def.infer(
       inputs.map((i) => i.type),
       attrs,
+      body,
     );
     // Every size must be a whole number, and every tensor addressable with 32-bit indices.
     if (type.shape.some((d) => !Number.isInteger(d) || d < 0) || numel(type.shape) > MAX_TENSOR_ELEMENTS) {
@@ -48,7 +50,7 @@ export class GraphBuilder {
         (w) => `a tensor of shape ${formatShape(type.shape)} is not possible${w}: ${type.shape.some((d) => d < 0) ? 'sizes cannot be negative' : type.shape.some((d) => !Number.isInteger(d)) ? 'sizes must be whole numbers' : `it would have more than ${MAX_TENSOR_ELEMENTS} elements`}`,
       );
     }
-    const node: Node = { id: this.nodes.length, op, inputs, attrs, type, span: this.span };
+    const node: Node = { id: this.nodes.length, op, inputs, attrs, type, span: this.span, ...(body ? { body } : {}) };
     this.nodes.push(node);
     return node;
   }
@@ -65,6 +67,7 @@ export class GraphBuilder {
           n.op,
           n.inputs.map((i) => map.get(i)!),
           n.attrs,
+          n.body,
         ),
       );
     }

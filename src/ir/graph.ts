@@ -15,6 +15,8 @@ export interface Node {
   readonly type: TensorType;
   /** The user's source this value came from (for generated code: the forward expression). */
   readonly span: Span | undefined;
+  /** The body of a loop (`scan`): a graph of its own, run once per step (src/ir/ops/scan.ts). */
+  readonly body?: Graph;
 }
 
 export interface GraphOutput {

@@ -6,7 +6,7 @@
 import type { Code } from '../diagnostics/codes.js';
 import type { Expr } from '../kernel/expr.js';
 import type { GraphBuilder } from './builder.js';
-import type { Node } from './graph.js';
+import type { Graph, Node } from './graph.js';
 import type { NDArray } from './ndarray.js';
 import { numel, type DType, type TensorType } from './types.js';
 
@@ -18,7 +18,9 @@ export type OpKind =
   | 'indexing'
   | 'contraction'
   | 'window'
-  | 'source';
+  | 'source'
+  /** A loop over a body graph (`scan`): a sequence of kernels run once per step. */
+  | 'loop';
 
 export type AttrValue =
   | number
@@ -97,6 +99,8 @@ export type Domain = 'any' | 'positive' | 'nonzero' | 'unit' | 'distinct' | { re
 export interface OpCase {
   readonly inputs: readonly { readonly dtype: DType; readonly shape: readonly number[]; readonly domain?: Domain }[];
   readonly attrs: Attrs;
+  /** The body graph, for ops that carry one (`scan`). */
+  readonly body?: Graph;
 }
 
 export interface OpTestSpec {
@@ -157,13 +161,15 @@ export interface OpDef<A extends Attrs = any> {
   /** Number of tensor inputs, or 'variadic' (one or more). */
   readonly arity: number | 'variadic';
   readonly attrs: { readonly [K in keyof A]: AttrKind };
-  /** The output type, or throws OpError. */
-  infer(inputs: readonly TensorType[], attrs: A): TensorType;
+  /** The output type, or throws OpError. `body` is the node's sub-graph (ops with `body: true`). */
+  infer(inputs: readonly TensorType[], attrs: A, body?: Graph): TensorType;
+  /** The op carries a body graph (`Node.body`): a loop. */
+  readonly body?: true;
   /**
    * Reference semantics in float64 (integers and booleans are exact in float64). `env` gives
    * source ops the values from outside the graph (inputs and parameters).
    */
-  evaluate(inputs: readonly NDArray[], attrs: A, out: TensorType, env: EvalEnv): NDArray;
+  evaluate(inputs: readonly NDArray[], attrs: A, out: TensorType, env: EvalEnv, body?: Graph): NDArray;
   /** Work and traffic; defaults to one flop per output element. */
   cost?(inputs: readonly TensorType[], out: TensorType, attrs: A): Cost;
   /**

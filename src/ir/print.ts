@@ -44,12 +44,20 @@ export function printNode(n: Node, opts: PrintOptions = {}): string {
   return `%${n.id}: ${formatType(n.type)} = ${n.op}${args}${attrs}${loc}`;
 }
 
-export function printGraph(g: Graph, opts: PrintOptions = {}): string {
+function graphLines(g: Graph, opts: PrintOptions, head: string, indent: string): string[] {
   const sig = g.inputs.map((i) => `${String(i.attrs['name'])}: ${formatType(i.type)}`).join(', ');
-  const lines = [`graph ${g.name}(${sig}) {`];
-  for (const n of g.nodes) lines.push(`  ${printNode(n, opts)}`);
-  lines.push(`  return ${g.outputs.map((o) => `${o.name}=%${o.node.id}`).join(', ')}`);
-  if (g.updates.length) lines.push(`  update ${g.updates.map((u) => `${u.name}=%${u.node.id}`).join(', ')}`);
-  lines.push('}');
-  return lines.join('\n') + '\n';
+  const lines = [`${indent}${head} ${g.name}(${sig}) {`];
+  for (const n of g.nodes) {
+    lines.push(`${indent}  ${printNode(n, opts)}`);
+    // A loop's body follows its node, indented (its node ids are its own).
+    if (n.body) lines.push(...graphLines(n.body, opts, 'body', `${indent}    `));
+  }
+  lines.push(`${indent}  return ${g.outputs.map((o) => `${o.name}=%${o.node.id}`).join(', ')}`);
+  if (g.updates.length) lines.push(`${indent}  update ${g.updates.map((u) => `${u.name}=%${u.node.id}`).join(', ')}`);
+  lines.push(`${indent}}`);
+  return lines;
+}
+
+export function printGraph(g: Graph, opts: PrintOptions = {}): string {
+  return graphLines(g, opts, 'graph', '').join('\n') + '\n';
 }

@@ -49,10 +49,17 @@ export function verifyGraph(g: Graph): string[] {
       if (!attrOk(kind, n.attrs[k])) return fail(`attribute ${k} should be ${kind}`);
     }
     for (const k of Object.keys(n.attrs)) if (!(k in def.attrs)) return fail(`unexpected attribute ${k}`);
+    if (Boolean(def.body) !== Boolean(n.body)) return fail(def.body ? 'a loop without a body graph' : 'a body graph on an op that takes none');
+    if (n.body) {
+      const inner = verifyGraph(n.body);
+      if (inner.length) return fail(`its body is invalid:\n${inner.map((p) => `  ${p.replace(/\n/g, '\n  ')}`).join('\n')}`);
+      if (n.body.params.length || n.body.updates.length) return fail('its body reads parameters or writes state (it reads them as inputs)');
+    }
     try {
       const t = def.infer(
         n.inputs.map((x) => x.type),
         n.attrs,
+        n.body,
       );
       if (!sameType(t, n.type)) fail(`type ${formatType(n.type)} but the shape rule gives ${formatType(t)}`);
     } catch (e) {

@@ -26,16 +26,15 @@ export const autodiffWork = { visited: 0 };
  * `w = w - lr * grad(loss(w), w)` each gradient thus walks only its own step, not every step
  * before it (which made N steps cost N² before).
  */
-function relevantNodes(y: Node, wrt: ReadonlySet<Node>): Set<Node> {
+function relevantNodes(ys: readonly Node[], wrt: ReadonlySet<Node>): Set<Node> {
   let oldest = Infinity;
   for (const w of wrt) oldest = Math.min(oldest, w.id);
   const out = new Set<Node>();
-  if (y.id < oldest) return out;
   const dep = new Map<Node, boolean>();
   const known = (c: Node) => c.id < oldest || dep.has(c);
   const depends = (c: Node) => c.id >= oldest && dep.get(c) === true;
   // Iterative post-order DFS (programs can be deep: unrolled loops).
-  const stack: [Node, number][] = [[y, 0]];
+  const stack: [Node, number][] = ys.filter((y) => y.id >= oldest).map((y) => [y, 0]);
   while (stack.length) {
     const top = stack[stack.length - 1]!;
     const [n, i] = top;
@@ -63,11 +62,26 @@ function relevantNodes(y: Node, wrt: ReadonlySet<Node>): Set<Node> {
  * An entry is undefined when `y` does not depend on that variable.
  */
 export function vjp(b: GraphBuilder, y: Node, wrt: readonly Node[], seed: Node): (Node | undefined)[] {
+  return vjpMany(b, [{ y, seed }], wrt);
+}
+
+/**
+ * Cotangents of `wrt` for several values at once, each with its output cotangent (a loop body's
+ * outputs: src/ir/ops/scan.ts). Seeds of one value given twice add up.
+ */
+export function vjpMany(b: GraphBuilder, roots: readonly { readonly y: Node; readonly seed: Node }[], wrt: readonly Node[]): (Node | undefined)[] {
   const vars = new Set(wrt);
-  const relevant = relevantNodes(y, vars);
+  const relevant = relevantNodes(
+    roots.map((r) => r.y),
+    vars,
+  );
   const order = [...relevant].sort((p, q) => q.id - p.id);
   const ct = new Map<Node, Node>();
-  if (relevant.has(y)) ct.set(y, seed);
+  for (const { y, seed } of roots) {
+    if (!relevant.has(y)) continue;
+    const prev = ct.get(y);
+    ct.set(y, prev ? b.add('add', [prev, seed]) : seed);
+  }
   const savedSpan = b.span;
   try {
     for (const n of order) {

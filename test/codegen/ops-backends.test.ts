@@ -21,7 +21,7 @@ import { WEBGPU } from '../helpers/webgpu.js';
 function caseGraph(op: string, c: OpCase): Graph {
   const b = new GraphBuilder();
   const ins = c.inputs.map((t, i) => b.add('input', [], { name: `x${i}`, dtype: t.dtype, shape: [...t.shape] }));
-  const y = b.add(op, ins, c.attrs);
+  const y = b.add(op, ins, c.attrs, c.body);
   return buildGraph(op, ins, [{ name: 'y', node: y }]);
 }
 

@@ -22,7 +22,7 @@ import { drawFrom, RUNS } from '../helpers/draw.js';
 function firstOrder(def: OpDef, c: OpCase): { graph: Graph; vars: Node[] } | undefined {
   const b = new GraphBuilder();
   const ins = c.inputs.map((t, i) => b.add('input', [], { name: `x${i}`, dtype: t.dtype, shape: [...t.shape] }));
-  const y = b.add(def.name, ins, c.attrs);
+  const y = b.add(def.name, ins, c.attrs, c.body);
   if (y.type.dtype !== 'f32') return undefined;
   const cot = b.add('input', [], { name: 'c', dtype: 'f32', shape: [...y.type.shape] });
   const L = C.reduce(b, 'reduce_sum', b.add('mul', [y, cot]));
@@ -92,7 +92,7 @@ describe.each(ops.filter((d) => d.test).map((d) => [d.name, d] as const))('%s', 
         const c = def.test!.sample(drawFrom(g));
         const b = new GraphBuilder();
         const ins = c.inputs.map((t, i) => b.add('input', [], { name: `x${i}`, dtype: t.dtype, shape: [...t.shape] }));
-        const y = b.add(def.name, ins, c.attrs);
+        const y = b.add(def.name, ins, c.attrs, c.body);
         const graph = buildGraph('case', ins, [{ name: 'y', node: y }]);
         expect(verifyGraph(graph)).toEqual([]);
         const values = valuesFor(graph, c, seed);
@@ -101,6 +101,7 @@ describe.each(ops.filter((d) => d.test).map((d) => [d.name, d] as const))('%s', 
           c.attrs,
           y.type,
           { input: () => values.get('x0')!, param: () => values.get('x0')! },
+          c.body,
         );
         expect(out.shape).toEqual(y.type.shape);
       }),

@@ -8,6 +8,7 @@ import { ARG, REDUCE } from './reduce.js';
 import { RANDOM } from './random.js';
 import { constant, input, iota, param } from './source.js';
 import { fold, unfold } from './window.js';
+import { scan } from './scan.js';
 
 const ALL: OpDef[] = [
   ...UNARY,
@@ -24,6 +25,7 @@ const ALL: OpDef[] = [
   unfold,
   fold,
   ...RANDOM,
+  scan,
   input,
   param,
   constant,

@@ -1,0 +1,299 @@
+/**
+ * @file `scan`: a loop that stays a loop. The node's body is a graph of its own (`Node.body`),
+ * run `trips` times:
+ *
+ *   inputs  = [init_0 … init_{C−1}, xs_0 … xs_{X−1}, cap_0 … cap_{K−1}]
+ *   body    : (c_0 … c_{C−1}, x_0 … x_{X−1}, k_0 … k_{K−1}) → (c'_0 … c'_{C−1}, y_0 … y_{Y−1})
+ *
+ * The carries c start as the inits and become c' after each step; step t reads the slice
+ * xs_j[t] (each xs_j has `trips` rows along axis 0); the captures k are the same at every step;
+ * y_j of step t is row t of the stacked output Y_j ([trips, …]). With `reverse` the steps visit
+ * t = trips−1 … 0 (the backward pass of a forward loop).
+ *
+ * A node has one value, so the results are packed into one flat tensor, in order: the final
+ * carries, then the stacked outputs (`scanParts`); the frontend reads them through slices (views,
+ * no copies). Every result has one dtype. Lowering adds the carry *before* each step as a stacked
+ * output (an identity output y = c_k) so that the backward pass has the carries it needs; the
+ * simplifier drops every result nobody reads (src/passes/scan-prune.ts).
+ *
+ * The VJP is a reverse scan whose body recomputes the forward body from the stored carry and
+ * applies the body's own VJP: BPTT whose size does not grow with the trip count. Its result is a
+ * scan again, so gradients of gradients work the same way.
+ */
+import { GraphBuilder } from '../builder.js';
+import * as C from '../compose.js';
+import type { Graph, Node } from '../graph.js';
+import { NDArray } from '../ndarray.js';
+import { defineOp, opError, type Draw, type EvalEnv, type OpCase } from '../op.js';
+import { formatType, numel, sameType, type DType, type TensorType } from '../types.js';
+import { getOp } from './index.js';
+import { vjpMany } from '../../passes/autodiff.js';
+
+export interface ScanAttrs {
+  readonly trips: number;
+  readonly carries: number;
+  readonly xs: number;
+  readonly reverse: boolean;
+}
+
+/** One result of a scan in its packed value: a final carry or a stacked output. */
+export interface ScanPart {
+  /** Element offset in the packed value. */
+  readonly offset: number;
+  /** The result's shape ([trips, …] for a stacked output). */
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly stacked: boolean;
+}
+
+/** Where each result of a scan sits in its packed value (carries first, then stacked outputs). */
+export function scanParts(body: Graph, a: ScanAttrs): ScanPart[] {
+  let at = 0;
+  return body.outputs.map((o, i) => {
+    const stacked = i >= a.carries;
+    const shape = stacked ? [a.trips, ...o.node.type.shape] : [...o.node.type.shape];
+    const size = numel(shape);
+    const p = { offset: at, shape, size, stacked };
+    at += size;
+    return p;
+  });
+}
+
+/** Result `i` of a scan node, as a view of its packed value (slice, then reshape). */
+export function scanResult(b: GraphBuilder, scan: Node, i: number): Node {
+  const p = scanParts(scan.body!, scan.attrs as unknown as ScanAttrs)[i]!;
+  const total = scan.type.shape[0]!;
+  const s = p.offset === 0 && p.size === total ? scan : b.add('slice', [scan], { start: [p.offset], stop: [p.offset + p.size], step: [1] });
+  return C.reshape(b, s, p.shape);
+}
+
+/** The body's input kinds by position. */
+export function scanInputRole(a: ScanAttrs, i: number): 'carry' | 'xs' | 'capture' {
+  return i < a.carries ? 'carry' : i < a.carries + a.xs ? 'xs' : 'capture';
+}
+
+function bad(what: string): never {
+  return opError('DL0302', (w) => `internal: invalid loop${w}: ${what}`);
+}
+
+function inferScan(ins: readonly TensorType[], a: ScanAttrs, body?: Graph): TensorType {
+  if (!body) bad('no body');
+  if (!(Number.isInteger(a.trips) && a.trips >= 1)) bad(`trip count ${a.trips}`);
+  const { carries: nc, xs: nx } = a;
+  if (!(nc >= 0 && nx >= 0 && nc + nx <= ins.length)) bad(`${nc} carries and ${nx} per-step inputs of ${ins.length} inputs`);
+  if (body.inputs.length !== ins.length) bad(`the body has ${body.inputs.length} inputs for ${ins.length}`);
+  if (body.outputs.length < nc || body.outputs.length === 0) bad(`the body has ${body.outputs.length} outputs for ${nc} carries`);
+  ins.forEach((t, i) => {
+    const want = scanInputRole(a, i) === 'xs' ? (t.shape[0] === a.trips ? { dtype: t.dtype, shape: t.shape.slice(1) } : undefined) : t;
+    if (!want) bad(`per-step input ${i} is ${formatType(t)}, not ${a.trips} rows`);
+    if (!sameType(body.inputs[i]!.type, want)) bad(`body input ${i} is ${formatType(body.inputs[i]!.type)}, expected ${formatType(want)}`);
+  });
+  for (let k = 0; k < nc; k++) {
+    const o = body.outputs[k]!.node.type;
+    if (!sameType(o, ins[k]!)) bad(`carry ${k} is ${formatType(ins[k]!)} but the body gives ${formatType(o)}`);
+  }
+  const dtype: DType = body.outputs[0]!.node.type.dtype;
+  if (body.outputs.some((o) => o.node.type.dtype !== dtype)) bad('its results have different dtypes');
+  const parts = scanParts(body, a);
+  const last = parts[parts.length - 1]!;
+  return { dtype, shape: [last.offset + last.size] };
+}
+
+/** Evaluates a body graph on its input values (the reference semantics of one step). */
+export function evaluateBody(body: Graph, args: readonly NDArray[], env: EvalEnv): NDArray[] {
+  const values = new Array<NDArray>(body.nodes.length);
+  const pos = new Map(body.inputs.map((n, i) => [n, i] as const));
+  for (const n of body.nodes) {
+    const p = pos.get(n);
+    values[n.id] =
+      p !== undefined
+        ? args[p]!
+        : getOp(n.op).evaluate(
+            n.inputs.map((i) => values[i.id]!),
+            n.attrs,
+            n.type,
+            env,
+            n.body,
+          );
+  }
+  return body.outputs.map((o) => values[o.node.id]!);
+}
+
+function evaluateScan(ins: readonly NDArray[], a: ScanAttrs, out: TensorType, env: EvalEnv, body?: Graph): NDArray {
+  const g = body!;
+  const parts = scanParts(g, a);
+  const data = new Float64Array(numel(out.shape));
+  let carries = ins.slice(0, a.carries);
+  for (let s = 0; s < a.trips; s++) {
+    const t = a.reverse ? a.trips - 1 - s : s;
+    const args = ins.map((v, i) => {
+      if (scanInputRole(a, i) === 'carry') return carries[i]!;
+      if (scanInputRole(a, i) === 'capture') return v;
+      const row = numel(v.shape.slice(1));
+      return new NDArray(v.shape.slice(1), v.data.subarray(t * row, (t + 1) * row));
+    });
+    const outs = evaluateBody(g, args, env);
+    outs.forEach((o, i) => {
+      const p = parts[i]!;
+      if (p.stacked) data.set(o.data, p.offset + t * (p.size / a.trips));
+    });
+    carries = outs.slice(0, a.carries);
+  }
+  carries.forEach((c, k) => data.set(c.data, parts[k]!.offset));
+  return new NDArray([...out.shape], data);
+}
+
+/**
+ * Re-creates the nodes of `body` in `b` with its inputs replaced by `args`; returns its outputs.
+ * (Nested loops keep their own bodies.)
+ */
+export function inlineBody(b: GraphBuilder, body: Graph, args: readonly Node[]): Node[] {
+  const map = new Map<Node, Node>(body.inputs.map((n, i) => [n, args[i]!] as const));
+  const saved = b.span;
+  for (const n of body.nodes) {
+    if (map.has(n)) continue;
+    b.span = n.span;
+    map.set(
+      n,
+      b.add(
+        n.op,
+        n.inputs.map((i) => map.get(i)!),
+        n.attrs,
+        n.body,
+      ),
+    );
+  }
+  b.span = saved;
+  return body.outputs.map((o) => map.get(o.node)!);
+}
+
+/** A fresh body input. */
+function bodyInput(b: GraphBuilder, name: string, t: TensorType): Node {
+  return b.add('input', [], { name, dtype: t.dtype, shape: [...t.shape] });
+}
+
+/**
+ * The position, among the body's outputs, of the carry-before-the-step output of each carry
+ * (an output that is the carry's own input node), or -1.
+ */
+function carryInOutputs(body: Graph, a: ScanAttrs): number[] {
+  return body.inputs.slice(0, a.carries).map((c) => body.outputs.findIndex((o, i) => i >= a.carries && o.node === c));
+}
+
+/** The body with the carries before each step added as stacked outputs (for those missing). */
+export function withCarryIns(body: Graph, a: ScanAttrs): Graph {
+  const have = carryInOutputs(body, a);
+  const extra = have.flatMap((j, k) => (j < 0 ? [{ name: `cin${k}`, node: body.inputs[k]! }] : []));
+  if (extra.length === 0) return body;
+  return { ...body, outputs: [...body.outputs, ...extra] };
+}
+
+/**
+ * Reverse mode: the cotangents of the inits, the per-step inputs and the captures, from one
+ * reverse scan over the stored carries.
+ */
+function scanVjp(b: GraphBuilder, node: Node, a: ScanAttrs, g: Node): (Node | undefined)[] {
+  if (node.type.dtype !== 'f32') return [];
+  const body = node.body!;
+  const nc = a.carries;
+  const nx = a.xs;
+  const ins = node.inputs;
+  const nk = ins.length - nc - nx;
+  const ny = body.outputs.length - nc;
+  // The carries before each step: from this scan, or from one that also stores them.
+  let fwd = node;
+  if (carryInOutputs(body, a).some((j) => j < 0)) fwd = b.add('scan', [...ins], node.attrs, withCarryIns(body, a));
+  const cinAt = carryInOutputs(fwd.body!, a);
+  const cins = cinAt.map((j) => scanResult(b, fwd, j));
+  const part = (i: number) => {
+    const p = scanParts(body, a)[i]!;
+    return C.reshape(b, b.add('slice', [g], { start: [p.offset], stop: [p.offset + p.size], step: [1] }), p.shape);
+  };
+  const f32 = (t: TensorType) => t.dtype === 'f32';
+  const capIdx = Array.from({ length: nk }, (_, m) => nc + nx + m).filter((i) => f32(ins[i]!.type));
+  const xsIdx = Array.from({ length: nx }, (_, j) => nc + j);
+  // The reverse body: carries (∂c, accumulated ∂captures), per step (c before the step, x, ∂y), captures.
+  const rb = new GraphBuilder();
+  rb.span = b.span;
+  const gc = ins.slice(0, nc).map((x, k) => bodyInput(rb, `gc${k}`, x.type));
+  const acc = capIdx.map((i, m) => bodyInput(rb, `gk${m}`, ins[i]!.type));
+  const cin = ins.slice(0, nc).map((x, k) => bodyInput(rb, `c${k}`, x.type));
+  const xin = xsIdx.map((i, j) => bodyInput(rb, `x${j}`, body.inputs[i]!.type));
+  const gy = body.outputs.slice(nc).map((o, j) => bodyInput(rb, `gy${j}`, o.node.type));
+  const kin = Array.from({ length: nk }, (_, m) => bodyInput(rb, `k${m}`, ins[nc + nx + m]!.type));
+  const outs = inlineBody(rb, body, [...cin, ...xin, ...kin]);
+  const roots = outs.map((y, i) => ({ y, seed: i < nc ? gc[i]! : gy[i - nc]! }));
+  const xsWrt = xsIdx.filter((i) => f32(ins[i]!.type));
+  const wrt = [...cin, ...xsWrt.map((i) => xin[i - nc]!), ...capIdx.map((i) => kin[i - nc - nx]!)];
+  const grads = vjpMany(rb, roots, wrt).map((d, i) => d ?? C.fullLike(rb, 0, wrt[i]!));
+  const gCin = grads.slice(0, nc);
+  const gX = grads.slice(nc, nc + xsWrt.length);
+  const gK = grads.slice(nc + xsWrt.length);
+  const newAcc = acc.map((s, m) => rb.add('add', [s, gK[m]!]));
+  const rbOutputs = [
+    ...gCin.map((n, k) => ({ name: `gc${k}`, node: n })),
+    ...newAcc.map((n, m) => ({ name: `gk${m}`, node: n })),
+    ...gX.map((n, j) => ({ name: `gx${j}`, node: n })),
+    // The reverse scan's own carries before each step, for a gradient of this gradient.
+    ...[...gc, ...acc].map((n, k) => ({ name: `cin${k}`, node: n })),
+  ];
+  const rbody = rb.finish(`${node.body!.name}.vjp`, [...gc, ...acc, ...cin, ...xin, ...gy, ...kin], rbOutputs);
+  const gFinal = Array.from({ length: nc }, (_, k) => part(k));
+  const gStacked = Array.from({ length: ny }, (_, j) => part(nc + j));
+  const zeros = capIdx.map((i) => C.fullLike(b, 0, ins[i]!));
+  const rev = b.add(
+    'scan',
+    [...gFinal, ...zeros, ...cins, ...xsIdx.map((i) => ins[i]!), ...gStacked, ...ins.slice(nc + nx)],
+    { trips: a.trips, carries: nc + capIdx.length, xs: nc + nx + ny, reverse: !a.reverse },
+    rbody,
+  );
+  const out: (Node | undefined)[] = new Array(ins.length).fill(undefined);
+  for (let k = 0; k < nc; k++) out[k] = scanResult(b, rev, k);
+  capIdx.forEach((i, m) => (out[i] = scanResult(b, rev, nc + m)));
+  xsWrt.forEach((i, j) => (out[i] = scanResult(b, rev, nc + capIdx.length + j)));
+  return out;
+}
+
+/** A small random loop for the property tests: carries, per-step inputs and captures of one shape. */
+function sampleScan(d: Draw): OpCase {
+  const shape = d.shape(1, 2, 3);
+  const trips = d.int(1, 4);
+  const nc = d.int(1, 2);
+  const nx = d.int(0, 1);
+  const nk = d.int(0, 1);
+  const reverse = d.bool();
+  const t: TensorType = { dtype: 'f32', shape };
+  const b = new GraphBuilder();
+  const cs = Array.from({ length: nc }, (_, k) => bodyInput(b, `c${k}`, t));
+  const xs = Array.from({ length: nx }, (_, j) => bodyInput(b, `x${j}`, t));
+  const ks = Array.from({ length: nk }, (_, m) => bodyInput(b, `k${m}`, t));
+  // h mixes everything; each carry moves towards tanh(h), and y = h · c₀ is stacked.
+  let h = cs[0]!;
+  for (const z of [...cs.slice(1), ...xs, ...ks]) h = b.add('add', [b.add('mul', [h, C.scalarConst(b, 0.5, 'f32')].map((n) => C.broadcastTo(b, n, shape))), b.add('mul', [b.add('sin', [z]), cs[0]!])]);
+  const next = cs.map((c) => b.add('tanh', [b.add('add', [h, c])]));
+  const y = b.add('mul', [h, cs[0]!]);
+  const body = b.finish('step', [...cs, ...xs, ...ks], [...next.map((n, k) => ({ name: `c${k}`, node: n })), { name: 'y', node: y }, ...cs.map((c, k) => ({ name: `cin${k}`, node: c }))]);
+  return {
+    inputs: [...cs.map(() => ({ dtype: 'f32' as const, shape })), ...xs.map(() => ({ dtype: 'f32' as const, shape: [trips, ...shape] })), ...ks.map(() => ({ dtype: 'f32' as const, shape }))],
+    attrs: { trips, carries: nc, xs: nx, reverse },
+    body,
+  };
+}
+
+export const scan = defineOp<ScanAttrs & { [k: string]: number | boolean }>({
+  name: 'scan',
+  kind: 'loop',
+  doc: 'a loop over its body graph: carried values, per-step slices along axis 0, stacked outputs (results packed: final carries, then stacked outputs)',
+  arity: 'variadic',
+  body: true,
+  attrs: { trips: 'int', carries: 'int', xs: 'int', reverse: 'bool' },
+  infer: (ins, a, body) => inferScan(ins, a, body),
+  evaluate: (ins, a, out, env, body) => evaluateScan(ins, a, out, env, body),
+  cost(ins, out, a) {
+    // Without the body: a flop per element moved per step (the builder's costs are per kernel anyway).
+    const bytes = (ins.reduce((s, t) => s + numel(t.shape), 0) + numel(out.shape)) * 4;
+    return { flops: numel(out.shape) * Math.max(1, a.trips), bytes };
+  },
+  vjp: ({ b, node, attrs, g }) => scanVjp(b, node, attrs, g),
+  test: { sample: sampleScan, order: 2 },
+});
