@@ -74,6 +74,42 @@ export interface Manifest {
    * the program was built with `--params`; the bundle loaders write them over the initializers.
    */
   readonly weights?: string;
+  /**
+   * Every other file of the program (the JS module, the shaders, the weights) with its size in
+   * bytes and SHA-256 (lowercase hex): written by `dlc build`, checked by the bundle loaders.
+   */
+  readonly files?: readonly ManifestFile[];
+  /**
+   * The SHA-256 of this manifest's JSON without this field (`integrityText` in digest.ts): a
+   * manifest edited after `dlc build` wrote it is refused by the bundle loaders.
+   */
+  readonly integrity?: string;
+}
+
+/** A file of a bundle: its name (relative to the file that lists it), size and SHA-256. */
+export interface ManifestFile {
+  readonly name: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+export const BUNDLE_FORMAT = 'dlc-bundle';
+export const BUNDLE_VERSION = 1;
+
+/**
+ * `bundle.json`, at the top of a bundle directory written by `dlc build`: the program's
+ * directory for each backend (each with its manifest.json) and every file of the bundle.
+ */
+export interface BundleIndex {
+  readonly format: typeof BUNDLE_FORMAT;
+  readonly version: number;
+  readonly name: string;
+  /** The directory of each backend's program, relative to bundle.json (`js`, `webgpu`). */
+  readonly backends: { readonly js?: string; readonly webgpu?: string };
+  /** README.md, index.d.ts and each backend's manifest.json, with sizes and SHA-256. */
+  readonly files: readonly ManifestFile[];
+  /** The SHA-256 of this file's JSON without this field, as a manifest's `integrity`. */
+  readonly integrity: string;
 }
 
 export function checkManifest(m: unknown): Manifest {

@@ -1,7 +1,12 @@
 /**
- * @file `dlc build`: writes a compiled program (JS module and/or WGSL kernels) with its manifest,
- * and with `--params W.safetensors` the trained weights (weights.safetensors, named by the manifest).
+ * @file `dlc build`: writes a bundle directory: for each backend a directory (js/, webgpu/) with
+ * the compiled program (JS module and/or WGSL kernels), its manifest and, with `--params
+ * W.safetensors`, the trained weights (weights.safetensors, named by the manifest); at the top
+ * bundle.json (the backends and files), README.md and index.d.ts describing the inputs and outputs.
+ * Every file is listed with its size and SHA-256, and each manifest carries an integrity digest of
+ * itself, so the runtime refuses a bundle that was changed (src/runtime/bundle.ts).
  */
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { compileGraph, type BackendName } from '../../codegen/compile.js';
@@ -13,6 +18,12 @@ import { ensureDir, json, lowerFor, type Io } from '../common.js';
 import { checkTensors, manifestSlots } from '../../runtime/state.js';
 import { writeWeights } from '../../runtime/weights.js';
 import { weightsFlag } from '../weights.js';
+import { integrityText } from '../../runtime/digest.js';
+import { bundleReadme, bundleTypes } from '../../runtime/describe.js';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, type Manifest, type ManifestFile } from '../../runtime/manifest.js';
+
+const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
+const entry = (name: string, data: Uint8Array | string): ManifestFile => ({ name, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, sha256: sha256(data) });
 
 /** The weights of a bundle built with --params, next to its manifest.json. */
 export const WEIGHTS_FILE = 'weights.safetensors';
@@ -34,29 +45,46 @@ export function cmdBuild(io: Io, args: ParsedArgs): void {
   const option = flag(args, 'o') !== undefined ? '-o' : '--out';
   ensureDir(dir, option);
   const written: string[] = [];
+  const write = (path: string, data: Uint8Array | string) => {
+    writeFileSync(path, data);
+    written.push(path);
+  };
+  const manifests: Manifest[] = [];
+  const listed: ManifestFile[] = [];
   for (const backend of backends) {
     const c = compileGraph(g, { backend, precision });
     if (c.diagnostics.some((d) => d.severity === 'error')) throw new BackendError(c.diagnostics);
     const sub = join(dir, backend);
     ensureDir(sub, option);
-    const manifest = weights ? { ...c.manifest, weights: WEIGHTS_FILE } : c.manifest;
+    // The program's files, each listed in the manifest with its size and SHA-256.
+    const files: [string, Uint8Array | string][] = [];
     if (weights) {
       // The buffers of the compiled program are what the runtime checks the file against.
-      checkTensors(manifestSlots(manifest, 'params'), weights.params, 'params');
-      writeFileSync(join(sub, WEIGHTS_FILE), writeWeights(weights.params, { format: 'dlc-weights', program: g.name, source: basename(weights.path) }, precision === 'f64' ? 'F64' : 'F32'));
-      written.push(join(sub, WEIGHTS_FILE));
+      checkTensors(manifestSlots(c.manifest, 'params'), weights.params, 'params');
+      files.push([WEIGHTS_FILE, writeWeights(weights.params, { format: 'dlc-weights', program: g.name, source: basename(weights.path) }, precision === 'f64' ? 'F64' : 'F32')]);
     }
-    writeFileSync(join(sub, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-    written.push(join(sub, 'manifest.json'));
-    if (c.js) {
-      writeFileSync(join(sub, 'program.js'), c.js);
-      written.push(join(sub, 'program.js'));
-    }
-    for (const [name, code] of c.shaders ?? []) {
-      writeFileSync(join(sub, name), code);
-      written.push(join(sub, name));
-    }
+    if (c.js) files.push(['program.js', c.js]);
+    for (const [name, code] of c.shaders ?? []) files.push([name, code]);
+    const unsealed: Manifest = { ...c.manifest, ...(weights ? { weights: WEIGHTS_FILE } : {}), files: files.map(([name, data]) => entry(name, data)) };
+    const manifest: Manifest = { ...unsealed, integrity: sha256(integrityText(unsealed as unknown as Record<string, unknown>)) };
+    const text = JSON.stringify(manifest, null, 2) + '\n';
+    write(join(sub, 'manifest.json'), text);
+    for (const [name, data] of files) write(join(sub, name), data);
+    manifests.push(manifest);
+    listed.push(entry(`${backend}/manifest.json`, text));
   }
+  const readme = bundleReadme(manifests, basename(args.positional[0] ?? g.name), weights ? basename(weights.path) : undefined);
+  const types = bundleTypes(manifests[0]!);
+  write(join(dir, 'README.md'), readme);
+  write(join(dir, 'index.d.ts'), types);
+  const index = {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    name: g.name,
+    backends: Object.fromEntries(backends.map((b) => [b, b])),
+    files: [entry('README.md', readme), entry('index.d.ts', types), ...listed],
+  };
+  write(join(dir, 'bundle.json'), JSON.stringify({ ...index, integrity: sha256(integrityText(index)) }, null, 2) + '\n');
   if (json(args)) io.out(JSON.stringify({ ok: true, diagnostics: warnings.map(diagnosticToJson), files: written }, null, 2) + '\n');
   else io.out(`wrote ${written.length} files to ${dir}:\n${written.map((f) => `  ${f}`).join('\n')}\n`);
 }
