@@ -21,6 +21,11 @@ export class GraphBuilder {
 
   constructor(readonly maxNodes = MAX_NODES) {}
 
+  /** Every node made so far, in creation order. */
+  nodeList(): readonly Node[] {
+    return this.nodes;
+  }
+
   get size(): number {
     return this.nodes.length;
   }

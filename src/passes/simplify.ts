@@ -10,6 +10,7 @@ import { NDArray } from '../ir/ndarray.js';
 import { getOp } from '../ir/ops/index.js';
 import { formatAttr } from '../ir/print.js';
 import { numel } from '../ir/types.js';
+import { scanParts, type ScanAttrs } from '../ir/ops/scan.js';
 
 /** Results with at most this many elements are computed at compile time. */
 const FOLD_LIMIT = 64;
@@ -43,9 +44,30 @@ function evalConstant(n: Node, memo: Map<Node, NDArray>): NDArray {
   return v;
 }
 
+/**
+ * The results of scan `n` that something reads, when every reader is a slice of one result
+ * (as lowering reads them); undefined when a reader reads otherwise.
+ */
+function usedScanResults(n: Node, users: readonly Node[]): Set<number> | undefined {
+  const parts = scanParts(n.body!, n.attrs as unknown as ScanAttrs);
+  const used = new Set<number>();
+  for (const u of users) {
+    if (u.op !== 'slice' || (u.attrs['step'] as number[])[0] !== 1) return undefined;
+    const [lo, hi] = [(u.attrs['start'] as number[])[0]!, (u.attrs['stop'] as number[])[0]!];
+    const i = parts.findIndex((p) => lo >= p.offset && hi <= p.offset + p.size);
+    if (i < 0) return undefined;
+    used.add(i);
+  }
+  return used;
+}
+
 function onePass(g: Graph): Graph {
   const b = new GraphBuilder();
   const map = new Map<Node, Node>();
+  const users = new Map<Node, Node[]>();
+  for (const n of g.nodes) for (const i of n.inputs) users.set(i, [...(users.get(i) ?? []), n]);
+  /** Readers of a pruned scan, already remapped: slices of its new packed value. */
+  const remapped = new Map<Node, Node>();
   const cse = new Map<string, Node>();
   const memo = new Map<Node, NDArray>();
   const emit = (op: string, inputs: readonly Node[], attrs: Node['attrs']): Node => {
@@ -60,6 +82,15 @@ function onePass(g: Graph): Graph {
     b.span = n.span;
     const inputs = n.inputs.map((i) => map.get(i)!);
     const def = getOp(n.op);
+    const again = remapped.get(n);
+    if (again) {
+      map.set(n, again);
+      continue;
+    }
+    if (n.body) {
+      map.set(n, simplifyScan(b, n, inputs, users.get(n) ?? [], remapped));
+      continue;
+    }
     let out: Node | undefined;
     if (n.op === 'stop_gradient') out = inputs[0];
     // A movement of splat constants that all hold one value (and pad with it): one scalar,
@@ -87,6 +118,32 @@ function onePass(g: Graph): Graph {
     g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
     g.updates.map((u) => ({ name: u.name, node: map.get(u.node)! })),
   );
+}
+
+/**
+ * A loop with its body simplified, and without the stacked outputs nobody reads (the carries
+ * before each step that lowering stores for a backward pass that did not come, for one).
+ */
+function simplifyScan(b: GraphBuilder, n: Node, inputs: readonly Node[], users: readonly Node[], remapped: Map<Node, Node>): Node {
+  const a = n.attrs as unknown as ScanAttrs;
+  let body = simplify(n.body!).graph;
+  const used = usedScanResults(n, users);
+  const oldParts = scanParts(n.body!, a);
+  const keep = body.outputs.map((_, i) => i < a.carries || !used || used.has(i));
+  if (keep.some((k) => !k)) body = simplify({ ...body, outputs: body.outputs.filter((_, i) => keep[i]) }).graph;
+  const scan = b.add(n.op, inputs, n.attrs, body);
+  if (used && keep.some((k) => !k)) {
+    const newIndex = keep.map((k, i) => (k ? keep.slice(0, i).filter(Boolean).length : -1));
+    const newParts = scanParts(body, a);
+    for (const u of users) {
+      const [lo, hi] = [(u.attrs['start'] as number[])[0]!, (u.attrs['stop'] as number[])[0]!];
+      const i = oldParts.findIndex((p) => lo >= p.offset && hi <= p.offset + p.size);
+      const shift = newParts[newIndex[i]!]!.offset - oldParts[i]!.offset;
+      const whole = lo + shift === 0 && hi + shift === scan.type.shape[0];
+      remapped.set(u, whole ? scan : b.add('slice', [scan], { start: [lo + shift], stop: [hi + shift], step: [1] }));
+    }
+  }
+  return scan;
 }
 
 /** The value every input splats (and `fill`, when given, equals), or undefined. */

@@ -416,7 +416,11 @@ export const BUILTIN_LIST: Builtin[] = [
   poolBuiltin('max_pool2d', 'max', 2),
   poolBuiltin('avg_pool1d', 'avg', 1),
   poolBuiltin('avg_pool2d', 'avg', 2),
-  def('float', ['x'], 'a compile-time number as a float', (lw, a, span) => float(lw.staticNumber(req(lw, a, 0, 'float', ['x'], span).value, a[0]!.span, 'the argument of `float`'))),
+  def('float', ['x'], 'a compile-time number as a float (or an i32 scalar, such as the variable of a loop that stays a loop, cast to f32)', (lw, a, span) => {
+    const v = req(lw, a, 0, 'float', ['x'], span).value;
+    if (v.k === 'tensor' && v.node.type.dtype === 'i32' && v.node.type.shape.length === 0) return tensor(lw.at(span, () => lw.b.add('cast', [v.node], { dtype: 'f32' })));
+    return float(lw.staticNumber(v, a[0]!.span, 'the argument of `float`'));
+  }),
   def('int', ['x'], 'a compile-time number truncated to an integer', (lw, a, span) => int(Math.trunc(lw.staticNumber(req(lw, a, 0, 'int', ['x'], span).value, a[0]!.span, 'the argument of `int`')))),
   def('len', ['xs'], 'the number of items of a list or tuple (or the size of the first axis of a tensor)', (lw, a, span) => {
     const v = req(lw, a, 0, 'len', ['xs'], span).value;

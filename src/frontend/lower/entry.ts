@@ -17,6 +17,7 @@ import { resolveNames } from '../resolve.js';
 import { Lowerer, PoisonSignal } from './lowerer.js';
 import { Scope } from './scope.js';
 import { listTrains, lowerTrainStep } from './train.js';
+import type { LoopMode } from './loop.js';
 import { DimEnv } from './types.js';
 import { describe, type Value } from './values.js';
 
@@ -25,6 +26,8 @@ export interface LowerOptions {
   readonly dims?: Readonly<Record<string, number>>;
   /** Shapes of the caller's arrays, by parameter name; they bind dimension variables. */
   readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
+  /** `for` loops over ranges: 'auto' (default) keeps long ones as loops, 'unroll' unrolls all, 'keep' keeps all it can (src/frontend/lower/loop.ts). */
+  readonly loops?: LoopMode;
 }
 
 export interface LowerResult {
@@ -163,6 +166,7 @@ function computeEntries(user: ParseResult, std: ParseResult): EntryPoint[] {
 
 export function lowerEntry(std: ParseResult, user: ParseResult, entry: string, opts: LowerOptions = {}): LowerResult {
   const lw = new Lowerer();
+  lw.loopMode = opts.loops ?? 'auto';
   const dims: Record<string, number> = {};
   const defaulted: string[] = [];
   const graph = guarded(lw, () => {

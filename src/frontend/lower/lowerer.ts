@@ -1,7 +1,8 @@
 /**
  * @file Lowering: evaluates the AST as a partial evaluator. Compile-time values are computed;
  * tensor operations become IR nodes through the GraphBuilder (which runs each op's shape rule).
- * Functions are inlined at their call sites and `for` loops unrolled, so the result is one
+ * Functions are inlined at their call sites; `for` loops are unrolled, or kept as loops (`scan`
+ * nodes with a body graph, src/frontend/lower/loop.ts) when they are long, so the result is one
  * acyclic graph. Errors become diagnostics at the offending expression and an invalid value
  * ("poison") that silences the errors it would otherwise cause further on.
  */
@@ -18,6 +19,7 @@ import type * as A from '../ast.js';
 import { BUILTINS } from './builtins.js';
 import { memberPath, type Instance } from './instance.js';
 import { EMPTY_TENSOR_HELP, NonEmptyBuilder } from './nonempty-builder.js';
+import { lowerLoopAsScan, wantsScan, type LoopMode, type LoopStep } from './loop.js';
 import { Scope, type Binding } from './scope.js';
 import { DimEnv, TypeMatcher } from './types.js';
 import { bool, describe, float, int, isNumber, POISON, tensor, type Value } from './values.js';
@@ -82,8 +84,15 @@ function listDType(v: Value & { k: 'list' }): DType {
 }
 
 export class Lowerer {
-  readonly b = new NonEmptyBuilder();
-  readonly diags = new DiagnosticBag();
+  /** The program's builder; parameters are always made here (a loop body reads them as captures). */
+  readonly root = new NonEmptyBuilder();
+  /** Where nodes are made: the root, or a loop body being lowered (src/frontend/lower/loop.ts). */
+  b: NonEmptyBuilder = this.root;
+  diags = new DiagnosticBag();
+  /** Whether `for` loops over ranges stay loops (src/frontend/lower/loop.ts). */
+  loopMode: LoopMode = 'auto';
+  /** The steps of the loops whose bodies are being lowered, outermost first (random draws mix them in). */
+  readonly loopSteps: LoopStep[] = [];
   readonly types: TypeMatcher;
   private readonly stack: Frame[] = [];
   private fuel = FUEL;
@@ -912,6 +921,7 @@ export class Lowerer {
           if (endV.k === 'poison') return POISON;
           const a = this.staticInt(startV, s.start.span, 'a loop bound');
           const z = this.staticInt(endV, s.end.span, 'a loop bound');
+          if (wantsScan(this.loopMode, z - a) && lowerLoopAsScan(this, s, sc, a, z)) return undefined;
           if (z - a > FUEL) this.fail('DL0312', `a loop of ${z - a} iterations is too long to unroll`, s.span, 'use fewer iterations');
           items = [];
           for (let i = a; i < z; i++) items.push(int(i));
@@ -1123,7 +1133,7 @@ export class Lowerer {
         const type = this.types.concreteTensorType(m.type, sc, `parameter \`${mname}\``);
         const init = this.initSpec(m.init, sc);
         const pname = memberPath(inst, mname);
-        const node = this.at(m.span, () => this.b.add('param', [], { name: pname, dtype: type.dtype, shape: [...type.shape], init: { kind: init.kind, args: { ...init.args } } }));
+        const node = this.at(m.span, () => this.root.add('param', [], { name: pname, dtype: type.dtype, shape: [...type.shape], init: { kind: init.kind, args: { ...init.args } } }));
         inst.params.set(mname, { member: m, name: pname, type, init, node });
         sc.define(mname, tensor(node), 'member');
         if (m.state) {

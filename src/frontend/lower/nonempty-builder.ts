@@ -5,15 +5,15 @@
  * made it, instead of a miscompiled program.
  */
 import { GraphBuilder } from '../../ir/builder.js';
-import type { Node } from '../../ir/graph.js';
+import type { Graph, Node } from '../../ir/graph.js';
 import { OpError, type Attrs } from '../../ir/op.js';
 import { formatType } from '../../ir/types.js';
 
 export const EMPTY_TENSOR_HELP = 'every axis must have at least one element; check the sizes and slice bounds';
 
 export class NonEmptyBuilder extends GraphBuilder {
-  override add(op: string, inputs: readonly Node[], attrs: Attrs = {}): Node {
-    const node = super.add(op, inputs, attrs);
+  override add(op: string, inputs: readonly Node[], attrs: Attrs = {}, body?: Graph): Node {
+    const node = super.add(op, inputs, attrs, body);
     const axis = node.type.shape.indexOf(0);
     if (axis >= 0) {
       throw new OpError('DL0315', (w) => `${w ? w.replace(/^ in /, '') : 'this'} gives a tensor with no elements: ${formatType(node.type)} (axis ${axis} has size 0)`, EMPTY_TENSOR_HELP);

@@ -44,7 +44,7 @@ export function drawPerStep(lw: Lowerer, name: string): void {
 export function stepCounter(lw: Lowerer, name: string): Node {
   const s = stateOf(lw);
   if (s.step && s.stepName === name) return s.step;
-  const step = lw.b.add('param', [], { name, dtype: 'i32', shape: [], init: { kind: 'zeros', args: {} } });
+  const step = lw.root.add('param', [], { name, dtype: 'i32', shape: [], init: { kind: 'zeros', args: {} } });
   if (s.stepName === name) s.step = step;
   return step;
 }
@@ -58,7 +58,7 @@ interface SiteKey {
 
 function siteKey(lw: Lowerer, span: Span, streams: number): SiteKey {
   const s = stateOf(lw);
-  s.seed ??= lw.b.add('param', [], { name: SEED_STATE, dtype: 'i32', shape: [], init: { kind: 'seed', args: {} } });
+  s.seed ??= lw.root.add('param', [], { name: SEED_STATE, dtype: 'i32', shape: [], init: { kind: 'seed', args: {} } });
   const step = s.stepName ? stepCounter(lw, s.stepName) : C.scalarConst(lw.b, 0, 'i32');
   const pos = span.file.position(span.start);
   // The user's file is not named (a program has one): the same file draws the same wherever it is run from.
@@ -73,7 +73,13 @@ function siteKey(lw: Lowerer, span: Span, streams: number): SiteKey {
 function draw(lw: Lowerer, key: SiteKey, stream: number, shape: readonly number[], n?: Node): Node {
   const b = lw.b;
   const wide = (x: Node) => C.broadcastTo(b, x, shape);
-  const counter = C.reshape(b, b.add('iota', [], { dtype: 'i32', shape: [Math.max(1, numel(shape))], axis: 0 }), shape);
+  let counter = C.reshape(b, b.add('iota', [], { dtype: 'i32', shape: [Math.max(1, numel(shape))], axis: 0 }), shape);
+  // In the body of a loop that stays a loop, step t draws the elements after those of step t - 1.
+  if (lw.loopSteps.length) {
+    let at = lw.loopSteps[0]!.node;
+    for (const l of lw.loopSteps.slice(1)) at = b.add('add', [b.add('mul', [at, C.scalarConst(b, l.trips, 'i32')]), l.node]);
+    counter = b.add('add', [counter, wide(b.add('mul', [at, C.scalarConst(b, Math.max(1, numel(shape)), 'i32')]))]);
+  }
   const words = [wide(key.seed), wide(C.scalarConst(b, key.k1[stream]!, 'i32')), counter, wide(key.step)];
   return n ? b.add('random_int', [...words, wide(n)]) : b.add('random_uniform', words);
 }

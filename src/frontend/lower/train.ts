@@ -125,7 +125,9 @@ class TrainLowering {
     readonly user: ParseResult,
     readonly decl: A.TrainDecl,
     readonly opts: LowerOptions,
-  ) {}
+  ) {
+    this.lw.loopMode = opts.loops ?? 'auto';
+  }
 
   private err(code: 'DL0701' | 'DL0702' | 'DL0703' | 'DL0704' | 'DL0705' | 'DL0706', message: string, span: Span, help?: string): undefined {
     this.lw.report(error(code, message, { span, help }));
