@@ -12,7 +12,8 @@ Commands:
   run        run a function (reference interpreter, or --backend js|webgpu) and print its results
   verify     run functions on every backend and compare them with the interpreter
   kernels    the kernels a function compiles to: sources, primitives, flops, bytes, fusion, memory
-  build      write a compiled program (JS module, WGSL kernels, manifest) to a directory
+  build      write a bundle (JS module, WGSL kernels, manifests, weights) to a directory
+  serve      serve a directory (a web page and its bundle) on localhost, under a strict CSP
   gradcheck  check the gradients of functions against finite differences
   train      train a model declared with \`train\` on .npy data; checkpoints, weights, metrics
   help       explain a command: dlc help run
@@ -116,14 +117,25 @@ line counts the outputs checked and failed and names the worst. Exit status 1 on
   build: `dlc build FILE --fn NAME -o DIR [--backend js|webgpu|all] [--precision f32|f64]
         [--params W.safetensors] [--dim NAME=SIZE]...
 
-Compiles one function and writes DIR/js/ (program.js, an ES module with no imports) and/or
-DIR/webgpu/ (one .wgsl file per distinct shader), each with a versioned manifest.json describing
-memory, parameters (with initializers), inputs, outputs and kernels.
+Compiles one function and writes a bundle directory: DIR/js/ (program.js, an ES module with no
+imports) and/or DIR/webgpu/ (one .wgsl file per distinct shader), each with a versioned
+manifest.json describing memory, parameters (with initializers), inputs, outputs and kernels, and
+listing its files with their sizes and SHA-256; DIR/bundle.json (the backends and files),
+DIR/README.md and DIR/index.d.ts (the inputs and outputs). loadProgram(DIR) in dlc/runtime loads
+it in Node or a browser (WebGPU when available, else JS) and refuses a changed or corrupt file.
 
   --params W.safetensors  trained weights: the bundle carries them as weights.safetensors next
-                          to each manifest.json (which names it), and the runtime's bundle
-                          loaders (loadJsBundle, loadWebGpuBundle) load them in place of the
-                          initializers. Checked as for \`dlc run --params\`.
+                          to each manifest.json (which names it), and the runtime's loaders
+                          (loadProgram, loadJsBundle, loadWebGpuBundle) load them in place of
+                          the initializers. Checked as for \`dlc run --params\`.
+`,
+  serve: `dlc serve [DIR] [--port N] [--host H] [--quiet]
+
+Serves the files under DIR (default: the current directory) at http://localhost:N/ (default
+8080; 0 picks a free port) until Ctrl-C: GET and HEAD only, a directory's index.html, MIME types
+for .html, .js, .json, .wgsl, .safetensors, .npy and the rest, and a strict content-security
+policy on every response (script-src 'self', no inline script, no eval). Each request is logged
+to stderr unless --quiet. For trying a bundle in a browser: examples/web/ (see examples/README.md).
 `,
   kernels: `dlc kernels FILE (--fn NAME | --train NAME) [--dim NAME=SIZE]... [--input NAME=FILE.npy]...
         [--format text|json] [--memory-svg OUT.svg]

@@ -13,6 +13,7 @@ import { cmdGradcheck } from './commands/gradcheck.js';
 import { cmdIr } from './commands/ir.js';
 import { cmdKernels } from './commands/kernels.js';
 import { cmdRun } from './commands/run.js';
+import { cmdServe } from './commands/serve.js';
 import { cmdTrain } from './commands/train.js';
 import { cmdVerify } from './commands/verify.js';
 import { defaultIo, DiagnosticExit, Exit, json, type Io } from './common.js';
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, (io: Io, args: ParsedArgs) => void | Promise<void
   verify: cmdVerify,
   kernels: cmdKernels,
   build: cmdBuild,
+  serve: cmdServe,
   train: (io, args) => cmdTrain(io, args, io === defaultIo ? process.stdout : {}),
   help: cmdHelp,
 };
