@@ -17,7 +17,8 @@ import { isComputing, isView, planFusion, type FusionOptions, type FusionPlan } 
 import { mergeSiblings } from './siblings.js';
 import { placeUpdates, type PendingUpdate } from './in-place.js';
 import { isOptimizerState } from '../ir/graph.js';
-import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelLet, KernelProgram, KernelSource, Level, MapKernel, Space, Strided } from './program.js';
+import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelLet, KernelProgram, KernelSource, Level, MapKernel, ProgramLoop, Space, Strided } from './program.js';
+import { buildLoop, mergeSiblingsInLoops } from './loop.js';
 
 
 /** State while one kernel's expressions are built. */
@@ -36,14 +37,61 @@ interface KernelScope {
   readonly memo: Map<string, Expr>;
 }
 
-class Builder {
+export class Builder {
   readonly buffers: BufferInfo[] = [];
   readonly kernels: Kernel[] = [];
+  readonly loops: ProgramLoop[] = [];
+  /** How many loops the kernels being built are inside. */
+  depth = 0;
   private readonly bufOf = new Map<Node, number>();
   private fresh = 0;
   private scope: KernelScope = { rows: new Map(), nodes: new Set(), memo: new Map() };
 
-  constructor(readonly plan: FusionPlan) {}
+  constructor(
+    public plan: FusionPlan,
+    readonly fusion: FusionOptions = {},
+  ) {}
+
+  /** A buffer holding node n's value: its own, or a temporary written by a copy kernel now. */
+  ensureBuffer(n: Node, tag: string): number {
+    const have = this.bufOf.get(n);
+    if (have !== undefined) return have;
+    const buf = this.addBuffer(`${tag}${n.id}_${n.op}`, n, 'arena', 'temp');
+    this.mapKernel(n, buf, (idx) => this.read(n, idx));
+    this.bind(n, buf);
+    return buf;
+  }
+
+  /** Buffers for a graph's parameters and stored constants. */
+  bindSources(g: Graph, params: { name: string; buf: number }[]): void {
+    for (const n of g.nodes) {
+      if (n.op === 'param') {
+        const name = String(n.attrs['name']);
+        const buf = this.addBuffer(name, n, 'state', isOptimizerState(name) ? 'state' : 'param', { init: n.attrs['init'] as unknown as InitSpec });
+        this.bind(n, buf);
+        params.push({ name, buf });
+      } else if (n.op === 'constant' && !isView(n)) {
+        this.bind(n, this.addBuffer(`const${n.id}`, n, 'state', 'const', { values: n.attrs['value'] as number[] }));
+      }
+    }
+  }
+
+  /** The kernels of every stored value of g, in order (`outputOf`: values that are results, by name). */
+  buildNodes(g: Graph, outputOf: ReadonlyMap<Node, string>): void {
+    const plan = this.plan;
+    const contractionOfSink = new Map([...plan.epilogueOf].map(([d, s]) => [s, d]));
+    for (const n of g.nodes) {
+      if (!isComputing(n) || !plan.materialized.has(n)) continue;
+      const out = outputOf.get(n);
+      const buf = this.addBuffer(out ?? `t${n.id}_${n.op}`, n, out ? 'state' : 'arena', out ? 'output' : 'temp');
+      this.bind(n, buf);
+      const d = contractionOfSink.get(n);
+      if (n.body) buildLoop(this, n, buf);
+      else if (d) this.contraction(d, buf, n);
+      else if (n.op === 'dot_general') this.contraction(n, buf);
+      else this.mapKernel(n, buf);
+    }
+  }
 
   addBuffer(name: string, n: Node, space: Space, role: BufferRole, extra: { values?: readonly number[]; init?: InitSpec } = {}): number {
     const id = this.buffers.length;
@@ -104,7 +152,7 @@ class Builder {
     return e;
   }
 
-  private source(nodes: Iterable<Node>): KernelSource {
+  source(nodes: Iterable<Node>): KernelSource {
     const list = [...nodes].sort((a, b) => a.id - b.id);
     return { ops: list.map((n) => n.op), spans: list.flatMap((n) => (n.span ? [n.span] : [])), nodes: list.map((n) => n.id) };
   }
@@ -292,43 +340,24 @@ export interface BuildOptions extends FusionOptions {}
 /** The kernel program of a graph under a fusion plan (fused unless `fuse: false`). */
 export function buildKernels(g: Graph, opts: BuildOptions = {}): KernelProgram {
   resetStructKeys();
-  const { program, pending } = build(g, planFusion(g, opts));
-  // Independent kernels over the same index space become one.
-  const merged = opts.fuse === false ? program : { ...program, kernels: mergeSiblings(program.kernels) };
+  const { program, pending } = build(g, planFusion(g, opts), opts);
+  // Independent kernels over the same index space become one (never across a loop's bounds).
+  const merged = opts.fuse === false ? program : mergeSiblingsInLoops(program, mergeSiblings);
   const placed = placeUpdates(merged, pending);
   if (opts.fuse === false) return placed;
   // Names follow the order.
   return { ...placed, kernels: placed.kernels.map((k, i) => ({ ...k, name: `k${i}_${k.name.replace(/^k\d+_/, '')}` })) };
 }
 
-function build(g: Graph, plan: FusionPlan): { program: KernelProgram; pending: PendingUpdate[] } {
-  const b = new Builder(plan);
+function build(g: Graph, plan: FusionPlan, opts: FusionOptions): { program: KernelProgram; pending: PendingUpdate[] } {
+  const b = new Builder(plan, opts);
   const outputOf = new Map<Node, string>();
   for (const o of g.outputs) if (!outputOf.has(o.node)) outputOf.set(o.node, o.name);
   const inputs = g.inputs.map((n) => ({ name: String(n.attrs['name']), buf: b.addBuffer(String(n.attrs['name']), n, 'state', 'input') }));
   g.inputs.forEach((n, i) => b.bind(n, inputs[i]!.buf));
   const params: { name: string; buf: number }[] = [];
-  for (const n of g.nodes) {
-    if (n.op === 'param') {
-      const name = String(n.attrs['name']);
-      const buf = b.addBuffer(name, n, 'state', isOptimizerState(name) ? 'state' : 'param', { init: n.attrs['init'] as unknown as InitSpec });
-      b.bind(n, buf);
-      params.push({ name, buf });
-    } else if (n.op === 'constant' && !isView(n)) {
-      b.bind(n, b.addBuffer(`const${n.id}`, n, 'state', 'const', { values: n.attrs['value'] as number[] }));
-    }
-  }
-  const contractionOfSink = new Map([...plan.epilogueOf].map(([d, s]) => [s, d]));
-  for (const n of g.nodes) {
-    if (!isComputing(n) || !plan.materialized.has(n)) continue;
-    const out = outputOf.get(n);
-    const buf = b.addBuffer(out ?? `t${n.id}_${n.op}`, n, out ? 'state' : 'arena', out ? 'output' : 'temp');
-    b.bind(n, buf);
-    const d = contractionOfSink.get(n);
-    if (d) b.contraction(d, buf, n);
-    else if (n.op === 'dot_general') b.contraction(n, buf);
-    else b.mapKernel(n, buf);
-  }
+  b.bindSources(g, params);
+  b.buildNodes(g, outputOf);
   // Outputs that are views, inputs, parameters or constants are copied into output buffers.
   // A value returned twice gets a buffer per output (the second a copy of the first).
   const claimed = new Set<number>();
@@ -360,5 +389,5 @@ function build(g: Graph, plan: FusionPlan): { program: KernelProgram; pending: P
     taken.add(value);
     pending.push({ name: u.name, state, value });
   }
-  return { program: { name: g.name, buffers: b.buffers, kernels: b.kernels, inputs, params, outputs, updates: [], stateBytes: 0, arenaBytes: 0 }, pending };
+  return { program: { name: g.name, buffers: b.buffers, kernels: b.kernels, ...(b.loops.length ? { loops: b.loops } : {}), inputs, params, outputs, updates: [], stateBytes: 0, arenaBytes: 0 }, pending };
 }

@@ -173,6 +173,10 @@ export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
       mat(n, g.updates.some((u) => u.node === n) && !g.outputs.some((o) => o.node === n) ? 'it is a new value of a state' : 'it is an output of the program');
       continue;
     }
+    if (def.kind === 'loop') {
+      mat(n, 'a loop writes its results itself (src/kernel/loop.ts)');
+      continue;
+    }
     if (def.kind === 'contraction') {
       // Fused later with its epilogue when it has exactly one elementwise reader at the same index.
       mat(n, 'a contraction is a kernel of its own');
@@ -206,6 +210,11 @@ export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
     const flops = costOf(def, n.inputs.map((i) => i.type), n.type, n.attrs).flops / Math.max(1, numel(n.type.shape));
     if (flops <= RECOMPUTE_FLOPS && own <= MAX_INLINE / 4) continue;
     mat(n, `${rs.length} kernels read it and recomputing it costs ${own} operations per element`);
+  }
+  // A loop reads its operands from memory (copies of rows and carries, captures read in place).
+  for (const n of g.nodes) {
+    if (getOp(n.op).kind !== 'loop') continue;
+    for (const i of n.inputs) if (isComputing(i) && !materialized.has(i)) mat(i, 'a loop reads it');
   }
   // Contraction epilogues: the elementwise values computed from a contraction at its own index
   // (a chain or a small DAG: bias, activation, the mask a backward pass keeps) that end in one

@@ -13,7 +13,7 @@
 import { flatIndex, idx, loadIndices, renameBuffers, sameExpr, type Expr } from './expr.js';
 import { sameIndexValue } from './affine.js';
 import { kernelWrites as writes } from './liveness.js';
-import type { Binding, BufferInfo, Kernel, KernelProgram, MapKernel } from './program.js';
+import { loopCopyBuffers, type Binding, type BufferInfo, type Kernel, type KernelProgram, type LoopCopy, type MapKernel, type ProgramLoop } from './program.js';
 
 /** An update of state `name` (buffer `state`) whose new value the program computes into buffer `value`. */
 export interface PendingUpdate {
@@ -94,6 +94,11 @@ export function inPlaceProblems(p: KernelProgram): string[] {
   return problems;
 }
 
+function renameLoop(l: ProgramLoop, to: (b: number) => number): ProgramLoop {
+  const r = (cs: readonly LoopCopy[]) => cs.map((c) => ({ ...c, src: to(c.src), dst: to(c.dst) }));
+  return { ...l, enter: r(l.enter), before: r(l.before), after: r(l.after), exit: r(l.exit) };
+}
+
 /**
  * The program with every update written into its state: in place where that is safe, else by a
  * copy at the end. Temporary buffers an in-place update no longer needs are dropped.
@@ -103,7 +108,9 @@ export function placeUpdates(p: KernelProgram, pending: readonly PendingUpdate[]
   const copies: PendingUpdate[] = [];
   for (const u of pending) {
     const at = p.kernels.findIndex((k) => writes(k).includes(u.value));
-    const safe = at >= 0 && p.kernels.slice(at + 1).every((k) => !readsBuffer(k, u.state)) && readsOnlyOwnElement(p.kernels[at]!, u.state);
+    // A loop after the writer that copies from the state (an initial carry, a per-step row) reads it too.
+    const loopReads = (p.loops ?? []).some((l) => l.first + l.count > at && loopCopyBuffers(l).includes(u.state));
+    const safe = at >= 0 && !loopReads && p.kernels.slice(at + 1).every((k) => !readsBuffer(k, u.state)) && readsOnlyOwnElement(p.kernels[at]!, u.state);
     if (safe) into.set(u.value, u.state);
     else copies.push(u);
   }
@@ -118,6 +125,7 @@ export function placeUpdates(p: KernelProgram, pending: readonly PendingUpdate[]
     ...p,
     buffers: keep.map((b) => ({ ...b, id: to(b.id) })),
     kernels: kernels.map((k) => renameKernel(k, to)),
+    ...(p.loops ? { loops: p.loops.map((l) => renameLoop(l, (b) => to(into.get(b) ?? b))) } : {}),
     inputs: p.inputs.map(bind),
     params: p.params.map(bind),
     outputs: p.outputs.map(bind),

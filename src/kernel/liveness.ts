@@ -5,7 +5,7 @@
  * planned; only the arena is.
  */
 import { loadsOf } from './expr.js';
-import type { Kernel, KernelProgram } from './program.js';
+import { loopCopyBuffers, type Kernel, type KernelProgram } from './program.js';
 
 /** The buffers kernel k reads (loads in outputs, lets and epilogue; contraction operands). */
 export function kernelReads(k: Kernel): Set<number> {
@@ -48,6 +48,21 @@ export function liveness(p: KernelProgram): LiveRange[] {
     for (const b of kernelWrites(k)) touch(b, at);
     for (const b of kernelReads(k)) touch(b, at);
   });
+  // A loop runs its kernels again and again: whatever it touches (its kernels, its copies) lives
+  // through all of it (a loop inside another, through all of the outer one).
+  for (const l of [...(p.loops ?? [])].sort((a, b) => b.depth - a.depth)) {
+    const lo = l.first;
+    const hi = l.first + l.count - 1;
+    const touched = new Set(loopCopyBuffers(l));
+    for (let at = lo; at <= hi; at++) {
+      for (const b of kernelWrites(p.kernels[at]!)) touched.add(b);
+      for (const b of kernelReads(p.kernels[at]!)) touched.add(b);
+    }
+    for (const b of touched) {
+      first.set(b, Math.min(first.get(b) ?? lo, lo));
+      last.set(b, Math.max(last.get(b) ?? hi, hi));
+    }
+  }
   return p.buffers.filter((b) => b.space === 'arena').map((b) => ({ buf: b.id, first: first.get(b.id) ?? 0, last: last.get(b.id) ?? 0 }));
 }
 

@@ -22,7 +22,7 @@ import type { DType } from '../ir/types.js';
 import { readsOnlyOwnElement } from './in-place.js';
 import { kernelReads, liveness, overlapsInTime, type LiveRange } from './liveness.js';
 import type { Expr } from './expr.js';
-import type { BufferInfo, KernelProgram, MapKernel, MemorySummary } from './program.js';
+import { loopOfKernel, type BufferInfo, type KernelProgram, type MapKernel, type MemorySummary } from './program.js';
 
 export const ALIGN = 256;
 
@@ -117,8 +117,10 @@ export function arenaBlocks(p: KernelProgram, precision: Precision, inPlace: boo
   }
   let joined = 0;
   if (inPlace) {
+    // Not inside a loop: its next step reads again what a kernel would write over.
+    const inLoop = loopOfKernel(p);
     p.kernels.forEach((k, at) => {
-      if (k.kind !== 'map') return;
+      if (k.kind !== 'map' || inLoop[at]) return;
       const used = new Set<number>();
       for (const o of k.outputs) {
         const ro = rangeOf.get(o.buf);

@@ -130,10 +130,61 @@ export interface Binding {
   readonly buf: number;
 }
 
+/**
+ * A copy of `size` elements between two buffers of one dtype, from element srcOffset + t·srcStep
+ * to dstOffset + t·dstStep at step t of its loop (steps 0 for copies made once).
+ */
+export interface LoopCopy {
+  readonly src: number;
+  readonly srcOffset: number;
+  readonly srcStep: number;
+  readonly dst: number;
+  readonly dstOffset: number;
+  readonly dstStep: number;
+  readonly size: number;
+}
+
+/**
+ * A loop (a `scan`, src/ir/ops/scan.ts): kernels `first` … `first + count − 1` (its body, compiled
+ * once) run `trips` times, at t = 0 … trips − 1 (t = trips − 1 … 0 when `reverse`). The carries
+ * and per-step rows move by copies: `enter` once before the first step (the initial carries),
+ * `before` at each step before the body (the rows of the per-step inputs), `after` at each step
+ * after it (the rows of the stacked outputs, then the new carries), `exit` once after the last
+ * step (the final carries into the result). A loop inside a loop has a range inside its range.
+ */
+export interface ProgramLoop {
+  readonly name: string;
+  readonly first: number;
+  readonly count: number;
+  readonly trips: number;
+  readonly reverse: boolean;
+  /** How many loops this one is inside. */
+  readonly depth: number;
+  readonly enter: readonly LoopCopy[];
+  readonly before: readonly LoopCopy[];
+  readonly after: readonly LoopCopy[];
+  readonly exit: readonly LoopCopy[];
+  readonly source: KernelSource;
+}
+
+/** The buffers a loop's copies read and write. */
+export function loopCopyBuffers(l: ProgramLoop): number[] {
+  return [...l.enter, ...l.before, ...l.after, ...l.exit].flatMap((c) => [c.src, c.dst]);
+}
+
+/** The innermost loop each kernel is in (undefined: none), by kernel index. */
+export function loopOfKernel(p: KernelProgram): (ProgramLoop | undefined)[] {
+  const out: (ProgramLoop | undefined)[] = p.kernels.map(() => undefined);
+  for (const l of [...(p.loops ?? [])].sort((a, b) => a.depth - b.depth)) for (let i = l.first; i < l.first + l.count; i++) out[i] = l;
+  return out;
+}
+
 export interface KernelProgram {
   readonly name: string;
   readonly buffers: readonly BufferInfo[];
   readonly kernels: readonly Kernel[];
+  /** The loops over ranges of `kernels` (none: the kernels run once, in order). */
+  readonly loops?: readonly ProgramLoop[];
   readonly inputs: readonly Binding[];
   readonly params: readonly Binding[];
   readonly outputs: readonly Binding[];

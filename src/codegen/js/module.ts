@@ -5,7 +5,7 @@
  */
 import type { DType } from '../../ir/types.js';
 import { elementBytes, type Precision } from '../../kernel/memory.js';
-import { levelOffset, type BufferInfo, type ContractionKernel, type KernelProgram, type MapKernel, type Strided } from '../../kernel/program.js';
+import { levelOffset, type BufferInfo, type ContractionKernel, type KernelProgram, type LoopCopy, type MapKernel, type Strided } from '../../kernel/program.js';
 import { ExprRenderer, Helpers, kernelHeader, type Dialect } from '../render-expr.js';
 import { typeOf } from '../../kernel/expr.js';
 import { JS_HELPERS } from './prelude.js';
@@ -181,6 +181,45 @@ function contractionKernel(k: ContractionKernel, p: KernelProgram, precision: Pr
   return L;
 }
 
+/** A loop's copies at step variable `t` (the copy of a row is a typed-array `set` of a subarray). */
+function copies(cs: readonly LoopCopy[], p: KernelProgram, precision: Precision, t: string): string[] {
+  return cs.map((c) => {
+    const s = view(p.buffers[c.src]!, precision);
+    const d = view(p.buffers[c.dst]!, precision);
+    const at = (base: number, step: number) => (step ? `${base} + ${t} * ${step}` : String(base));
+    const from = at(s.off + c.srcOffset, c.srcStep);
+    return `${d.name}.set(${s.name}.subarray(${from}, ${from} + ${c.size}), ${at(d.off + c.dstOffset, c.dstStep)});`;
+  });
+}
+
+/** The calls of `run`: every kernel in order, the kernels of a loop inside a JS loop. */
+function runBody(p: KernelProgram, precision: Precision): string[] {
+  const loops = [...(p.loops ?? [])].sort((a, b) => a.first - b.first || a.depth - b.depth);
+  const emit = (from: number, to: number, depth: number): string[] => {
+    const out: string[] = [];
+    for (let i = from; i < to; ) {
+      const l = loops.find((x) => x.first === i && x.depth === depth);
+      if (!l) {
+        out.push(`${p.kernels[i]!.name}(sf, si, af, ai);`);
+        i++;
+        continue;
+      }
+      const s = `s${depth}`;
+      const t = `t${depth}`;
+      out.push(`// ${l.name}: ${l.trips} steps${l.reverse ? ', last to first' : ''}`);
+      out.push(...copies(l.enter, p, precision, t));
+      out.push(`for (let ${s} = 0; ${s} < ${l.trips}; ${s}++) {`);
+      out.push(`${INDENT}const ${t} = ${l.reverse ? `${l.trips - 1} - ${s}` : s};`);
+      const body = [...copies(l.before, p, precision, t), ...emit(l.first, l.first + l.count, depth + 1), ...copies(l.after, p, precision, t)];
+      out.push(...body.map((x) => INDENT + x), '}');
+      out.push(...copies(l.exit, p, precision, t));
+      i = l.first + l.count;
+    }
+    return out;
+  };
+  return emit(0, p.kernels.length, 0);
+}
+
 /** The ES module for a planned kernel program. */
 export function renderJsModule(p: KernelProgram, precision: Precision): string {
   const d = jsDialect(precision);
@@ -204,7 +243,7 @@ export function renderJsModule(p: KernelProgram, precision: Precision): string {
     '/** Runs every kernel in order over the state and arena memories ({ f, i } typed-array views). */',
     'export function run(state, arena) {',
     '  const sf = state.f, si = state.i, af = arena.f, ai = arena.i;',
-    ...names.map((n) => `  ${n}(sf, si, af, ai);`),
+    ...runBody(p, precision).map((l) => INDENT + l),
     '}',
     '',
   ];

@@ -1,0 +1,126 @@
+/**
+ * @file Loops in a kernel program: a `scan` node (src/ir/ops/scan.ts) becomes its body's kernels,
+ * built once from the body graph with a fusion plan of its own, and a `ProgramLoop` that runs them
+ * `trips` times. Each carry gets a buffer the body reads; the initial values are copied in before
+ * the first step and each step's new values after it; each per-step input gets a row buffer that a
+ * copy fills at each step; captures are read where they are. The results go into the scan's packed
+ * buffer: each stacked output's row after each step, the final carries after the last step.
+ */
+import type { Node } from '../ir/graph.js';
+import { scanInputRole, scanParts, type ScanAttrs } from '../ir/ops/scan.js';
+import { numel } from '../ir/types.js';
+import type { Builder } from './build.js';
+import { planFusion } from './fuse.js';
+import type { Kernel, KernelProgram, LoopCopy, ProgramLoop } from './program.js';
+
+const copy = (src: number, dst: number, size: number, at: { srcOffset?: number; srcStep?: number; dstOffset?: number; dstStep?: number } = {}): LoopCopy => ({
+  src,
+  dst,
+  size,
+  srcOffset: at.srcOffset ?? 0,
+  srcStep: at.srcStep ?? 0,
+  dstOffset: at.dstOffset ?? 0,
+  dstStep: at.dstStep ?? 0,
+});
+
+/** The kernels and loop of scan node n, writing its packed result into `out`. */
+export function buildLoop(b: Builder, n: Node, out: number): void {
+  const a = n.attrs as unknown as ScanAttrs;
+  const body = n.body!;
+  const ins = n.inputs.map((x) => b.ensureBuffer(x, 'loop_in'));
+  const enter: LoopCopy[] = [];
+  const before: LoopCopy[] = [];
+  const carryBuf: number[] = [];
+  body.inputs.forEach((x, i) => {
+    const role = scanInputRole(a, i);
+    if (role === 'capture') {
+      b.bind(x, ins[i]!);
+      return;
+    }
+    const buf = b.addBuffer(`loop${n.id}_${role === 'carry' ? 'c' : 'x'}${i}`, x, 'arena', 'temp');
+    b.bind(x, buf);
+    const size = numel(x.type.shape);
+    if (role === 'carry') {
+      carryBuf.push(buf);
+      enter.push(copy(ins[i]!, buf, size));
+    } else before.push(copy(ins[i]!, buf, size, { srcStep: size }));
+  });
+  const savedPlan = b.plan;
+  b.plan = planFusion(body, b.fusion);
+  b.bindSources(body, []);
+  const first = b.kernels.length;
+  b.depth++;
+  b.buildNodes(body, new Map());
+  // Each result's value in a buffer. A new carry must not be read from another carry's buffer
+  // (the copies after the step would overwrite it first): such a value gets a temporary.
+  const carrySet = new Set(carryBuf);
+  const src = body.outputs.map((o, i) => {
+    const have = b.bufferOf(o.node);
+    const own = i < a.carries ? carryBuf[i] : undefined;
+    if (have !== undefined && (!carrySet.has(have) || have === own || i >= a.carries)) return have;
+    const buf = b.addBuffer(`loop${n.id}_r${i}`, o.node, 'arena', 'temp');
+    b.mapKernel(o.node, buf, (idx) => b.read(o.node, idx));
+    return buf;
+  });
+  // A body with no kernel of its own (every result is an input) still runs as a loop: one copy kernel.
+  if (b.kernels.length === first) {
+    const o = body.outputs[0]!;
+    const buf = b.addBuffer(`loop${n.id}_r0`, o.node, 'arena', 'temp');
+    b.mapKernel(o.node, buf, (idx) => b.read(o.node, idx));
+    src[0] = buf;
+  }
+  b.depth--;
+  b.plan = savedPlan;
+  const parts = scanParts(body, a);
+  const after: LoopCopy[] = [];
+  const exit: LoopCopy[] = [];
+  parts.forEach((p, i) => {
+    if (!p.stacked) return;
+    const row = p.size / a.trips;
+    after.push(copy(src[i]!, out, row, { dstOffset: p.offset, dstStep: row }));
+  });
+  parts.forEach((p, k) => {
+    if (p.stacked) return;
+    if (src[k] !== carryBuf[k]) after.push(copy(src[k]!, carryBuf[k]!, p.size));
+    exit.push(copy(carryBuf[k]!, out, p.size, { dstOffset: p.offset }));
+  });
+  const loop: ProgramLoop = {
+    name: `loop${n.id}`,
+    first,
+    count: b.kernels.length - first,
+    trips: a.trips,
+    reverse: a.reverse,
+    depth: b.depth,
+    enter,
+    before,
+    after,
+    exit,
+    source: b.source([n]),
+  };
+  b.loops.push(loop);
+}
+
+/**
+ * `merge` (sibling fusion) applied to each run of kernels between loop bounds on its own, so no
+ * kernel moves into, out of or across a loop; the loops' ranges follow.
+ */
+export function mergeSiblingsInLoops(p: KernelProgram, merge: (ks: readonly Kernel[]) => Kernel[]): KernelProgram {
+  const loops = p.loops ?? [];
+  if (loops.length === 0) return { ...p, kernels: merge(p.kernels) };
+  const cuts = [...new Set([0, p.kernels.length, ...loops.flatMap((l) => [l.first, l.first + l.count])])].sort((x, y) => x - y);
+  const start = new Map<number, number>();
+  const kernels: Kernel[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    start.set(cuts[i]!, kernels.length);
+    kernels.push(...merge(p.kernels.slice(cuts[i], cuts[i + 1])));
+  }
+  start.set(p.kernels.length, kernels.length);
+  return {
+    ...p,
+    kernels,
+    loops: loops.map((l) => {
+      const first = start.get(l.first)!;
+      return { ...l, first, count: start.get(l.first + l.count)! - first };
+    }),
+  };
+}
