@@ -11,6 +11,7 @@ export { readSafetensors, writeSafetensors, SafetensorsError, type SafeDType, ty
 export { matchWeights, readWeights, tensorsFromSafetensors, tensorsToSafetensors, writeWeights, type WeightsMatch } from './weights.js';
 export { loadJsBundle, loadProgram, loadWebGpuBundle, type LoadOptions, type ReadFile } from './bundle.js';
 export { BundleError, InputError } from './bundle-errors.js';
+export { GpuError } from './gpu-errors.js';
 export { Program, type InputValue, type TensorInfo } from './program.js';
 export { bundleIndexProblem, manifestProblem } from './validate.js';
 export { sha256Hex } from './digest.js';

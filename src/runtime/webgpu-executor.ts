@@ -11,6 +11,8 @@ import { checkCallInputs, elementCount, initState, makeSpace, readBuffer, writeB
 import { sharedPrecision, type TypedArray } from './js-executor.js';
 import type { ManifestBuffer } from './manifest.js';
 import { StateWriter, type Tensor } from './state.js';
+import { LOOP_COPY_WGSL, loopSchedule, type Dispatch } from './webgpu-loops.js';
+import { scoped, watchDevice } from './gpu-errors.js';
 
 export interface ShaderMessage {
   readonly line: number;
@@ -97,6 +99,12 @@ export class WebGpuExecutor extends StateWriter {
   private readonly bindGroup: GPUBindGroup;
   /** Dispatches recorded by the last `run` (for reports and benchmarks). */
   dispatches = 0;
+  /** What a run dispatches, in order: every kernel once, a loop's body kernels and copies at each of its steps. */
+  private readonly schedule: readonly Dispatch[];
+  /** The schedule in parts (a kernel, or a whole loop), each with the name a device error is reported under. */
+  private readonly units: readonly { readonly name: string; readonly from: number; readonly to: number }[];
+  /** Whether a run has gone through kernel by kernel, each in its own error scope (gpu-errors.ts). */
+  private checked = false;
 
   private constructor(
     readonly device: GPUDevice,
@@ -107,15 +115,22 @@ export class WebGpuExecutor extends StateWriter {
     /** Distinct shader modules (and pipelines) created at load. */
     readonly shaderCount: number,
     memory: SharedGpuMemory = newGpuMemory(device, manifest.state.bytes, manifest.arena.bytes),
+    /** The copy shader of loops (src/runtime/webgpu-loops.ts), when the program has loops. */
+    private readonly copyPipeline?: GPUComputePipeline,
   ) {
     super();
+    watchDevice(device);
     this.host = memory.host;
     initState(manifest, this.host, seed, memory.initialized);
     this.state = memory.state;
     this.arena = memory.arena;
     device.queue.writeBuffer(this.state, 0, this.host.buffer);
-    const blocks = new Uint32Array((Math.max(1, manifest.kernels.length) * PARAM_STRIDE) / 4);
+    const loops = loopSchedule(manifest);
+    this.schedule = loops.dispatches;
+    this.units = loops.units;
+    const blocks = new Uint32Array((Math.max(1, manifest.kernels.length + loops.blocks.length) * PARAM_STRIDE) / 4);
     manifest.kernels.forEach((k, i) => blocks.set(k.params ?? [], (i * PARAM_STRIDE) / 4));
+    loops.blocks.forEach((w, j) => blocks.set(w, ((manifest.kernels.length + j) * PARAM_STRIDE) / 4));
     this.params = device.createBuffer({ size: blocks.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(this.params, 0, blocks);
     this.bindGroup = device.createBindGroup({
@@ -130,7 +145,7 @@ export class WebGpuExecutor extends StateWriter {
 
   static async create(device: GPUDevice, load: WebGpuLoad, seed = 0): Promise<WebGpuExecutor> {
     const p = await WebGpuExecutor.load(device, load);
-    return new WebGpuExecutor(device, p.manifest, p.pipelines, p.layout, seed, p.shaderCount);
+    return new WebGpuExecutor(device, p.manifest, p.pipelines, p.layout, seed, p.shaderCount, undefined, p.copy);
   }
 
   /**
@@ -143,10 +158,13 @@ export class WebGpuExecutor extends StateWriter {
     const ps = await Promise.all(loads.map((l) => WebGpuExecutor.load(device, l)));
     sharedPrecision(ps.map((p) => p.manifest));
     const memory = newGpuMemory(device, Math.max(...ps.map((p) => p.manifest.state.bytes)), Math.max(...ps.map((p) => p.manifest.arena.bytes)));
-    return ps.map((p) => new WebGpuExecutor(device, p.manifest, p.pipelines, p.layout, seed, p.shaderCount, memory));
+    return ps.map((p) => new WebGpuExecutor(device, p.manifest, p.pipelines, p.layout, seed, p.shaderCount, memory, p.copy));
   }
 
-  private static async load(device: GPUDevice, load: WebGpuLoad): Promise<{ manifest: Manifest; pipelines: { pipeline: GPUComputePipeline; workgroups: readonly [number, number, number] }[]; layout: GPUBindGroupLayout; shaderCount: number }> {
+  private static async load(
+    device: GPUDevice,
+    load: WebGpuLoad,
+  ): Promise<{ manifest: Manifest; pipelines: { pipeline: GPUComputePipeline; workgroups: readonly [number, number, number] }[]; layout: GPUBindGroupLayout; shaderCount: number; copy?: GPUComputePipeline }> {
     const manifest = checkManifest(load.manifest);
     if (manifest.backend !== 'webgpu') throw new Error(`this program was built for the ${manifest.backend} backend`);
     const source = (name: string | undefined) => (name === undefined ? undefined : load.wgsl instanceof Map ? load.wgsl.get(name) : (load.wgsl as Record<string, string>)[name]);
@@ -178,11 +196,12 @@ export class WebGpuExecutor extends StateWriter {
       if (!byText.has(code)) byText.set(code, make(k.name, code));
       return byText.get(code)!;
     });
-    const settled = await Promise.allSettled(pending);
+    const copy = manifest.loops?.length ? make('loop_copy', LOOP_COPY_WGSL) : undefined;
+    const settled = await Promise.allSettled([...pending, ...(copy ? [copy] : [])]);
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const pipelines = manifest.kernels.map((k, i) => ({ pipeline: (settled[i] as PromiseFulfilledResult<GPUComputePipeline>).value, workgroups: k.workgroups ?? ([1, 1, 1] as const) }));
-    return { manifest, pipelines, layout, shaderCount: byText.size };
+    return { manifest, pipelines, layout, shaderCount: byText.size, ...(copy ? { copy: await copy } : {}) };
   }
 
   setParam(name: string, values: ArrayLike<number>): void {
@@ -225,24 +244,37 @@ export class WebGpuExecutor extends StateWriter {
       writeBuffer(this.host, b, 'f32', inputs[name]!);
       this.upload(b.offset, elementCount(b) * 4);
     }
-    const enc = this.device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    this.dispatches = 0;
-    let last: GPUComputePipeline | undefined;
-    this.pipelines.forEach((p, i) => {
-      if (p.pipeline !== last) pass.setPipeline(p.pipeline);
-      last = p.pipeline;
-      pass.setBindGroup(0, this.bindGroup, [i * PARAM_STRIDE]);
-      pass.dispatchWorkgroups(p.workgroups[0], p.workgroups[1], p.workgroups[2]);
-      this.dispatches++;
-    });
-    pass.end();
     const wanted = outputs.map((name) => {
       const b = bufferByName(this.manifest, name, 'output');
       if (!b) throw new Error(`no output \`${name}\``);
       return b;
     });
-    return this.download(wanted, enc);
+    this.dispatches = 0;
+    if (!this.checked) {
+      // The first run submits each kernel alone in its own error scope, so a device error names it.
+      for (const u of this.units) await scoped(this.device, u.name, () => this.device.queue.submit([this.encode(this.device.createCommandEncoder(), u.from, u.to).finish()]));
+      const out = await scoped(this.device, undefined, () => this.download(wanted, this.device.createCommandEncoder()));
+      this.checked = true;
+      return out;
+    }
+    return scoped(this.device, undefined, () => this.download(wanted, this.encode(this.device.createCommandEncoder(), 0, this.schedule.length)));
+  }
+
+  /** Records dispatches from..to-1 of the schedule in one compute pass. */
+  private encode(enc: GPUCommandEncoder, from: number, to: number): GPUCommandEncoder {
+    const pass = enc.beginComputePass();
+    let last: GPUComputePipeline | undefined;
+    for (let i = from; i < to; i++) {
+      const d = this.schedule[i]!;
+      const p = 'kernel' in d ? this.pipelines[d.kernel]! : { pipeline: this.copyPipeline!, workgroups: d.workgroups };
+      if (p.pipeline !== last) pass.setPipeline(p.pipeline);
+      last = p.pipeline;
+      pass.setBindGroup(0, this.bindGroup, [('kernel' in d ? d.kernel : d.block) * PARAM_STRIDE]);
+      pass.dispatchWorkgroups(p.workgroups[0], p.workgroups[1], p.workgroups[2]);
+      this.dispatches++;
+    }
+    pass.end();
+    return enc;
   }
 
   /** Records copies of the buffers after what `enc` holds, submits it, and reads them back. */
