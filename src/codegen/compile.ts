@@ -108,6 +108,9 @@ export function compileGraph(g: Graph, opts: CodegenOptions): CompiledProgram {
       sources: kernelSources(k),
       ...(wgsl ? { shader: rendered.get(k.name)!.shader, params: [...rendered.get(k.name)!.params], workgroups: dispatch!.get(k.name)! } : {}),
     })),
+    ...(program.loops?.length
+      ? { loops: program.loops.map((l) => ({ name: l.name, first: l.first, count: l.count, trips: l.trips, reverse: l.reverse, depth: l.depth, counter: l.counter, enter: [...l.enter], before: [...l.before], after: [...l.after], exit: [...l.exit] })) }
+      : {}),
     ...(shaders ? { shaders: [...shaders.keys()] } : {}),
     ...(js ? { js: 'program.js' } : {}),
   };

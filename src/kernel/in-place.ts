@@ -96,7 +96,7 @@ export function inPlaceProblems(p: KernelProgram): string[] {
 
 function renameLoop(l: ProgramLoop, to: (b: number) => number): ProgramLoop {
   const r = (cs: readonly LoopCopy[]) => cs.map((c) => ({ ...c, src: to(c.src), dst: to(c.dst) }));
-  return { ...l, enter: r(l.enter), before: r(l.before), after: r(l.after), exit: r(l.exit) };
+  return { ...l, counter: to(l.counter), enter: r(l.enter), before: r(l.before), after: r(l.after), exit: r(l.exit) };
 }
 
 /**

@@ -84,6 +84,7 @@ export function buildLoop(b: Builder, n: Node, out: number): void {
     if (src[k] !== carryBuf[k]) after.push(copy(src[k]!, carryBuf[k]!, p.size));
     exit.push(copy(carryBuf[k]!, out, p.size, { dstOffset: p.offset }));
   });
+  const counter = b.addBuffer(`loop${n.id}_step`, { ...n, type: { dtype: 'i32', shape: [1] } }, 'arena', 'temp');
   const loop: ProgramLoop = {
     name: `loop${n.id}`,
     first,
@@ -91,6 +92,7 @@ export function buildLoop(b: Builder, n: Node, out: number): void {
     trips: a.trips,
     reverse: a.reverse,
     depth: b.depth,
+    counter,
     enter,
     before,
     after,

@@ -160,6 +160,8 @@ export interface ProgramLoop {
   readonly reverse: boolean;
   /** How many loops this one is inside. */
   readonly depth: number;
+  /** An i32 buffer of one element for the step (the WebGPU runtime counts the steps in it). */
+  readonly counter: number;
   readonly enter: readonly LoopCopy[];
   readonly before: readonly LoopCopy[];
   readonly after: readonly LoopCopy[];
@@ -169,7 +171,7 @@ export interface ProgramLoop {
 
 /** The buffers a loop's copies read and write. */
 export function loopCopyBuffers(l: ProgramLoop): number[] {
-  return [...l.enter, ...l.before, ...l.after, ...l.exit].flatMap((c) => [c.src, c.dst]);
+  return [l.counter, ...[...l.enter, ...l.before, ...l.after, ...l.exit].flatMap((c) => [c.src, c.dst])];
 }
 
 /** The innermost loop each kernel is in (undefined: none), by kernel index. */

@@ -45,6 +45,39 @@ export interface ManifestKernel {
   readonly workgroups?: readonly [number, number, number];
 }
 
+/**
+ * A copy of a loop (src/kernel/program.ts `ProgramLoop`): `size` elements from buffer `src` (an
+ * index into `buffers`) at element srcOffset + t·srcStep to buffer `dst` at dstOffset + t·dstStep.
+ */
+export interface ManifestCopy {
+  readonly src: number;
+  readonly srcOffset: number;
+  readonly srcStep: number;
+  readonly dst: number;
+  readonly dstOffset: number;
+  readonly dstStep: number;
+  readonly size: number;
+}
+
+/**
+ * Kernels first … first + count − 1 run `trips` times at t = 0 … trips − 1 (reversed when
+ * `reverse`); copies move carries and rows: `enter` once, `before` and `after` each step, `exit`
+ * once at the end. `counter` is an i32 buffer the WebGPU runtime keeps the step in (src/runtime/webgpu-loops.ts).
+ */
+export interface ManifestLoop {
+  readonly name: string;
+  readonly first: number;
+  readonly count: number;
+  readonly trips: number;
+  readonly reverse: boolean;
+  readonly depth: number;
+  readonly counter: number;
+  readonly enter: readonly ManifestCopy[];
+  readonly before: readonly ManifestCopy[];
+  readonly after: readonly ManifestCopy[];
+  readonly exit: readonly ManifestCopy[];
+}
+
 export interface Manifest {
   readonly format: typeof MANIFEST_FORMAT;
   readonly version: number;
@@ -65,6 +98,8 @@ export interface Manifest {
   /** The parameters and optimizer state each call writes (a training step), in place in the state space. */
   readonly updates?: readonly string[];
   readonly kernels: readonly ManifestKernel[];
+  /** Loops over ranges of `kernels` (programs with `for` loops that stay loops). */
+  readonly loops?: readonly ManifestLoop[];
   /** WGSL files (relative to the manifest), each distinct shader once, when built for WebGPU. */
   readonly shaders?: readonly string[];
   /** The JavaScript module file, when the program was built for the JS backend. */

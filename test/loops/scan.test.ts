@@ -1,0 +1,195 @@
+/**
+ * Loops that stay loops (src/frontend/lower/loop.ts, src/ir/ops/scan.ts): a `for` over a range of
+ * at least LOOP_MIN_TRIPS iterations lowers to one `scan` node whose body is lowered once; the
+ * same program lowered with `loops: 'unroll'` is the reference. Every stage after the whole
+ * pipeline (interpreter on the simplified graph, JS f64 and f32, WebGPU where present) agrees
+ * with the unrolled program on the interpreter; gradients through loops are checked against
+ * finite differences, first and second order.
+ */
+import { describe, expect, it } from 'vitest';
+import { compile, type Graph } from '../../src/index.js';
+import { makeExecutable, type ExecOptions } from '../../src/exec.js';
+import { gradcheck } from '../../src/gradcheck/gradcheck.js';
+import { initParams, interpret } from '../../src/interp/interpret.js';
+import type { NDArray } from '../../src/ir/ndarray.js';
+import { runPipeline } from '../../src/passes/pipeline.js';
+import { LOOP_MIN_TRIPS } from '../../src/frontend/lower/loop.js';
+import { compareOutput, differentialInputs } from '../helpers/differential.js';
+import { WEBGPU } from '../helpers/webgpu.js';
+
+const scans = (g: Graph) => g.nodes.filter((n) => n.op === 'scan').length;
+
+const RNN = `fn f(x: f32[20, 3], w: f32[3, 3]) -> f32[3] {
+  let h = zeros([3])
+  for i in 0..20 {
+    h = tanh(h @ w + x[i] * float(i) * 0.1)
+  }
+  return h
+}`;
+
+// Two carries, the stdlib LSTM cell, a per-step slice along axis 1 (x[:, t]), a capture.
+const LSTM = `model Net(d: int = 4, hidden: int = 5) {
+  layer cell = LSTMCell(d, hidden)
+  fn f(x: f32[2, 17, 4]) -> f32[2, 5] {
+    let h = zeros([2, hidden])
+    let c = zeros([2, hidden])
+    for t in 0..17 {
+      let (h2, c2) = cell(x[:, t], h, c)
+      h = h2
+      c = c2
+    }
+    return h
+  }
+  fn loss(x: f32[2, 17, 4]) -> f32 {
+    let y = f(x)
+    return sum(y * y)
+  }
+  fn grads(x: f32[2, 17, 4]) {
+    let (l, g) = value_and_grad(loss(x), self)
+    return l, g.cell.W, g.cell.b
+  }
+}`;
+
+// A loop inside a loop; the inner loop's carry is a local of the outer body.
+const NESTED = `fn f(x: f32[16, 2], w: f32[2, 2]) -> f32[2] {
+  let h = zeros([2])
+  for i in 0..16 {
+    let s = h
+    for j in 0..16 {
+      s = sin(s @ w) + x[j] * 0.01
+    }
+    h = 0.5 * h + s + x[i]
+  }
+  return h
+}`;
+
+// The loop variable in a compile-time condition: falls back to unrolling.
+const STATIC_IF = `fn f(x: f32[20, 3]) -> f32[3] {
+  let h = zeros([3])
+  for i in 0..20 {
+    if i % 2 == 0 {
+      h = h + x[i]
+    }
+  }
+  return h
+}`;
+
+const SMALL = `fn f(x: f32[4, 3]) -> f32[3] {
+  let h = zeros([3])
+  for i in 0..4 {
+    h = h * 0.5 + x[i]
+  }
+  return h
+}`;
+
+function reference(src: string, entry: string): { loop: Graph; unrolled: Graph } {
+  return { loop: compile(src, entry, { path: 'loop.dl' }), unrolled: compile(src, entry, { path: 'loop.dl', loops: 'unroll' }) };
+}
+
+const STAGES: { name: string; opts?: ExecOptions; tol: number }[] = [
+  { name: 'interp', tol: 1e-9 },
+  { name: 'js-f64', opts: { backend: 'js', precision: 'f64' }, tol: 1e-9 },
+  { name: 'js-f64-unfused', opts: { backend: 'js', precision: 'f64', fuse: false }, tol: 1e-9 },
+  { name: 'js-f32', opts: { backend: 'js', precision: 'f32' }, tol: 2e-3 },
+  ...(WEBGPU ? [{ name: 'webgpu', opts: { backend: 'webgpu' as const }, tol: 2e-3 }] : []),
+];
+
+async function agree(src: string, entry: string, want: { scans: number }): Promise<void> {
+  const { loop, unrolled } = reference(src, entry);
+  expect(scans(loop)).toBe(want.scans);
+  expect(scans(unrolled)).toBe(0);
+  const inputs = differentialInputs(loop, 3);
+  const params = initParams(unrolled, 5);
+  const ref = interpret(unrolled, inputs, params);
+  const simplified = runPipeline(loop, { verify: true }).graph;
+  for (const s of STAGES) {
+    let got: Map<string, NDArray>;
+    if (!s.opts) got = interpret(simplified, inputs, params);
+    else {
+      const exe = await makeExecutable(simplified, s.opts);
+      for (const [k, v] of params) exe.setParam(k, v.data);
+      got = await exe.run(inputs);
+    }
+    for (const o of unrolled.outputs) expect(compareOutput(o.node.type.dtype, ref.get(o.name)!, got.get(o.name), s.tol), `${s.name}: ${o.name}`).toBeUndefined();
+  }
+}
+
+describe('loops that stay loops', () => {
+  it(`keeps a loop of ${LOOP_MIN_TRIPS} or more iterations as one scan, unrolls shorter ones`, () => {
+    expect(scans(compile(RNN, 'f'))).toBe(1);
+    expect(scans(compile(SMALL, 'f'))).toBe(0);
+    expect(scans(compile(SMALL, 'f', { loops: 'keep' }))).toBe(1);
+    expect(scans(compile(RNN, 'f', { loops: 'unroll' }))).toBe(0);
+  });
+
+  it('falls back to unrolling when the body needs the loop variable at compile time', async () => {
+    expect(scans(compile(STATIC_IF, 'f'))).toBe(0);
+    await agree(STATIC_IF, 'f', { scans: 0 });
+  });
+
+  it('compiles the body once: the lowered graph does not grow with the trip count', () => {
+    const sizes = [20, 200, 2000].map((T) => compile(RNN.replace(/20/g, String(T)), 'f').nodes.length);
+    expect(new Set(sizes).size).toBe(1);
+  });
+
+  it('drops the stored carries when no gradient reads them', () => {
+    const g = runPipeline(compile(RNN, 'f'), { verify: true }).graph;
+    const scan = g.nodes.find((n) => n.op === 'scan')!;
+    expect(scan.body!.outputs.map((o) => o.name)).toEqual(['h']);
+  });
+
+  it('an RNN agrees with its unrolled version on every backend', async () => {
+    await agree(RNN, 'f', { scans: 1 });
+  });
+
+  it('an LSTM and its gradients (BPTT as a reverse scan) agree with the unrolled version', async () => {
+    await agree(LSTM, 'Net.f', { scans: 1 });
+    await agree(LSTM, 'Net.grads', { scans: 2 });
+  });
+
+  it('nested loops agree with the unrolled version', async () => {
+    await agree(NESTED, 'f', { scans: 1 });
+  });
+
+  it('draws fresh random numbers at each step of a kept loop', () => {
+    const src = `fn f() -> f32[16, 8] {
+  let acc = zeros([16, 8])
+  for i in 0..16 {
+    acc = acc * 0.0 + acc + reshape(one_hot(i, 16), [16, 1]) * reshape(normal([8]), [1, 8])
+  }
+  return acc
+}`;
+    const g = compile(src, 'f');
+    expect(scans(g)).toBe(1);
+    const out = interpret(g, new Map(), initParams(g, 1)).values().next().value!;
+    const rows = Array.from({ length: 16 }, (_, r) => Array.from(out.data.slice(r * 8, r * 8 + 8)).join());
+    expect(new Set(rows).size).toBe(16);
+  });
+});
+
+describe('gradients through loops that stay loops', () => {
+  const GRAD = `fn f(x: f32[16, 2], w: f32[2, 2], h0: f32[2]) -> f32 {
+  let h = h0
+  for i in 0..16 {
+    h = tanh(h @ w * 0.5 + x[i])
+  }
+  return sum(h * h)
+}
+fn g(x: f32[16, 2], w: f32[2, 2], h0: f32[2]) -> f32 {
+  let gw = grad(f(x, w, h0), w)
+  return sum(gw * gw)
+}`;
+  it('agree with finite differences (first order, interpreter and JS f64)', async () => {
+    expect(scans(compile(GRAD, 'f'))).toBe(1);
+    for (const backend of ['interp', 'js'] as const) {
+      const r = await gradcheck(GRAD, 'loop.dl', { fn: 'f', runs: 2, seed: 4, backend });
+      expect(r.ok, JSON.stringify(r.functions[0]?.counterexample ?? r.diagnostics)).toBe(true);
+    }
+  });
+  it('agree with finite differences (second order: the gradient of a gradient norm)', async () => {
+    for (const backend of ['interp', 'js'] as const) {
+      const r = await gradcheck(GRAD, 'loop.dl', { fn: 'g', runs: 2, seed: 5, backend });
+      expect(r.ok, JSON.stringify(r.functions[0]?.counterexample ?? r.diagnostics)).toBe(true);
+    }
+  });
+});
