@@ -7,9 +7,10 @@
  *
  * Everything is checked before it is used: the manifest's structure (validate.ts) and its integrity
  * digest, and each file's size and SHA-256 against the manifest; a bundle that fails is a
- * BundleError naming the file and what is wrong. The JS module is imported by its URL (a file URL
- * in Node), never from a `data:` URL, so a page under a strict content-security policy
- * (`script-src 'self'`) can load it.
+ * BundleError naming the file and what is wrong. In a browser the JS module is imported by its URL,
+ * never from a `data:` URL, so a page under a strict content-security policy (`script-src 'self'`)
+ * can load it; in Node by its file URL (a bundle on disk), or from its verified text when it was
+ * fetched over http (Node imports only file: URLs, and has no content-security policy).
  */
 import { BundleError } from './bundle-errors.js';
 import { integrityText, sha256Hex } from './digest.js';
@@ -54,7 +55,8 @@ function urlPlace(base: URL): Place {
       if (!r.ok) throw new BundleError(dir.href, file, `cannot be fetched: HTTP ${r.status} ${r.statusText}`);
       return new Uint8Array(await r.arrayBuffer());
     },
-    moduleUrl: async (file) => new URL(file, dir).href,
+    // Node imports only file: URLs: there the verified text is imported (Node has no CSP).
+    ...(inNode() ? {} : { moduleUrl: async (file: string) => new URL(file, dir).href }),
   };
 }
 
