@@ -12,6 +12,7 @@
  * can load it; in Node by its file URL (a bundle on disk), or from its verified text when it was
  * fetched over http (Node imports only file: URLs, and has no content-security policy).
  */
+/// <reference types="@webgpu/types" />
 import { BundleError } from './bundle-errors.js';
 import { integrityText, sha256Hex } from './digest.js';
 import { importSource, JsExecutor, type JsModule } from './js-executor.js';

@@ -8,6 +8,16 @@
  */
 /// <reference types="@webgpu/types" />
 
+declare global {
+  // The WebGPU types the runtime's public signatures name, opaque for a consumer with no WebGPU
+  // types (a Node project); merged with lib.dom's or @webgpu/types' declarations where they exist.
+  // (A consumer need not install @webgpu/types, which itself needs the DOM library.)
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface GPUDevice {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface GPU {}
+}
+
 /** A WebGPU failure while running a program: the kernel (when known), and what the device said. */
 export class GpuError extends Error {
   constructor(
