@@ -132,11 +132,40 @@ function checkKernels(m: Record<string, unknown>, backend: 'js' | 'webgpu'): voi
   });
 }
 
+/** Loops over ranges of kernels (manifest `loops`): the range inside `kernels`, buffer indices inside `buffers`. */
+function checkLoops(m: Record<string, unknown>): void {
+  if (m['loops'] === undefined) return;
+  const kernels = arr(m['kernels'], 'kernels').length;
+  const buffers = arr(m['buffers'], 'buffers');
+  arr(m['loops'], 'loops').forEach((raw, i) => {
+    const p = `loops[${i}]`;
+    const l = obj(raw, p);
+    str(l['name'], `${p}.name`);
+    const first = int(l['first'], `${p}.first`, 0, kernels);
+    int(l['count'], `${p}.count`, 0, kernels - first);
+    int(l['trips'], `${p}.trips`);
+    if (typeof l['reverse'] !== 'boolean') fail(`${p}.reverse`, `must be true or false, is ${show(l['reverse'])}`);
+    int(l['depth'], `${p}.depth`);
+    const counter = int(l['counter'], `${p}.counter`, 0, buffers.length - 1);
+    if ((buffers[counter] as Record<string, unknown>)['dtype'] !== 'i32') fail(`${p}.counter`, `must name an i32 buffer, names ${show((buffers[counter] as Record<string, unknown>)['name'])}`);
+    for (const phase of ['enter', 'before', 'after', 'exit']) {
+      arr(l[phase], `${p}.${phase}`).forEach((c, j) => {
+        const q = `${p}.${phase}[${j}]`;
+        const o = obj(c, q);
+        int(o['src'], `${q}.src`, 0, buffers.length - 1);
+        int(o['dst'], `${q}.dst`, 0, buffers.length - 1);
+        for (const f of ['srcOffset', 'srcStep', 'dstOffset', 'dstStep']) int(o[f], `${q}.${f}`, -MAX_SPACE_BYTES, MAX_SPACE_BYTES);
+        int(o['size'], `${q}.size`, 0, MAX_SPACE_BYTES);
+      });
+    }
+  });
+}
+
 /**
  * The first problem of a parsed manifest.json, or undefined when it is well formed: format and
  * version, backend and precision, space sizes, every buffer (types, inside its space, aligned),
  * inputs/params/outputs/updates naming buffers of their role, kernels (shader index, parameter
- * block, workgroup counts), the module, shaders, weights and files (each program file listed once).
+ * block, workgroup counts), loops (kernel ranges, buffer indices), the module, shaders, weights and files (each program file listed once).
  */
 export function manifestProblem(raw: unknown): string | undefined {
   try {
@@ -160,6 +189,7 @@ export function manifestProblem(raw: unknown): string | undefined {
     }
     if (m['updates'] !== undefined) strings(m['updates'], 'updates');
     checkKernels(m, backend);
+    checkLoops(m);
     const listed = m['files'] === undefined ? undefined : files(m['files'], 'files');
     const needed: string[] = [...(m['shaders'] === undefined ? [] : strings(m['shaders'], 'shaders'))];
     if (backend === 'js') needed.push(str(m['js'], 'js'));

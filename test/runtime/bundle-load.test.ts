@@ -5,7 +5,7 @@
  * is imported by its URL (no `data:` URL); `dlc serve` gives each file its MIME type and the
  * strict content-security policy, and serves nothing outside its directory.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,24 @@ describe('loadProgram', () => {
     await expect(loadProgram(join(dir, 'b', 'js'), { backend: 'webgpu' })).rejects.toThrow(BundleError);
     await expect(loadProgram(join(dir, 'b'), { backend: 'cuda' as 'js' })).rejects.toThrow(/backend is auto, js or webgpu, got cuda/);
     await expect(loadProgram(join(dir, 'nothing-here'))).rejects.toThrow(/bundle\.json: is missing, and so is manifest\.json/);
+  });
+
+  it('loads a program whose loop stays a loop (manifest `loops`), and refuses a loop past the kernels', async () => {
+    const RNN = 'fn f(x: f32[20, 3], w: f32[3, 3]) -> f32[3] {\n  let h = zeros([3])\n  for i in 0..20 {\n    h = tanh(h @ w + x[i] * float(i) * 0.1)\n  }\n  return h\n}\n';
+    writeFileSync(join(dir, 'rnn.dl'), RNN);
+    const io = captureIo();
+    expect(await main(['build', join(dir, 'rnn.dl'), '--fn', 'f', '--backend', 'js', '-o', join(dir, 'rnn')], io.io)).toBe(0);
+    const m = JSON.parse(readFileSync(join(dir, 'rnn', 'js', 'manifest.json'), 'utf8')) as { kernels: unknown[]; loops?: { first: number; count: number }[] };
+    expect(m.loops?.length).toBe(1);
+    const x = Array.from({ length: 60 }, (_, i) => ((i % 7) - 3) / 4);
+    const w = [0.2, -0.1, 0.3, 0.1, 0.2, -0.2, 0, 0.1, 0.2];
+    let h = [0, 0, 0];
+    for (let i = 0; i < 20; i++) h = [0, 1, 2].map((j) => Math.tanh(h[0]! * w[j]! + h[1]! * w[3 + j]! + h[2]! * w[6 + j]! + x[i * 3 + j]! * i * 0.1));
+    const out = Array.from(Object.values(await (await loadProgram(join(dir, 'rnn'))).run({ x, w }))[0]!);
+    out.forEach((v, j) => expect(v).toBeCloseTo(h[j]!, 5));
+    m.loops![0]!.count = m.kernels.length + 1 - m.loops![0]!.first;
+    writeFileSync(join(dir, 'rnn', 'js', 'manifest.json'), JSON.stringify(m));
+    await expect(loadProgram(join(dir, 'rnn', 'js'))).rejects.toThrow(/manifest\.json: `loops\[0\]\.count` must be a whole number in 0\.\.\d+/);
   });
 
   it.each([
