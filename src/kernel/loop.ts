@@ -23,11 +23,33 @@ const copy = (src: number, dst: number, size: number, at: { srcOffset?: number; 
   dstStep: at.dstStep ?? 0,
 });
 
+/**
+ * Where node n's elements lie contiguously in row-major order in a buffer (the buffer and the
+ * element offset), looking through reshapes and slices of leading rows; undefined otherwise.
+ */
+function contiguous(b: Builder, n: Node): { buf: number; offset: number } | undefined {
+  const own = b.bufferOf(n);
+  if (own !== undefined) return { buf: own, offset: 0 };
+  const x = n.inputs[0];
+  if (n.op === 'reshape') return contiguous(b, x!);
+  if (n.op !== 'slice') return undefined;
+  const start = n.attrs['start'] as number[];
+  const stop = n.attrs['stop'] as number[];
+  const step = n.attrs['step'] as number[];
+  const shape = x!.type.shape;
+  if (step[0] !== 1 || shape.some((d, i) => i > 0 && (start[i] !== 0 || stop[i] !== d))) return undefined;
+  const inner = contiguous(b, x!);
+  return inner && { buf: inner.buf, offset: inner.offset + start[0]! * numel(shape.slice(1)) };
+}
+
 /** The kernels and loop of scan node n, writing its packed result into `out`. */
 export function buildLoop(b: Builder, n: Node, out: number): void {
   const a = n.attrs as unknown as ScanAttrs;
   const body = n.body!;
-  const ins = n.inputs.map((x) => b.ensureBuffer(x, 'loop_in'));
+  // Carries and rows are copied from where they are; captures are read in place, so they need buffers of their own.
+  const views = n.inputs.map((x, i) => (scanInputRole(a, i) === 'capture' ? undefined : contiguous(b, x)));
+  const ins = n.inputs.map((x, i) => views[i]?.buf ?? b.ensureBuffer(x, 'loop_in'));
+  const at = (i: number) => views[i]?.offset ?? 0;
   const enter: LoopCopy[] = [];
   const before: LoopCopy[] = [];
   const carryBuf: number[] = [];
@@ -42,8 +64,8 @@ export function buildLoop(b: Builder, n: Node, out: number): void {
     const size = numel(x.type.shape);
     if (role === 'carry') {
       carryBuf.push(buf);
-      enter.push(copy(ins[i]!, buf, size));
-    } else before.push(copy(ins[i]!, buf, size, { srcStep: size }));
+      enter.push(copy(ins[i]!, buf, size, { srcOffset: at(i) }));
+    } else before.push(copy(ins[i]!, buf, size, { srcOffset: at(i), srcStep: size }));
   });
   const savedPlan = b.plan;
   b.plan = planFusion(body, b.fusion);

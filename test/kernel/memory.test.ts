@@ -102,7 +102,17 @@ describe('the memory plan of every example and workload', () => {
     expect(grads.length).toBe(3);
     for (const p of grads) {
       const m = planMemory(buildKernels(p.graph), 'f32').memory!;
-      expect(m.peak, p.label).toBeLessThan(0.7 * m.naive);
+      if (!p.graph.nodes.some((n) => n.op === 'scan')) {
+        expect(m.peak, p.label).toBeLessThan(0.7 * m.naive);
+        continue;
+      }
+      // A loop that stays a loop (W5's LSTM) uses one step's buffers at every step: little is left
+      // to reuse, and its arena is well below the unrolled program's, planned.
+      const [path, fn] = p.label.split(' ') as [string, string];
+      const unrolled = runPipeline(lower(readFileSync(`${ROOT}${path}`, 'utf8'), fn, { path, loops: 'unroll' }).graph!).graph;
+      const u = planMemory(buildKernels(unrolled), 'f32').memory!;
+      expect(u.peak, p.label).toBeLessThan(0.7 * u.naive);
+      expect(m.peak, p.label).toBeLessThan(0.5 * u.peak);
     }
   });
 });

@@ -3,7 +3,8 @@
  * unrolled. The body is lowered once, with the loop variable as an i32 scalar tensor (the step's
  * value, a per-step slice of an iota) and each outer `let` variable the body assigns as a carry.
  * What the body reads from outside becomes a capture; what in the body does not depend on the step
- * or a carry is computed once, before the loop. When the body needs something the loop form cannot
+ * or a carry is computed once, before the loop. Indexing an outer tensor by the loop variable
+ * (`x[t]`, `x[:, t]`) becomes a per-step input: step t reads row t (and a gradient writes one row). When the body needs something the loop form cannot
  * give (a compile-time loop variable: an `if` on it, a shape or a static slice from it; a carried
  * value that is not an f32 tensor; a `return`; an assignment to state), lowering falls back to
  * unrolling, with no message.
@@ -170,20 +171,40 @@ export function lowerLoopAsScan(lw: Lowerer, s: A.Stmt & { kind: 'for' }, sc: Sc
     }
     return capture(hoist(n));
   };
+  // x[t] (or x[:, t]) of a tensor from outside at the loop variable: a per-step row, so a step
+  // reads (and its gradient writes) one row, not the whole tensor.
+  const rows: { outer: Node; input: Node }[] = [];
+  const perStepRow = (n: Node): Node | undefined => {
+    if (n.op !== 'gather' || n.inputs[1] !== step || variant.has(n.inputs[0]!)) return undefined;
+    const src = n.inputs[0]!;
+    const axis = n.attrs['axis'] as number;
+    if (a < 0 || z > src.type.shape[axis]!) return undefined;
+    const saved = outer.span;
+    outer.span = n.span;
+    const h = hoist(src);
+    const perm = [axis, ...h.type.shape.map((_, d) => d).filter((d) => d !== axis)];
+    const moved = axis === 0 ? h : C.permute(outer, h, perm);
+    const shape = moved.type.shape;
+    const sliced = a === 0 && z === shape[0] ? moved : outer.add('slice', [moved], { start: shape.map((_, d) => (d === 0 ? a : 0)), stop: shape.map((d, i) => (i === 0 ? z : d)), step: shape.map(() => 1) });
+    outer.span = saved;
+    const input = body.add('input', [], { name: `x${rows.length}`, dtype: n.type.dtype, shape: [...n.type.shape] });
+    rows.push({ outer: sliced, input });
+    return input;
+  };
   for (const n of bb.nodeList()) {
     if (!variant.has(n) || inBody.has(n)) continue;
     body.span = n.span;
-    inBody.set(n, body.add(n.op, n.inputs.map(read), n.attrs, n.body));
+    inBody.set(n, perStepRow(n) ?? body.add(n.op, n.inputs.map(read), n.attrs, n.body));
   }
   const bodyOuts = outs.map(read);
-  const bodyGraph = body.finish(`for_${s.variable.name}`, [...binputs, bstep, ...captureInputs], [
+  const bodyGraph = body.finish(`for_${s.variable.name}`, [...binputs, bstep, ...rows.map((r) => r.input), ...captureInputs], [
     ...bodyOuts.map((n, k) => ({ name: carries[k]!.name, node: n })),
     // The carries before each step, stacked: what the backward pass reads (pruned when unused).
     ...binputs.map((n, k) => ({ name: `${carries[k]!.name}_in`, node: n })),
   ]);
   const node = lw.at(s.span, () => {
     const steps = outer.add('add', [outer.add('iota', [], { dtype: 'i32', shape: [trips], axis: 0 }), C.broadcastTo(outer, C.scalarConst(outer, a, 'i32'), [trips])]);
-    return outer.add('scan', [...carries.map((c) => c.init), steps, ...captures], { trips, carries: carries.length, xs: 1, reverse: false }, bodyGraph);
+    return outer.add('scan', [...carries.map((c) => c.init), steps, ...rows.map((r) => r.outer), ...captures], { trips, carries: carries.length, xs: 1 + rows.length, reverse: false }, bodyGraph);
   });
   lw.at(s.span, () => carries.forEach((c, k) => (c.bnd.value = tensor(scanResult(outer, node, k)))));
   return true;

@@ -26,6 +26,7 @@ import type { Graph, Node } from '../graph.js';
 import { NDArray } from '../ndarray.js';
 import { defineOp, opError, type Draw, type EvalEnv, type OpCase } from '../op.js';
 import { formatType, numel, sameType, type DType, type TensorType } from '../types.js';
+import { splatValue } from '../const-value.js';
 import { getOp } from './index.js';
 import { vjpMany } from '../../passes/autodiff.js';
 
@@ -189,8 +190,30 @@ export function withCarryIns(body: Graph, a: ScanAttrs): Graph {
 }
 
 /**
+ * Whether elements lo..hi-1 of the flat cotangent g are zero by construction: a zero splat, the
+ * zero padding of a pad, or a sum of such (how the cotangent of results nobody reads arrives).
+ */
+function zeroRange(g: Node, lo: number, hi: number): boolean {
+  if (splatValue(g) === 0) return true;
+  if (g.type.shape.length !== 1) return false;
+  if (g.op === 'add') return g.inputs.every((x) => zeroRange(x, lo, hi));
+  if (g.op === 'pad' && (g.attrs['value'] as number) === 0) {
+    const before = (g.attrs['lo'] as number[])[0]!;
+    const inner = g.inputs[0]!.type.shape[0]!;
+    if (hi <= before || lo >= before + inner) return true;
+    return zeroRange(g.inputs[0]!, Math.max(lo, before) - before, Math.min(hi, before + inner) - before) && lo >= before && hi <= before + inner;
+  }
+  if (g.op === 'slice' && (g.attrs['step'] as number[])[0] === 1) {
+    const start = (g.attrs['start'] as number[])[0]!;
+    return zeroRange(g.inputs[0]!, lo + start, hi + start);
+  }
+  return false;
+}
+
+/**
  * Reverse mode: the cotangents of the inits, the per-step inputs and the captures, from one
- * reverse scan over the stored carries.
+ * reverse scan over the stored carries. A stacked output whose cotangent is zero (nobody reads
+ * it: the stored carries themselves) adds no per-step input.
  */
 function scanVjp(b: GraphBuilder, node: Node, a: ScanAttrs, g: Node): (Node | undefined)[] {
   if (node.type.dtype !== 'f32') return [];
@@ -219,7 +242,11 @@ function scanVjp(b: GraphBuilder, node: Node, a: ScanAttrs, g: Node): (Node | un
   const acc = capIdx.map((i, m) => bodyInput(rb, `gk${m}`, ins[i]!.type));
   const cin = ins.slice(0, nc).map((x, k) => bodyInput(rb, `c${k}`, x.type));
   const xin = xsIdx.map((i, j) => bodyInput(rb, `x${j}`, body.inputs[i]!.type));
-  const gy = body.outputs.slice(nc).map((o, j) => bodyInput(rb, `gy${j}`, o.node.type));
+  const parts = scanParts(body, a);
+  const zeroGy = body.outputs.slice(nc).map((_, j) => zeroRange(g, parts[nc + j]!.offset, parts[nc + j]!.offset + parts[nc + j]!.size));
+  const gyIn = body.outputs.slice(nc).flatMap((o, j) => (zeroGy[j] ? [] : [bodyInput(rb, `gy${j}`, o.node.type)]));
+  let gyAt = 0;
+  const gy = body.outputs.slice(nc).map((o, j) => (zeroGy[j] ? C.fullLike(rb, 0, o.node) : gyIn[gyAt++]!));
   const kin = Array.from({ length: nk }, (_, m) => bodyInput(rb, `k${m}`, ins[nc + nx + m]!.type));
   const outs = inlineBody(rb, body, [...cin, ...xin, ...kin]);
   const roots = outs.map((y, i) => ({ y, seed: i < nc ? gc[i]! : gy[i - nc]! }));
@@ -237,14 +264,14 @@ function scanVjp(b: GraphBuilder, node: Node, a: ScanAttrs, g: Node): (Node | un
     // The reverse scan's own carries before each step, for a gradient of this gradient.
     ...[...gc, ...acc].map((n, k) => ({ name: `cin${k}`, node: n })),
   ];
-  const rbody = rb.finish(`${node.body!.name}.vjp`, [...gc, ...acc, ...cin, ...xin, ...gy, ...kin], rbOutputs);
+  const rbody = rb.finish(`${node.body!.name}.vjp`, [...gc, ...acc, ...cin, ...xin, ...gyIn, ...kin], rbOutputs);
   const gFinal = Array.from({ length: nc }, (_, k) => part(k));
-  const gStacked = Array.from({ length: ny }, (_, j) => part(nc + j));
+  const gStacked = Array.from({ length: ny }, (_, j) => j).filter((j) => !zeroGy[j]).map((j) => part(nc + j));
   const zeros = capIdx.map((i) => C.fullLike(b, 0, ins[i]!));
   const rev = b.add(
     'scan',
     [...gFinal, ...zeros, ...cins, ...xsIdx.map((i) => ins[i]!), ...gStacked, ...ins.slice(nc + nx)],
-    { trips: a.trips, carries: nc + capIdx.length, xs: nc + nx + ny, reverse: !a.reverse },
+    { trips: a.trips, carries: nc + capIdx.length, xs: nc + nx + gStacked.length, reverse: !a.reverse },
     rbody,
   );
   const out: (Node | undefined)[] = new Array(ins.length).fill(undefined);
