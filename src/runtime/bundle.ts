@@ -222,6 +222,7 @@ export async function loadWebGpuBundle(device: GPUDevice, source: string | URL |
   return webGpuExecutor(p, await readProgramDir(p, ''), device, seed);
 }
 
+/** Options of `loadProgram`. */
 export interface LoadOptions {
   /** `auto` (the default): WebGPU when the bundle has it and an adapter is found, else JS. */
   readonly backend?: 'webgpu' | 'js' | 'auto';

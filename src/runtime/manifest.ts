@@ -4,12 +4,14 @@
  */
 import type { InitSpec } from './init.js';
 
+/** The `format` of every program manifest. */
 export const MANIFEST_FORMAT = 'dlc-program';
 /** 2: WebGPU kernels name a shared shader (`shader`, an index into `shaders`) and carry `params`. */
 export const MANIFEST_VERSION = 2;
 
 export type DTypeName = 'f32' | 'i32' | 'bool';
 
+/** A buffer of a program: where a tensor lives in one of the two memory spaces, and what it is. */
 export interface ManifestBuffer {
   readonly name: string;
   /** `param`: a model parameter; `state`: optimizer state or a step counter (a name with a `/`). */
@@ -28,6 +30,7 @@ export interface ManifestBuffer {
   readonly range?: { readonly lo: number; readonly hi: number; readonly use: string };
 }
 
+/** A kernel of a program, in execution order: what it computes and where that came from in the source. */
 export interface ManifestKernel {
   readonly name: string;
   readonly kind: 'map' | 'contraction';
@@ -78,6 +81,10 @@ export interface ManifestLoop {
   readonly exit: readonly ManifestCopy[];
 }
 
+/**
+ * A compiled program's manifest (`manifest.json` of a bundle): memory layout, buffers, kernels and
+ * entry points, versioned; docs/backends.md ("The manifest") describes every field.
+ */
 export interface Manifest {
   readonly format: typeof MANIFEST_FORMAT;
   readonly version: number;
@@ -147,6 +154,10 @@ export interface BundleIndex {
   readonly integrity: string;
 }
 
+/**
+ * The manifest, when its format and version are this runtime's (else an Error). The bundle loaders
+ * check much more (validate.ts: structure, integrity, files); this is the executors' quick check.
+ */
 export function checkManifest(m: unknown): Manifest {
   const x = m as Partial<Manifest> | null;
   if (!x || x.format !== MANIFEST_FORMAT) throw new Error('not a dlc program manifest');

@@ -30,6 +30,11 @@ function kindOf(x: unknown): string {
   return ArrayBuffer.isView(x) ? x.constructor.name : typeof x;
 }
 
+/**
+ * A program loaded by `loadProgram`: its name, backend, inputs and outputs (names, dtypes, shapes),
+ * and `run`, which checks every input against them (an InputError names the first that does not
+ * fit) before running on the backend's executor (`executor`, for parameters and state).
+ */
 export class Program {
   readonly backend: 'js' | 'webgpu';
   readonly name: string;

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// The API reference (docs/api.md) from the TSDoc of the emitted typings: for each entry point of
+// the package (`dlc`, `dlc/runtime`), every exported name with its doc comment and declaration
+// (classes and interfaces with their public members and theirs), in the order of the entry's
+// exports. Reads dist/ (`npm run build` first).
+//
+//   node scripts/api-reference.mjs            # writes docs/api.md
+//   node scripts/api-reference.mjs --check    # exit 1 when docs/api.md is not up to date
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ENTRIES = [
+  ['dlc', 'dist/index.d.ts', 'The compiler: parse, check and lower `.dl` source, the reference interpreter, code generation, executables on every backend.'],
+  ['dlc/runtime', 'dist/runtime/index.d.ts', 'The runtime (no compiler inside; Node and browsers): load a bundle written by `dlc build` and run it on WebGPU or JavaScript; manifests, weights, state.'],
+];
+
+const text = (file) => readFileSync(join(ROOT, file), 'utf8');
+
+/** The end of the declaration that starts at `i`: a `;` or a closing brace at depth 0 (comments and strings skipped). */
+function declarationEnd(s, i) {
+  let depth = 0;
+  let sawBrace = false;
+  while (i < s.length) {
+    const c = s[i];
+    if (c === '/' && s[i + 1] === '*') i = s.indexOf('*/', i + 2) + 2;
+    else if (c === '/' && s[i + 1] === '/') i = s.indexOf('\n', i);
+    else if (c === '"' || c === "'" || c === '`') {
+      let j = i + 1;
+      while (j < s.length && s[j] !== c) j += s[j] === '\\' ? 2 : 1;
+      i = j + 1;
+    } else {
+      if (c === '{' || c === '(' || c === '[' || c === '<') {
+        depth++;
+        if (c === '{') sawBrace = true;
+      } else if (c === '}' || c === ')' || c === ']' || (c === '>' && s[i - 1] !== '=')) {
+        depth--;
+        if (c === '}' && depth === 0 && sawBrace && /^\s*(class|interface|abstract class|enum)\b/.test(s.slice(s.lastIndexOf('export', i), i).replace(/^export\s+(declare\s+)?/, ''))) return i + 1;
+      } else if (c === ';' && depth === 0) return i + 1;
+      i++;
+    }
+    if (i <= 0) return s.length;
+  }
+  return s.length;
+}
+
+/** The doc comment right before position `at`, or ''. */
+function docBefore(s, at) {
+  const before = s.slice(0, at).trimEnd();
+  if (!before.endsWith('*/')) return '';
+  const start = before.lastIndexOf('/**');
+  return start < 0 ? '' : before.slice(start);
+}
+
+const cleanDoc = (doc) =>
+  doc
+    .replace(/^\/\*\*\s?/, '')
+    .replace(/\s*\*\/$/, '')
+    .split('\n')
+    .map((l) => l.replace(/^\s*\* ?/, ''))
+    .join('\n')
+    .replace(/^@file\s*/, '')
+    .trim();
+
+/** Drops private members (and their doc comments) from a class declaration. */
+const publicOnly = (decl) => decl.replace(/(\n\s*\/\*\*(?:(?!\*\/)[\s\S])*\*\/)?\n\s*private [^\n]*/g, '');
+
+/** Finds the declaration of `name` exported by `file`, following re-exports. */
+function find(file, name, seen = new Set()) {
+  if (seen.has(`${file}#${name}`)) return undefined;
+  seen.add(`${file}#${name}`);
+  const s = text(file);
+  const re = new RegExp(`^export (?:declare )?(?:abstract )?(function|class|interface|type|const|let|enum) ${name}\\b`, 'gm');
+  const m = re.exec(s);
+  if (m) {
+    const end = declarationEnd(s, m.index);
+    let decl = s.slice(m.index, end).replace(/^export (declare )?/, '');
+    if (m[1] === 'class') decl = publicOnly(decl);
+    // Overloads of a function: each declaration in turn.
+    if (m[1] === 'function') {
+      const more = [];
+      for (let k = re.exec(s); k; k = re.exec(s)) more.push(s.slice(k.index, declarationEnd(s, k.index)).replace(/^export (declare )?/, ''));
+      decl = [decl, ...more].join('\n');
+    }
+    return { kind: m[1], doc: cleanDoc(docBefore(s, m.index)), decl, file };
+  }
+  for (const e of s.matchAll(/^export (?:type )?\{([^}]*)\} from '([^']+)';/gm)) {
+    for (const item of e[1].split(',')) {
+      const [orig, alias] = item.trim().replace(/^type /, '').split(/\s+as\s+/);
+      if ((alias ?? orig) !== name) continue;
+      return find(join(dirname(file), e[2].replace(/\.js$/, '.d.ts')), orig, seen);
+    }
+  }
+  return undefined;
+}
+
+/** The names an entry exports, in order. */
+function exportsOf(file) {
+  const s = text(file);
+  const names = [];
+  const re = /^export (?:type )?\{([^}]*)\} from '[^']+';|^export (?:declare )?(?:abstract )?(?:function|class|interface|type|const|let|enum) (\w+)/gm;
+  for (const m of s.matchAll(re)) {
+    if (m[2]) names.push(m[2]);
+    else for (const item of m[1].split(',')) if (item.trim()) names.push(item.trim().replace(/^type /, '').split(/\s+as\s+/).pop());
+  }
+  return [...new Set(names)];
+}
+
+export function apiReference() {
+  const out = [
+    '# API reference',
+    '',
+    'Generated by `node scripts/api-reference.mjs` from the TSDoc comments of the typings in `dist/`',
+    '(the declarations as a consumer sees them); `test/packaging/api-reference.test.ts` keeps it up to',
+    'date. The guides: [backends.md](backends.md) (compiling, bundles, the runtime), [training.md](training.md).',
+    '',
+  ];
+  const undocumented = [];
+  for (const [entry, file, about] of ENTRIES) {
+    out.push(`## \`${entry}\``, '', about, '');
+    for (const name of exportsOf(file)) {
+      const d = find(file, name);
+      if (!d) {
+        undocumented.push(`${entry}: ${name} (declaration not found)`);
+        continue;
+      }
+      if (!d.doc) undocumented.push(`${entry}: ${name}`);
+      out.push(`### ${name}`, '', `<sub>${d.kind} · ${d.file.replace(/^dist\//, '').replace(/\.d\.ts$/, '.ts')}</sub>`, '');
+      if (d.doc) out.push(d.doc, '');
+      out.push('```ts', d.decl.trim(), '```', '');
+    }
+  }
+  return { markdown: out.join('\n'), undocumented };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (!existsSync(join(ROOT, 'dist/index.d.ts'))) {
+    console.error('api-reference: dist/ is missing: run `npm run build` first');
+    process.exit(2);
+  }
+  const { markdown, undocumented } = apiReference();
+  const target = join(ROOT, 'docs/api.md');
+  if (process.argv.includes('--check')) {
+    const same = existsSync(target) && readFileSync(target, 'utf8') === markdown;
+    if (!same) console.error('docs/api.md is not up to date: run `npm run build && node scripts/api-reference.mjs`');
+    process.exit(same ? 0 : 1);
+  }
+  writeFileSync(target, markdown);
+  console.log(`wrote docs/api.md (${markdown.split('\n').length} lines)${undocumented.length ? `; without a doc comment: ${undocumented.join(', ')}` : ''}`);
+}
