@@ -99,14 +99,16 @@ export function buildLoop(b: Builder, n: Node, out: number): void {
   parts.forEach((p, i) => {
     if (!p.stacked) return;
     const row = p.size / a.trips;
-    after.push(copy(src[i]!, out, row, { dstOffset: p.offset, dstStep: row }));
+    // A carry before the step (what a backward pass stores) is stacked before the body runs: the
+    // body never writes a carry's buffer, and after the step the new carries are copied over it.
+    (carrySet.has(src[i]!) ? before : after).push(copy(src[i]!, out, row, { dstOffset: p.offset, dstStep: row }));
   });
   parts.forEach((p, k) => {
     if (p.stacked) return;
     if (src[k] !== carryBuf[k]) after.push(copy(src[k]!, carryBuf[k]!, p.size));
     exit.push(copy(carryBuf[k]!, out, p.size, { dstOffset: p.offset }));
   });
-  const counter = b.addBuffer(`loop${n.id}_step`, { ...n, type: { dtype: 'i32', shape: [1] } }, 'arena', 'temp');
+  const counter = b.addBuffer(`loop${n.id}_step`, { ...n, type: { dtype: 'i32', shape: [2] } }, 'arena', 'temp');
   const loop: ProgramLoop = {
     name: `loop${n.id}`,
     first,

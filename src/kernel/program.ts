@@ -160,7 +160,7 @@ export interface ProgramLoop {
   readonly reverse: boolean;
   /** How many loops this one is inside. */
   readonly depth: number;
-  /** An i32 buffer of one element for the step (the WebGPU runtime counts the steps in it). */
+  /** An i32 buffer of two elements for the step (the WebGPU runtime counts the steps in it). */
   readonly counter: number;
   readonly enter: readonly LoopCopy[];
   readonly before: readonly LoopCopy[];

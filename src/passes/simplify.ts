@@ -127,12 +127,21 @@ function onePass(g: Graph): Graph {
 function simplifyScan(b: GraphBuilder, n: Node, inputs: readonly Node[], users: readonly Node[], remapped: Map<Node, Node>): Node {
   const a = n.attrs as unknown as ScanAttrs;
   let body = simplify(n.body!).graph;
-  const used = usedScanResults(n, users);
+  const results = usedScanResults(n, users);
   const oldParts = scanParts(n.body!, a);
-  const keep = body.outputs.map((_, i) => i < a.carries || !used || used.has(i));
+  const keep = body.outputs.map((_, i) => i < a.carries || !results || results.has(i));
   if (keep.some((k) => !k)) body = simplify({ ...body, outputs: body.outputs.filter((_, i) => keep[i]) }).graph;
-  const scan = b.add(n.op, inputs, n.attrs, body);
-  if (used && keep.some((k) => !k)) {
+  // Per-step inputs and captures the body no longer reads (a loop variable used only to index rows).
+  const read = new Set<Node>([...body.nodes.flatMap((x) => x.inputs), ...body.outputs.map((o) => o.node)]);
+  const used = body.inputs.map((x, i) => i < a.carries || read.has(x));
+  let attrs = n.attrs;
+  if (used.some((u) => !u)) {
+    body = buildGraph(body.name, body.inputs.filter((_, i) => used[i]), body.outputs);
+    attrs = { ...n.attrs, xs: used.slice(a.carries, a.carries + a.xs).filter(Boolean).length };
+    inputs = inputs.filter((_, i) => used[i]);
+  }
+  const scan = b.add(n.op, inputs, attrs, body);
+  if (results && keep.some((k) => !k)) {
     const newIndex = keep.map((k, i) => (k ? keep.slice(0, i).filter(Boolean).length : -1));
     const newParts = scanParts(body, a);
     for (const u of users) {

@@ -1,14 +1,20 @@
 /**
  * @file Loops on WebGPU (manifest `loops`): the body's pipelines are the kernels' own, created once
  * and dispatched at every step; the copies that move carries and per-step rows are dispatches of
- * one small copy shader, each with a fixed parameter block. The step is not in any block: the GPU
- * keeps it in the loop's counter buffer (reset before the first step, incremented after each), and
- * the copy shader reads it to offset its rows, so recording T steps records the same dispatches T
- * times with the same dynamic offsets. Imports nothing from the compiler.
+ * one small copy shader (one dispatch per phase: before the body, after it), each with a fixed
+ * parameter block. The step is in no block: the GPU keeps it in the loop's counter buffer (zeroed
+ * before the first step, advanced by the copies after each), and the copy shader reads it to offset
+ * its rows, so T steps record the same few blocks over and over. Imports nothing from the compiler.
  */
 import type { Manifest, ManifestCopy, ManifestLoop } from './manifest.js';
 
-/** The copy shader (bindings as every kernel's: state, arena, the parameter block). */
+/**
+ * The copy shader (bindings as every kernel's: state, arena, the parameter block). One dispatch
+ * does every copy of a phase: workgroup row y does copy y. Block words: 0 copies, 1–2 the
+ * counter word the step is read from (space, word), 3–4 the word the next step is written to
+ * (thread 0, when 5 = 1: after a step) or zeroed (when 5 = 2: before the first), 6 trips, 7 reverse;
+ * copy j at 8 + 8j: source space, word, step; destination space, word, step; size.
+ */
 export const LOOP_COPY_WGSL = `@group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
 @group(0) @binding(2) var<uniform> P: array<vec4<u32>, 64>;
@@ -17,22 +23,32 @@ fn rd(space: u32, i: u32) -> u32 { if (space == 0u) { return S[i]; } return A[i]
 fn wr(space: u32, i: u32, v: u32) { if (space == 0u) { S[i] = v; } else { A[i] = v; } }
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let mode = w(11u);
-  if (mode == 1u) { if (g.x == 0u && g.y == 0u) { wr(w(7u), w(8u), 0u); } return; }
-  if (mode == 2u) { if (g.x == 0u && g.y == 0u) { wr(w(7u), w(8u), rd(w(7u), w(8u)) + 1u); } return; }
-  let c = rd(w(7u), w(8u));
-  var t = c;
-  if (w(10u) == 1u) { t = w(9u) - 1u - c; }
-  let i = g.x + g.y * nw.x * 64u;
-  if (i >= w(6u)) { return; }
-  wr(w(3u), w(4u) + t * w(5u) + i, rd(w(0u), w(1u) + t * w(2u) + i));
+  let mode = w(5u);
+  if (g.x == 0u && g.y == 0u && mode != 0u) {
+    var next = 0u;
+    if (mode == 1u) { next = rd(w(1u), w(2u)) + 1u; }
+    wr(w(3u), w(4u), next);
+  }
+  if (g.y >= w(0u)) { return; }
+  let c = 8u + 8u * g.y;
+  var t = 0u;
+  if (w(c + 2u) != 0u || w(c + 5u) != 0u) {
+    t = rd(w(1u), w(2u));
+    if (w(7u) == 1u) { t = w(6u) - 1u - t; }
+  }
+  let src = w(c + 1u) + t * w(c + 2u);
+  let dst = w(c + 4u) + t * w(c + 5u);
+  for (var i = g.x; i < w(c + 6u); i = i + nw.x * 64u) {
+    wr(w(c + 3u), dst + i, rd(w(c), src + i));
+  }
 }
 `;
 
 /** One dispatch of a run: a kernel (by index), or the copy shader with parameter block `block`. */
 export type Dispatch = { readonly kernel: number } | { readonly block: number; readonly workgroups: readonly [number, number, number] };
 
-const MODE = { copy: 0, reset: 1, increment: 2 } as const;
+/** Copies per dispatch (the block's 256 words: 8 of header, 8 per copy). */
+const PER_BLOCK = 31;
 
 /** The parameter blocks of the copy shader (u32 words) and the dispatches of one run, in order. */
 export function loopSchedule(m: Manifest): { blocks: number[][]; dispatches: Dispatch[]; units: { name: string; from: number; to: number }[] } {
@@ -40,13 +56,22 @@ export function loopSchedule(m: Manifest): { blocks: number[][]; dispatches: Dis
   const blocks: number[][] = [];
   const word = (buf: number) => m.buffers[buf]!.offset / 4;
   const space = (buf: number) => (m.buffers[buf]!.space === 'state' ? 0 : 1);
-  const block = (l: ManifestLoop, mode: number, c?: ManifestCopy): Dispatch => {
-    const cnt = [space(l.counter), word(l.counter), l.trips, l.reverse ? 1 : 0, mode];
-    const copy = c ? [space(c.src), word(c.src) + c.srcOffset, c.srcStep, space(c.dst), word(c.dst) + c.dstOffset, c.dstStep, c.size] : [0, 0, 0, 0, 0, 0, 0];
-    blocks.push([...copy, ...cnt]);
-    const groups = Math.max(1, Math.ceil((c?.size ?? 1) / 64));
-    const x = Math.min(groups, 65535);
-    return { block: m.kernels.length + blocks.length - 1, workgroups: [x, Math.ceil(groups / x), 1] };
+  /**
+   * The dispatches of one phase: its copies, reading the step from counter word `read`; `mode`
+   * 1 writes read + 1 to word `write` (the end of a step), 2 zeroes it (the start of the loop).
+   */
+  const phase = (l: ManifestLoop, cs: readonly ManifestCopy[], read: number, write: number, mode: 0 | 1 | 2): Dispatch[] => {
+    const out: Dispatch[] = [];
+    for (let at = 0; at < Math.max(cs.length, mode ? 1 : 0); at += PER_BLOCK) {
+      const part = cs.slice(at, at + PER_BLOCK);
+      const last = at + PER_BLOCK >= cs.length;
+      const cnt = space(l.counter);
+      const head = [part.length, cnt, word(l.counter) + read, cnt, word(l.counter) + write, last ? mode : 0, l.trips, l.reverse ? 1 : 0];
+      blocks.push([...head, ...part.flatMap((c) => [space(c.src), word(c.src) + c.srcOffset, c.srcStep, space(c.dst), word(c.dst) + c.dstOffset, c.dstStep, c.size, 0])]);
+      const size = Math.max(1, ...part.map((c) => c.size));
+      out.push({ block: m.kernels.length + blocks.length - 1, workgroups: [Math.min(1024, Math.ceil(size / 64)), Math.max(1, part.length), 1] });
+    }
+    return out;
   };
   const emit = (from: number, to: number, depth: number): Dispatch[] => {
     const out: Dispatch[] = [];
@@ -56,10 +81,15 @@ export function loopSchedule(m: Manifest): { blocks: number[][]; dispatches: Dis
         out.push({ kernel: i++ });
         continue;
       }
-      const step = [...l.before.map((c) => block(l, MODE.copy, c)), ...emit(l.first, l.first + l.count, depth + 1), ...l.after.map((c) => block(l, MODE.copy, c)), block(l, MODE.increment)];
-      out.push(block(l, MODE.reset), ...l.enter.map((c) => block(l, MODE.copy, c)));
-      for (let t = 0; t < l.trips; t++) out.push(...step);
-      out.push(...l.exit.map((c) => block(l, MODE.copy, c)));
+      // The step alternates between the counter's two words: a step reads one and writes the
+      // next value to the other, so no dispatch writes a word it reads.
+      const body = emit(l.first, l.first + l.count, depth + 1);
+      const step = (r: number) => [...phase(l, l.before, r, 1 - r, 0), ...body, ...phase(l, l.after, r, 1 - r, 1)];
+      const even = step(0);
+      const odd = step(1);
+      out.push(...phase(l, l.enter, 1, 0, 2));
+      for (let t = 0; t < l.trips; t++) out.push(...(t % 2 ? odd : even));
+      out.push(...phase(l, l.exit, 0, 0, 0));
       i = l.first + l.count;
     }
     return out;
