@@ -63,13 +63,15 @@ export function bundleTypes(m: Manifest): string {
   };
   return [
     `// The inputs and outputs of \`${m.name}\`, written by dlc build.`,
-    '// `const out: Outputs = (await program.run(inputs satisfies Inputs)) as unknown as Outputs`',
-    'export interface Inputs {',
+    "// import type { Inputs, Outputs } from './model/index.js';",
+    '// const out = (await program.run(inputs)) as Outputs;   // inputs: Inputs',
+    '// (type aliases, not interfaces, so that an Inputs value is a record of inputs by name)',
+    'export type Inputs = {',
     ...m.inputs.map((n) => field(n, 'input')),
-    '}',
-    'export interface Outputs {',
+    '};',
+    'export type Outputs = {',
     ...m.outputs.map((n) => field(n, 'output')),
-    '}',
+    '};',
     '',
   ].join('\n');
 }

@@ -9,13 +9,16 @@
 /// <reference types="@webgpu/types" />
 
 declare global {
-  // The WebGPU types the runtime's public signatures name, opaque for a consumer with no WebGPU
-  // types (a Node project); merged with lib.dom's or @webgpu/types' declarations where they exist.
-  // (A consumer need not install @webgpu/types, which itself needs the DOM library.)
+  // The platform types the runtime's public signatures name, opaque for a consumer whose project
+  // has no such types (GPUDevice in a Node project, URL in one with neither DOM nor Node types);
+  // merged with lib.dom's, @types/node's or @webgpu/types' declarations where they exist. (A
+  // consumer need not install @webgpu/types, which itself needs the DOM library.)
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface GPUDevice {}
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface GPU {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface URL {}
 }
 
 /** A WebGPU failure while running a program: the kernel (when known), and what the device said. */

@@ -129,5 +129,23 @@ describe('a strict consumer project (no skipLibCheck)', () => {
     ].join('\n');
     const r = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
     expect(JSON.parse(r.trim().split('\n').pop()!)).toEqual({ backend: 'js', n: 10, finite: true, device: 'none' });
+    // The bundle's index.d.ts types a call in a strict project.
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, noEmit: true, types: [], lib: ['ES2022'] }, files: ['use-bundle.ts'] }));
+    writeFileSync(
+      join(dir, 'use-bundle.ts'),
+      [
+        "import type { Inputs, Outputs } from './out/index.js';",
+        "import { loadProgram } from 'dlc/runtime';",
+        "const p = await loadProgram('out');",
+        'const inputs: Inputs = { x: new Float32Array(784) };',
+        'const out = (await p.run(inputs)) as Outputs;',
+        'const logits: Float32Array = out.out;',
+        'export const n: number = logits.length;',
+        '',
+      ].join('\n'),
+    );
+    expect(tsc(dir)).toBe('');
+    writeFileSync(join(dir, 'use-bundle.ts'), "import type { Inputs } from './out/index.js';\nexport const bad: Inputs = { y: new Float32Array(784) };\n");
+    expect(tsc(dir)).toMatch(/use-bundle\.ts\(2,.*error TS2353/);
   });
 });
