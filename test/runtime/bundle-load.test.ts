@@ -61,6 +61,19 @@ describe('loadProgram', () => {
     expect((await p.run({ x: { data: Float32Array.from(X), shape: [2, 3] }, y: Int32Array.from(Y) }))['out']).toEqual(out['out']);
   });
 
+  it("has a README.md and index.d.ts that describe the program's inputs and outputs", () => {
+    const readme = readFileSync(join(dir, 'b', 'README.md'), 'utf8');
+    expect(readme).toMatch(/^# Lin\.loss\n/);
+    expect(readme).toContain('| `x` | `f32[2, 3]` |');
+    expect(readme).toMatch(/\| `y` \| `i32\[2\]` \| .*: 0\.\.1 \|/);
+    expect(readme).toContain('| `out` | `f32[]` |');
+    expect(readme).toContain('Backends: js (`js/`), webgpu (`webgpu/`)');
+    const types = readFileSync(join(dir, 'b', 'index.d.ts'), 'utf8');
+    expect(types).toMatch(/export type Inputs = \{\n  \/\*\* f32\[2, 3\], row-major \(6 values\)\. \*\/\n  readonly x: Float32Array \| Float64Array \| readonly number\[\];/);
+    expect(types).toMatch(/readonly y: Int32Array \| readonly number\[\];/);
+    expect(types).toMatch(/export type Outputs = \{\n.*\n  readonly out: Float32Array;/);
+  });
+
   it('loads the same bundle from a URL (fetch) and computes the same', async () => {
     const local = await (await loadProgram(join(dir, 'b'), { backend: 'js' })).run({ x: X, y: Y });
     const p = await loadProgram(`${server.url}b/`, { backend: 'js' });
