@@ -18,7 +18,7 @@ import { mergeSiblings } from './siblings.js';
 import { placeUpdates, type PendingUpdate } from './in-place.js';
 import { isOptimizerState } from '../ir/graph.js';
 import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelLet, KernelProgram, KernelSource, Level, MapKernel, ProgramLoop, Space, Strided } from './program.js';
-import { buildLoop, mergeSiblingsInLoops } from './loop.js';
+import { buildLoop, carriesInPlace, mergeSiblingsInLoops } from './loop.js';
 
 
 /** State while one kernel's expressions are built. */
@@ -342,7 +342,7 @@ export function buildKernels(g: Graph, opts: BuildOptions = {}): KernelProgram {
   resetStructKeys();
   const { program, pending } = build(g, planFusion(g, opts), opts);
   // Independent kernels over the same index space become one (never across a loop's bounds).
-  const merged = opts.fuse === false ? program : mergeSiblingsInLoops(program, mergeSiblings);
+  const merged = carriesInPlace(opts.fuse === false ? program : mergeSiblingsInLoops(program, mergeSiblings));
   const placed = placeUpdates(merged, pending);
   if (opts.fuse === false) return placed;
   // Names follow the order.

@@ -23,7 +23,7 @@ export interface PendingUpdate {
 }
 
 
-function readsBuffer(k: Kernel, buf: number): boolean {
+export function readsBuffer(k: Kernel, buf: number): boolean {
   if (k.kind === 'contraction') return k.a.buf === buf || k.b.buf === buf || (k.epilogue !== undefined && loadIndices(k.epilogue.value, buf).length > 0);
   return k.outputs.some((o) => loadIndices(o.value, buf).length > 0) || (k.lets ?? []).some((l) => loadIndices(l.value, buf).length > 0);
 }
@@ -46,7 +46,7 @@ export function readsOnlyOwnElement(k: Kernel, buf: number): boolean {
   return own(loads, k.vars, k.domain);
 }
 
-function renameKernel(k: Kernel, to: (b: number) => number): Kernel {
+export function renameKernel(k: Kernel, to: (b: number) => number): Kernel {
   const memo = new Map<Expr, Expr>();
   const e = (x: Expr) => renameBuffers(x, to, memo);
   if (k.kind === 'contraction') {

@@ -9,9 +9,12 @@
 import type { Node } from '../ir/graph.js';
 import { scanInputRole, scanParts, type ScanAttrs } from '../ir/ops/scan.js';
 import { numel } from '../ir/types.js';
+import { splatValue } from '../ir/const-value.js';
 import type { Builder } from './build.js';
 import { planFusion } from './fuse.js';
 import type { Kernel, KernelProgram, LoopCopy, ProgramLoop } from './program.js';
+import { readsBuffer, readsOnlyOwnElement, renameKernel } from './in-place.js';
+import { kernelWrites } from './liveness.js';
 
 const copy = (src: number, dst: number, size: number, at: { srcOffset?: number; srcStep?: number; dstOffset?: number; dstStep?: number } = {}): LoopCopy => ({
   src,
@@ -48,7 +51,9 @@ export function buildLoop(b: Builder, n: Node, out: number): void {
   const body = n.body!;
   // Carries and rows are copied from where they are; captures are read in place, so they need buffers of their own.
   const views = n.inputs.map((x, i) => (scanInputRole(a, i) === 'capture' ? undefined : contiguous(b, x)));
-  const ins = n.inputs.map((x, i) => views[i]?.buf ?? b.ensureBuffer(x, 'loop_in'));
+  // An initial carry that is one value repeated (zeros) fills the carry's buffer: no kernel.
+  const fills = n.inputs.map((x, i) => (scanInputRole(a, i) === 'carry' && !views[i] ? splatValue(x) : undefined));
+  const ins = n.inputs.map((x, i) => views[i]?.buf ?? (fills[i] !== undefined ? -1 : b.ensureBuffer(x, 'loop_in')));
   const at = (i: number) => views[i]?.offset ?? 0;
   const enter: LoopCopy[] = [];
   const before: LoopCopy[] = [];
@@ -64,7 +69,7 @@ export function buildLoop(b: Builder, n: Node, out: number): void {
     const size = numel(x.type.shape);
     if (role === 'carry') {
       carryBuf.push(buf);
-      enter.push(copy(ins[i]!, buf, size, { srcOffset: at(i) }));
+      enter.push(fills[i] !== undefined ? { ...copy(buf, buf, size), fill: fills[i] } : copy(ins[i]!, buf, size, { srcOffset: at(i) }));
     } else before.push(copy(ins[i]!, buf, size, { srcOffset: at(i), srcStep: size }));
   });
   const savedPlan = b.plan;
@@ -149,4 +154,47 @@ export function mergeSiblingsInLoops(p: KernelProgram, merge: (ks: readonly Kern
       return { ...l, first, count: start.get(l.first + l.count)! - first };
     }),
   };
+}
+
+/**
+ * A new carry computed by one kernel of the body straight into the carry's buffer, instead of into
+ * a temporary copied over it after the step, where that is safe: the kernel has one output (or is a
+ * matrix product) and reads the carry only at the element it writes, and no later kernel of the
+ * step reads the carry (the stored carry before the step is copied before the body runs). A
+ * gradient accumulated over the steps (Σ_t ∂W) is then one kernel per step and no copy.
+ */
+export function carriesInPlace(p: KernelProgram): KernelProgram {
+  if (!p.loops?.length) return p;
+  const kernels = [...p.kernels];
+  const loops = p.loops.map((l) => {
+    const carries = new Set(l.enter.map((c) => c.dst));
+    // temporary → the carry it now is
+    const into = new Map<number, number>();
+    for (const c of l.after) {
+      if (!carries.has(c.dst) || c.src === c.dst || into.has(c.src) || inPlaceWriter(kernels, l, c.src, c.dst, p) < 0) continue;
+      into.set(c.src, c.dst);
+      for (let i = l.first; i < l.first + l.count; i++) kernels[i] = renameKernel(kernels[i]!, (b) => (b === c.src ? c.dst : b));
+    }
+    // The copy into the carry goes; other copies of the temporary read the carry (the same value).
+    const after = l.after.filter((c) => into.get(c.src) !== c.dst).map((c) => ({ ...c, src: into.get(c.src) ?? c.src }));
+    return { ...l, after };
+  });
+  return { ...p, kernels, loops };
+}
+
+/** The index of the kernel that may write `temp` into `carry` in place, or -1. */
+function inPlaceWriter(kernels: readonly Kernel[], l: ProgramLoop, temp: number, carry: number, p: KernelProgram): number {
+  const end = l.first + l.count;
+  const writers = kernels.map((k, i) => [k, i] as const).filter(([k, i]) => i >= l.first && i < end && kernelWrites(k).includes(temp));
+  if (writers.length !== 1) return -1;
+  const [k, at] = writers[0]!;
+  if (p.buffers[temp]!.space !== 'arena' || p.buffers[temp]!.role !== 'temp') return -1;
+  if (k.kind === 'map' && k.outputs.length !== 1) return -1;
+  if (readsBuffer(k, carry) && !readsOnlyOwnElement(k, carry)) return -1;
+  for (let i = at + 1; i < end; i++) if (readsBuffer(kernels[i]!, carry)) return -1;
+  // Nothing outside the loop reads the temporary (it is the body's own).
+  for (let i = 0; i < kernels.length; i++) if ((i < l.first || i >= end) && readsBuffer(kernels[i]!, temp)) return -1;
+  if ((p.loops ?? []).some((o) => o !== l && [...o.enter, ...o.before, ...o.after, ...o.exit].some((c) => c.src === temp || c.dst === temp))) return -1;
+  if (l.before.some((c) => c.src === temp) || l.exit.some((c) => c.src === temp)) return -1;
+  return at;
 }

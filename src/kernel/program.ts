@@ -142,6 +142,8 @@ export interface LoopCopy {
   readonly dstOffset: number;
   readonly dstStep: number;
   readonly size: number;
+  /** When set, the destination is filled with this value instead (`src` is unused). */
+  readonly fill?: number;
 }
 
 /**

@@ -60,6 +60,8 @@ export interface ManifestCopy {
   readonly dstOffset: number;
   readonly dstStep: number;
   readonly size: number;
+  /** When set, the destination is filled with this value instead (`src` is unused). */
+  readonly fill?: number;
 }
 
 /**

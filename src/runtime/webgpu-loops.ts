@@ -3,7 +3,7 @@
  * and dispatched at every step; the copies that move carries and per-step rows are dispatches of
  * one small copy shader (one dispatch per phase: before the body, after it), each with a fixed
  * parameter block. The step is in no block: the GPU keeps it in the loop's counter buffer (zeroed
- * before the first step, advanced by the copies after each), and the copy shader reads it to offset
+ * before the first step, advanced by the copies before each body), and the copy shader reads it to offset
  * its rows, so T steps record the same few blocks over and over. Imports nothing from the compiler.
  */
 import type { Manifest, ManifestCopy, ManifestLoop } from './manifest.js';
@@ -12,14 +12,15 @@ import type { Manifest, ManifestCopy, ManifestLoop } from './manifest.js';
  * The copy shader (bindings as every kernel's: state, arena, the parameter block). One dispatch
  * does every copy of a phase: workgroup row y does copy y. Block words: 0 copies, 1–2 the
  * counter word the step is read from (space, word), 3–4 the word the next step is written to
- * (thread 0, when 5 = 1: after a step) or zeroed (when 5 = 2: before the first), 6 trips, 7 reverse;
- * copy j at 8 + 8j: source space, word, step; destination space, word, step; size.
+ * (thread 0, when 5 = 1: before a step's body) or zeroed (when 5 = 2: before the first), 6 trips, 7 reverse;
+ * copy j at 8 + 8j: source space, word, step; destination space, word, step; size. Source space 2
+ * is a fill: the source word is the value's bits.
  */
 export const LOOP_COPY_WGSL = `@group(0) @binding(0) var<storage, read_write> S: array<u32>;
 @group(0) @binding(1) var<storage, read_write> A: array<u32>;
 @group(0) @binding(2) var<uniform> P: array<vec4<u32>, 64>;
 fn w(i: u32) -> u32 { return P[i / 4u][i % 4u]; }
-fn rd(space: u32, i: u32) -> u32 { if (space == 0u) { return S[i]; } return A[i]; }
+fn rd(space: u32, i: u32) -> u32 { if (space == 0u) { return S[i]; } if (space == 2u) { return i; } return A[i]; }
 fn wr(space: u32, i: u32, v: u32) { if (space == 0u) { S[i] = v; } else { A[i] = v; } }
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
@@ -38,14 +39,21 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw
   }
   let src = w(c + 1u) + t * w(c + 2u);
   let dst = w(c + 4u) + t * w(c + 5u);
+  let fill = w(c) == 2u;
   for (var i = g.x; i < w(c + 6u); i = i + nw.x * 64u) {
-    wr(w(c + 3u), dst + i, rd(w(c), src + i));
+    wr(w(c + 3u), dst + i, select(rd(w(c), src + i), src, fill));
   }
 }
 `;
 
 /** One dispatch of a run: a kernel (by index), or the copy shader with parameter block `block`. */
 export type Dispatch = { readonly kernel: number } | { readonly block: number; readonly workgroups: readonly [number, number, number] };
+
+/** The bits of a fill value as the buffer stores it (f32, or i32 and bool as integers). */
+function bits(v: number, dtype: string): number {
+  if (dtype !== 'f32') return (dtype === 'bool' ? (v ? 1 : 0) : v) >>> 0;
+  return new Uint32Array(new Float32Array([v]).buffer)[0]!;
+}
 
 /** Copies per dispatch (the block's 256 words: 8 of header, 8 per copy). */
 const PER_BLOCK = 31;
@@ -67,7 +75,9 @@ export function loopSchedule(m: Manifest): { blocks: number[][]; dispatches: Dis
       const last = at + PER_BLOCK >= cs.length;
       const cnt = space(l.counter);
       const head = [part.length, cnt, word(l.counter) + read, cnt, word(l.counter) + write, last ? mode : 0, l.trips, l.reverse ? 1 : 0];
-      blocks.push([...head, ...part.flatMap((c) => [space(c.src), word(c.src) + c.srcOffset, c.srcStep, space(c.dst), word(c.dst) + c.dstOffset, c.dstStep, c.size, 0])]);
+      // A fill reads no buffer: source space 2, its value's bits as the source word.
+      const src = (c: ManifestCopy) => (c.fill !== undefined ? [2, bits(c.fill, m.buffers[c.dst]!.dtype), 0] : [space(c.src), word(c.src) + c.srcOffset, c.srcStep]);
+      blocks.push([...head, ...part.flatMap((c) => [...src(c), space(c.dst), word(c.dst) + c.dstOffset, c.dstStep, c.size, 0])]);
       const size = Math.max(1, ...part.map((c) => c.size));
       out.push({ block: m.kernels.length + blocks.length - 1, workgroups: [Math.min(1024, Math.ceil(size / 64)), Math.max(1, part.length), 1] });
     }
@@ -81,10 +91,11 @@ export function loopSchedule(m: Manifest): { blocks: number[][]; dispatches: Dis
         out.push({ kernel: i++ });
         continue;
       }
-      // The step alternates between the counter's two words: a step reads one and writes the
-      // next value to the other, so no dispatch writes a word it reads.
+      // The step alternates between the counter's two words: a step's copies read one, and the
+      // copies before its body write the next step's value into the other, so no dispatch writes
+      // a word it reads (and a step needs no dispatch of its own to advance).
       const body = emit(l.first, l.first + l.count, depth + 1);
-      const step = (r: number) => [...phase(l, l.before, r, 1 - r, 0), ...body, ...phase(l, l.after, r, 1 - r, 1)];
+      const step = (r: number) => [...phase(l, l.before, r, 1 - r, 1), ...body, ...phase(l, l.after, r, r, 0)];
       const even = step(0);
       const odd = step(1);
       out.push(...phase(l, l.enter, 1, 0, 2));

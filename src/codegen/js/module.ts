@@ -187,6 +187,7 @@ function copies(cs: readonly LoopCopy[], p: KernelProgram, precision: Precision,
     const s = view(p.buffers[c.src]!, precision);
     const d = view(p.buffers[c.dst]!, precision);
     const at = (base: number, step: number) => (step ? `${base} + ${t} * ${step}` : String(base));
+    if (c.fill !== undefined) return `${d.name}.fill(${jsLiteral(c.fill, p.buffers[c.dst]!.dtype)}, ${d.off + c.dstOffset}, ${d.off + c.dstOffset + c.size});`;
     const from = at(s.off + c.srcOffset, c.srcStep);
     return `${d.name}.set(${s.name}.subarray(${from}, ${from} + ${c.size}), ${at(d.off + c.dstOffset, c.dstStep)});`;
   });
