@@ -269,7 +269,8 @@ export async function loadProgram(source: string | URL | ReadFile, options: Load
     return new Program(await webGpuExecutor(p, d, device, seed));
   }
   if (want !== 'js' && dirs.webgpu) {
-    const device = options.device ?? (await getDevice());
+    // auto: a platform whose adapter request fails (a blocked or broken GPU) runs on JS.
+    const device = options.device ?? (await getDevice().catch((e: unknown) => (want === 'auto' ? undefined : Promise.reject(e))));
     if (device) return new Program(await webGpuExecutor(p, await readProgramDir(p, dirs.webgpu.dir, dirs.webgpu.listed), device, seed));
     if (want === 'webgpu') throw new Error(`${p.where}: WebGPU was asked for and this platform has no WebGPU adapter`);
   }
