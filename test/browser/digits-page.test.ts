@@ -94,7 +94,7 @@ describe.runIf(HAVE_BROWSER)('the digits page in headless Chromium', () => {
     expect(known.length).toBe(4);
     server = await serveStatic(ROOT, { port: 0 });
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] });
   });
 
   afterAll(async () => {
