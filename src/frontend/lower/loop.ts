@@ -160,11 +160,14 @@ export function lowerLoopAsScan(lw: Lowerer, s: A.Stmt & { kind: 'for' }, sc: Sc
   const read = (n: Node): Node => {
     const have = inBody.get(n);
     if (have) return have;
-    // Sources without inputs (constants, iotas) are cheap: made again in the body.
-    if (mine.has(n) && n.inputs.length === 0 && getOp(n.op).kind === 'source' && n.op !== 'param' && n.op !== 'input') {
+    // Sources without inputs (constants, iotas) are cheap, and views (a broadcast bias, a reshape)
+    // cost nothing inside a kernel: made again in the body (a view of a capture reads the capture).
+    const kind = getOp(n.op).kind;
+    if (mine.has(n) && ((n.inputs.length === 0 && kind === 'source' && n.op !== 'param' && n.op !== 'input') || kind === 'movement')) {
+      const ins = n.inputs.map(read);
       const saved = body.span;
       body.span = n.span;
-      const m = body.add(n.op, [], n.attrs);
+      const m = body.add(n.op, ins, n.attrs);
       body.span = saved;
       inBody.set(n, m);
       return m;
