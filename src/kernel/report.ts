@@ -13,7 +13,7 @@ import { buildKernels } from './build.js';
 import { planFusion } from './fuse.js';
 import { liveness } from './liveness.js';
 import { alignedBytes, planMemory, type MemoryOptions } from './memory.js';
-import type { Kernel, KernelProgram, MemorySummary } from './program.js';
+import { loopOfKernel, type Kernel, type KernelProgram, type MemorySummary } from './program.js';
 
 export interface KernelReportEntry {
   readonly name: string;
@@ -25,6 +25,8 @@ export interface KernelReportEntry {
   readonly outputs: readonly string[];
   readonly flops: number;
   readonly bytes: number;
+  /** The loop the kernel runs in, with its trip count (flops and bytes are per step). */
+  readonly loop?: string;
 }
 
 export interface RefusedFusion {
@@ -78,8 +80,13 @@ export function kernelReport(g: Graph, memory: MemoryOptions = {}): KernelReport
   const fused = planMemory(buildKernels(g), 'f32', memory);
   const unfused = buildKernels(g, { fuse: false });
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
-  const kernels = fused.kernels.map((k): KernelReportEntry => {
-    const nodes = (k.source.nodes ?? []).map((id) => byId.get(id)).filter((n): n is Node => n !== undefined);
+  // A kernel inside a loop computes nodes of the loop's body (node ids are the body's own).
+  const inLoop = loopOfKernel(fused);
+  const bodyIds = new Map((fused.loops ?? []).map((l) => [l, new Map((l.depth === 0 ? byId.get(l.source.nodes?.[0] ?? -1)?.body?.nodes ?? [] : []).map((n) => [n.id, n]))]));
+  const kernels = fused.kernels.map((k, at): KernelReportEntry => {
+    const loop = inLoop[at];
+    const ids = loop ? bodyIds.get(loop)! : byId;
+    const nodes = (k.source.nodes ?? []).map((id) => ids.get(id)).filter((n): n is Node => n !== undefined);
     const flops = nodes.reduce((s, n) => s + costOf(getOp(n.op), n.inputs.map((i) => i.type), n.type, n.attrs).flops, 0);
     const reads = new Set<number>();
     const writes: number[] = [];
@@ -105,6 +112,7 @@ export function kernelReport(g: Graph, memory: MemoryOptions = {}): KernelReport
       outputs: writes.map((b) => `${fused.buffers[b]!.name}: ${formatType({ dtype: fused.buffers[b]!.dtype, shape: fused.buffers[b]!.shape })}`),
       flops,
       bytes: bufferBytes(fused, reads) + bufferBytes(fused, writes),
+      ...(loop ? { loop: `${loop.name} × ${loop.trips}` } : {}),
     };
   });
   const plan = planFusion(g);
@@ -128,7 +136,7 @@ function human(n: number): string {
 export function formatKernelReport(r: KernelReport): string {
   const out = [`${r.name}: ${r.fused} kernels (${r.unfused} without fusion, ${r.primitives} primitives)`, ''];
   r.kernels.forEach((k, i) => {
-    out.push(`${String(i).padStart(3)}  ${k.name}  [${k.kind}${k.row ? ', row' : ''}]  ${human(k.flops)}flop  ${human(k.bytes)}B`);
+    out.push(`${String(i).padStart(3)}  ${k.name}  [${k.kind}${k.row ? ', row' : ''}]  ${human(k.flops)}flop  ${human(k.bytes)}B${k.loop ? `  (per step of ${k.loop})` : ''}`);
     out.push(`     ops:     ${k.ops.join(' ') || '(copy)'}`);
     out.push(`     from:    ${k.lines.join(', ') || '?'}`);
     out.push(`     writes:  ${k.outputs.join(', ')}`);
