@@ -13,29 +13,10 @@ import { NDArray } from '../ir/ndarray.js';
 import { numel, type DType } from '../ir/types.js';
 import { NpyError, readNpy } from '../io/npy.js';
 import { RandomStream } from '../runtime/random.js';
-import { dimsFlag, flag, has, inputsFlag, UsageError, type ParsedArgs } from './args.js';
+import { dimsFlag, flag, inputsFlag, UsageError, type ParsedArgs } from './args.js';
+import { DiagnosticExit, Exit, json, type Io } from './io.js';
 
-export interface Io {
-  out(s: string): void;
-  err(s: string): void;
-}
-
-export const defaultIo: Io = {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
-};
-
-export class Exit extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
-export function json(args: ParsedArgs): boolean {
-  const f = flag(args, 'format');
-  if (f !== undefined && f !== 'text' && f !== 'json') throw new UsageError(`--format is text or json, got \`${f}\``);
-  return f === 'json' || has(args, 'json');
-}
+export { defaultIo, DiagnosticExit, Exit, json, type Io } from './io.js';
 
 /**
  * Reports diagnostics. With errors it prints them (as text, or as the command's one JSON
@@ -156,12 +137,6 @@ export function loadInputs(args: ParsedArgs): { arrays: Map<string, { array: NDA
     }
   }
   return { arrays, shapes };
-}
-
-export class DiagnosticExit extends Error {
-  constructor(readonly diagnostic: Diagnostic) {
-    super(diagnostic.message);
-  }
 }
 
 /**

@@ -2,22 +2,11 @@
  * @file The `dlc` command line. Every failure is a diagnostic with a code; nothing the user
  * types produces a stack trace (set DLC_DEBUG=1 to see one for an internal error).
  */
-import { error } from '../diagnostics/diagnostic.js';
+import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnosticToJson, renderDiagnostics } from '../diagnostics/render.js';
-import { BackendError } from '../exec.js';
-import { InputError } from '../input-check.js';
 import { has, parseArgs, UsageError, type ParsedArgs } from './args.js';
-import { cmdBuild } from './commands/build.js';
-import { cmdCheck } from './commands/check.js';
-import { cmdGradcheck } from './commands/gradcheck.js';
-import { cmdIr } from './commands/ir.js';
-import { cmdKernels } from './commands/kernels.js';
-import { cmdRun } from './commands/run.js';
-import { cmdServe } from './commands/serve.js';
-import { cmdTrain } from './commands/train.js';
-import { cmdVerify } from './commands/verify.js';
-import { defaultIo, DiagnosticExit, Exit, json, type Io } from './common.js';
 import { COMMAND_HELP, MAIN_HELP, VERSION } from './help.js';
+import { defaultIo, DiagnosticExit, Exit, json, type Io } from './io.js';
 
 export type { Io } from './common.js';
 
@@ -28,18 +17,35 @@ function cmdHelp(io: Io, args: ParsedArgs): void {
   else throw new UsageError(`no help for \`${topic}\`; commands are ${Object.keys(COMMAND_HELP).join(', ')}`);
 }
 
-const COMMANDS: Record<string, (io: Io, args: ParsedArgs) => void | Promise<void>> = {
-  check: cmdCheck,
-  ir: cmdIr,
-  run: cmdRun,
-  gradcheck: cmdGradcheck,
-  verify: cmdVerify,
-  kernels: cmdKernels,
-  build: cmdBuild,
-  serve: cmdServe,
-  train: (io, args) => cmdTrain(io, args, io === defaultIo ? process.stdout : {}),
-  help: cmdHelp,
+type Command = (io: Io, args: ParsedArgs) => void | Promise<void>;
+
+/**
+ * Each command's module is imported when the command runs, so `dlc --version`, `dlc --help` and
+ * usage errors load neither the parser, the compiler nor a backend.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  check: async () => (await import('./commands/check.js')).cmdCheck,
+  ir: async () => (await import('./commands/ir.js')).cmdIr,
+  run: async () => (await import('./commands/run.js')).cmdRun,
+  gradcheck: async () => (await import('./commands/gradcheck.js')).cmdGradcheck,
+  verify: async () => (await import('./commands/verify.js')).cmdVerify,
+  kernels: async () => (await import('./commands/kernels.js')).cmdKernels,
+  build: async () => (await import('./commands/build.js')).cmdBuild,
+  serve: async () => (await import('./commands/serve.js')).cmdServe,
+  train: async () => {
+    const { cmdTrain } = await import('./commands/train.js');
+    return (io, args) => cmdTrain(io, args, io === defaultIo ? process.stdout : {});
+  },
+  help: async () => cmdHelp,
 };
+
+/** Errors of the compiler and the runtime that carry diagnostics (loaded only once a command failed). */
+async function diagnosticErrors(): Promise<DiagnosticErrorClass[]> {
+  const [{ BackendError }, { InputError }] = await Promise.all([import('../exec.js'), import('../input-check.js')]);
+  return [BackendError, InputError];
+}
+
+type DiagnosticErrorClass = abstract new (...args: never[]) => { readonly diagnostics: Diagnostic[] };
 
 function safeJson(args: ParsedArgs): boolean {
   try {
@@ -49,7 +55,7 @@ function safeJson(args: ParsedArgs): boolean {
   }
 }
 
-function failure(e: unknown, args: ParsedArgs | undefined, io: Io): number {
+function failure(e: unknown, args: ParsedArgs | undefined, io: Io, withDiagnostics: readonly DiagnosticErrorClass[] = []): number {
   if (e instanceof Exit) return e.code;
   if (e instanceof UsageError) {
     const d = error('DL0601', e.message, { help: args?.command && COMMAND_HELP[args.command] ? `see \`dlc help ${args.command}\`` : 'see `dlc --help`' });
@@ -57,8 +63,9 @@ function failure(e: unknown, args: ParsedArgs | undefined, io: Io): number {
     else io.err(renderDiagnostics([d]));
     return 2;
   }
-  if (e instanceof DiagnosticExit || e instanceof BackendError || e instanceof InputError) {
-    const ds = e instanceof DiagnosticExit ? [e.diagnostic] : e.diagnostics;
+  const carrier = withDiagnostics.find((c) => e instanceof c);
+  if (e instanceof DiagnosticExit || carrier) {
+    const ds = e instanceof DiagnosticExit ? [e.diagnostic] : (e as InstanceType<DiagnosticErrorClass>).diagnostics;
     if (args && safeJson(args)) io.out(JSON.stringify({ ok: false, diagnostics: ds.map(diagnosticToJson) }, null, 2) + '\n');
     else io.err(renderDiagnostics(ds));
     return 1;
@@ -72,7 +79,8 @@ function failure(e: unknown, args: ParsedArgs | undefined, io: Io): number {
 
 /**
  * Runs the CLI; returns the exit status (0 ok, 1 errors in the program, 2 usage, 3 internal).
- * Commands that may run on WebGPU are asynchronous: for them the status comes as a promise.
+ * `--version`, help and usage errors answer at once; a command's status comes as a promise (its
+ * module is loaded first, and commands that may run on WebGPU are asynchronous).
  */
 export function main(argv: readonly string[], io: Io = defaultIo): number | Promise<number> {
   let args: ParsedArgs | undefined;
@@ -93,8 +101,13 @@ export function main(argv: readonly string[], io: Io = defaultIo): number | Prom
       io.out(COMMAND_HELP[args.command] ?? MAIN_HELP);
       return 0;
     }
-    const r = cmd(io, args);
-    return r instanceof Promise ? r.then(() => 0, fail) : 0;
+    const a = args;
+    return cmd()
+      .then((run) => run(io, a))
+      .then(
+        () => 0,
+        async (e: unknown) => failure(e, a, io, await diagnosticErrors()),
+      );
   } catch (e) {
     return fail(e);
   }

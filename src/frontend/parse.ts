@@ -4,7 +4,7 @@ import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { span, SourceFile } from '../diagnostics/source.js';
 import type { Program } from './ast.js';
 import { getParser } from './parser.js';
-import { AstBuilder } from './to-ast.js';
+import { AstBuilder, knownOffset } from './to-ast.js';
 import { DlLexer } from './tokens.js';
 
 export interface ParseResult {
@@ -125,9 +125,9 @@ export function parseSource(path: string, text: string): ParseResult {
   const errorOffsets: number[] = [];
   for (const e of parser.errors) {
     const t = e.token;
-    const atEnd = !t || t.tokenType.name === 'EOF' || !Number.isFinite(t.startOffset);
+    const atEnd = !t || t.tokenType.name === 'EOF' || !knownOffset(t.startOffset);
     const start = atEnd ? Math.max(0, text.length - 1) : t.startOffset;
-    const end = atEnd ? text.length : (t.endOffset ?? start) + 1;
+    const end = atEnd ? text.length : (knownOffset(t.endOffset) ? t.endOffset : start) + 1;
     errorOffsets.push(start);
     const expected = expectedWords(e);
     diagnostics.push(

@@ -7,8 +7,18 @@ import { CstParser, tokenMatcher, type CstNode } from 'chevrotain';
 import * as T from './tokens.js';
 
 export class DlParser extends CstParser {
-  constructor() {
-    super(T.ALL_TOKENS, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: 'full' });
+  /**
+   * `validate` runs Chevrotain's grammar checks (ambiguous alternatives, left recursion, duplicate
+   * productions) while the grammar is analysed. They cost start-up time and can only fail when the
+   * grammar itself is edited, so the compiler skips them and test/frontend/grammar.test.ts runs them.
+   */
+  constructor(opts: { validate?: boolean } = {}) {
+    super(T.ALL_TOKENS, {
+      recoveryEnabled: true,
+      maxLookahead: 3,
+      nodeLocationTracking: 'full',
+      skipValidations: !opts.validate,
+    });
     this.performSelfAnalysis();
   }
 

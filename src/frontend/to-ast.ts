@@ -7,6 +7,15 @@ import { error, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { span, type SourceFile, type Span } from '../diagnostics/source.js';
 import type * as A from './ast.js';
 
+/**
+ * Whether a token or CST location offset is a real position in the source. Tokens inserted by
+ * error recovery, the EOF token and nodes without tokens have none: Chevrotain marks them -1
+ * (NaN before Chevrotain 12).
+ */
+export function knownOffset(o: number | undefined): o is number {
+  return o !== undefined && Number.isFinite(o) && o >= 0;
+}
+
 type Children = Record<string, CstElement[] | undefined>;
 
 function isToken(e: CstElement): e is IToken {
@@ -26,15 +35,15 @@ export class AstBuilder {
   // ---- helpers ----
 
   private tokSpan(t: IToken): Span {
-    const s = Number.isFinite(t.startOffset) ? t.startOffset : this.file.text.length;
-    const e = Number.isFinite(t.endOffset) ? (t.endOffset as number) + 1 : s;
+    const s = knownOffset(t.startOffset) ? t.startOffset : this.file.text.length;
+    const e = knownOffset(t.endOffset) ? t.endOffset + 1 : s;
     return span(this.file, s, e);
   }
 
   private nodeSpan(n: CstNode): Span {
     const l = n.location;
-    const s = l && Number.isFinite(l.startOffset) ? l.startOffset : this.file.text.length;
-    const e = l && Number.isFinite(l.endOffset) ? (l.endOffset as number) + 1 : s;
+    const s = l && knownOffset(l.startOffset) ? l.startOffset : this.file.text.length;
+    const e = l && knownOffset(l.endOffset) ? l.endOffset + 1 : s;
     return span(this.file, s, e);
   }
 
