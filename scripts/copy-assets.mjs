@@ -1,4 +1,4 @@
-// Copies non-TypeScript sources the compiler reads at run time (the .dl standard library) to dist/.
-import { cpSync, mkdirSync } from 'node:fs';
-mkdirSync('dist/stdlib', { recursive: true });
-cpSync('src/stdlib', 'dist/stdlib', { recursive: true });
+// After `tsc -p tsconfig.build.json`: embeds the .dl standard library in src/ and dist/
+// (scripts/embed-stdlib.mjs), so dist/ always holds the current src/stdlib/*.dl.
+import { embedStdlib } from './embed-stdlib.mjs';
+embedStdlib();
