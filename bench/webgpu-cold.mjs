@@ -9,7 +9,9 @@
 // --dist NAME=DIR (repeatable) names a built dist/ directory (default: after=dist, this tree).
 // Build an older commit for comparison with `git worktree add /tmp/before <commit>` and
 // `npx tsc -p tsconfig.build.json` there. --profile also prints, per kernel, the time of its
-// first dispatch (pipeline creation plus the driver's compile) and its WGSL size, slowest first.
+// first dispatch (pipeline creation plus the driver's compile), the same dispatch warm (where a
+// steady step's time goes) and its WGSL size, slowest first. warm_first_step_ms: the first step
+// of a second executable in the same process (driver shader cache warm).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -83,7 +85,13 @@ async function child({ dist, id, iters, profile }) {
     await exe.run(inputs, wanted);
     warm.push(performance.now() - s);
   }
-  return { kernels, shaders, wgsl_bytes: wgslBytes, load_ms: round(tLoad - t0), cold_first_step_ms: round(tFirst - t0), warm_step_ms: round(median(warm)), ...(perKernel ? { per_kernel: perKernel } : {}) };
+  // The first step again with the driver's shader cache warm: a second executable, same process.
+  const t1 = performance.now();
+  const again = await lib.makeExecutable(g, { backend: 'webgpu', precision: 'f32' });
+  for (const p of g.params) again.setParam(String(p.attrs.name), data.params[String(p.attrs.name)].data);
+  await again.run(inputs, wanted);
+  const warmFirst = performance.now() - t1;
+  return { kernels, shaders, wgsl_bytes: wgslBytes, load_ms: round(tLoad - t0), cold_first_step_ms: round(tFirst - t0), warm_first_step_ms: round(warmFirst), warm_step_ms: round(median(warm)), ...(perKernel ? { per_kernel: perKernel } : {}) };
 }
 
 /**
@@ -120,7 +128,22 @@ async function profileKernels(device, compiled) {
     pass.end();
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
-    out.push({ kernel: k.name, ops: k.ops.join(' '), pipeline_ms: round(tPipe - t0), first_dispatch_ms: round(performance.now() - t0), wgsl_bytes: code.length });
+    const first = performance.now() - t0;
+    // Then the same dispatch warm (median of 3): where a steady step's time goes.
+    const again = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      const e = device.createCommandEncoder();
+      const p = e.beginComputePass();
+      p.setPipeline(pipeline);
+      p.setBindGroup(0, bind);
+      p.dispatchWorkgroups(...k.workgroups);
+      p.end();
+      device.queue.submit([e.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      again.push(performance.now() - t);
+    }
+    out.push({ kernel: k.name, ops: k.ops.join(' '), workgroups: k.workgroups, pipeline_ms: round(tPipe - t0), first_dispatch_ms: round(first), warm_dispatch_ms: round(median(again)), wgsl_bytes: code.length });
   }
   S.destroy();
   A.destroy();
@@ -167,13 +190,13 @@ async function main() {
       row[d.name] = measure(d, w.id, opts);
       process.stderr.write(`${w.id} ${d.name}: ${JSON.stringify({ ...row[d.name], per_kernel: undefined })}\n`);
       if (row[d.name].per_kernel) {
-        for (const k of row[d.name].per_kernel.slice(0, 8)) process.stderr.write(`    ${k.first_dispatch_ms.toFixed(1).padStart(9)} ms  ${String(k.wgsl_bytes).padStart(6)} B  ${k.kernel}: ${k.ops}\n`);
+        for (const k of row[d.name].per_kernel.slice(0, 8)) process.stderr.write(`    first ${k.first_dispatch_ms.toFixed(1).padStart(8)} ms  warm ${k.warm_dispatch_ms.toFixed(1).padStart(7)} ms  ${String(k.wgsl_bytes).padStart(6)} B  ${k.workgroups.join('x').padEnd(8)} ${k.kernel}: ${k.ops.slice(0, 70)}\n`);
       }
     }
     results.push(row);
     save(); // after each workload, so that a run cut short keeps what it measured
   }
-  const cols = ['shaders', 'kernels', 'cold_first_step_ms', 'warm_step_ms'];
+  const cols = ['shaders', 'kernels', 'cold_first_step_ms', 'warm_first_step_ms', 'warm_step_ms'];
   const head = ['workload', ...opts.dists.flatMap((d) => cols.map((c) => `${d.name} ${c.replace(/_ms$/, '').replaceAll('_', ' ')}${c.endsWith('_ms') ? ' (ms)' : ''}`))];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of results) lines.push(`| ${r.id} | ${opts.dists.flatMap((d) => cols.map((c) => (r[d.name].error ? 'error' : r[d.name][c]))).join(' | ')} |`);
