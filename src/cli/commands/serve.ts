@@ -42,12 +42,17 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves the files under `root`; resolves once it listens (port 0: any free port). */
-export function serveStatic(root: string, opts: { port?: number; host?: string; log?: (line: string) => void } = {}): Promise<StaticServer> {
+/**
+ * Serves the files under `root`; resolves once it listens (port 0: any free port). `csp` replaces
+ * the policy (a page that runs the compiler needs `'unsafe-eval'` and `data:` in script-src:
+ * docs/backends.md, "The compiler in a browser").
+ */
+export function serveStatic(root: string, opts: { port?: number; host?: string; log?: (line: string) => void; csp?: string } = {}): Promise<StaticServer> {
   const base = resolve(root);
+  const csp = opts.csp ?? CSP;
   const server = createServer((req, res) => {
     const send = (status: number, text: string) => {
-      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' });
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Security-Policy': csp, 'X-Content-Type-Options': 'nosniff' });
       res.end(req.method === 'HEAD' ? undefined : `${text}\n`);
       opts.log?.(`${status} ${req.method} ${req.url}`);
     };
@@ -66,7 +71,7 @@ export function serveStatic(root: string, opts: { port?: number; host?: string; 
       st = statSync(file);
       if (st.isDirectory()) {
         if (!path.endsWith('/')) {
-          res.writeHead(301, { Location: `${path}/`, 'Content-Security-Policy': CSP });
+          res.writeHead(301, { Location: `${path}/`, 'Content-Security-Policy': csp });
           res.end();
           return;
         }
@@ -79,7 +84,7 @@ export function serveStatic(root: string, opts: { port?: number; host?: string; 
     res.writeHead(200, {
       'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': st.size,
-      'Content-Security-Policy': CSP,
+      'Content-Security-Policy': csp,
       'X-Content-Type-Options': 'nosniff',
       'Cross-Origin-Opener-Policy': 'same-origin',
       'Cache-Control': 'no-cache',
