@@ -1,7 +1,7 @@
 /**
  * Random draws are bit-identical on the interpreter, JS (f32 and f64) and WebGPU, with fusion on
- * and off: uniform, bernoulli, randint, random_int and dropout (its mask and its values) compared
- * with exact equality; normal to the documented tolerance (docs/random.md).
+ * and off: uniform, normal (fixed-point Box–Muller), bernoulli, randint, random_int and dropout (its
+ * mask and its values) compared with exact equality (docs/random.md).
  */
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/index.js';
@@ -42,6 +42,14 @@ fn rowsum(x: f32[6, 50]) -> f32[6] {
 fn gauss(x: f32[6, 50]) -> f32[6, 50] {
   return normal([6, 50])
 }
+fn gauss_many(x: f32[6, 50]) -> f32[400, 500] {
+  # 200 000 normals: every octant, tails past 4.5 sigma, draws near r = 0.
+  return normal([400, 500])
+}
+fn gauss_scaled(x: f32[6, 50]) -> f32[6, 50] {
+  # Scaled by a power of two and shifted by a small integer: still exact in f32.
+  return normal([6, 50], 1.0, 0.5)
+}
 fn cat(x: f32[6, 50]) -> i32[6] {
   return categorical(x)
 }
@@ -73,7 +81,7 @@ const TARGETS: [string, ExecOptions][] = [
 const f32 = (xs: number[]) => xs.map(Math.fround);
 
 describe('random draws agree bit for bit across backends', () => {
-  for (const fn of ['u', 'bern', 'ints', 'drop', 'mask', 'both']) {
+  for (const fn of ['u', 'gauss', 'gauss_scaled', 'bern', 'ints', 'drop', 'mask', 'both']) {
     it.each(TARGETS)(`${fn} on %s equals the interpreter exactly`, async (_name, opts) => {
       const ref = await out(fn, { backend: 'interp' });
       const got = await out(fn, opts);
@@ -91,11 +99,15 @@ describe('random draws agree bit for bit across backends', () => {
     ref.forEach((y, i) => expect(y === 0 || Math.fround(y) === Math.fround(x[i]! * s)).toBe(true));
   });
 
-  it.each(TARGETS)('normal on %s agrees with the interpreter to 1e-4·(1 + |z|)', async (_name, opts) => {
-    const ref = await out('gauss', { backend: 'interp' });
-    const got = await out('gauss', opts);
-    const worst = Math.max(...ref.map((z, i) => Math.abs(z - got[i]!) / (1 + Math.abs(z))));
-    expect(worst).toBeLessThan(1e-4);
+  it.each(TARGETS)('200 000 normals on %s equal the interpreter\'s bit for bit', async (_name, opts) => {
+    const ref = await out('gauss_many', { backend: 'interp' });
+    const got = await out('gauss_many', opts);
+    // Every draw is a multiple of 2⁻²¹ below 2⁴ in magnitude: exact in f32, so no rounding either way.
+    expect(ref.every((z) => Math.fround(z) === z && Number.isInteger(z * 2 ** 21))).toBe(true);
+    let differ = 0;
+    for (let i = 0; i < ref.length; i++) if (got[i] !== ref[i]) differ++;
+    expect(differ).toBe(0);
+    expect(ref.reduce((m, z) => Math.max(m, Math.abs(z)), 0)).toBeGreaterThan(4.5);
   });
 
   it.each(TARGETS)('draws read through movement on %s equal the interpreter\'s', async (_name, opts) => {

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/index.js';
 import { makeExecutable } from '../../src/exec.js';
+import { NORMAL_UNIT, normalOfBits, threefry } from '../../src/ir/ops/random.js';
 
 const N = 60_000;
 
@@ -41,6 +42,13 @@ function chiSquare(xs: number[], probs: number[]): number {
   for (const x of xs) counts[x]++;
   return counts.reduce((s, c, k) => s + (c - xs.length * probs[k]!) ** 2 / (xs.length * probs[k]!), 0);
 }
+/** The standard normal CDF: erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, far below the bins' width). */
+function phi(x: number): number {
+  const a = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * a);
+  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
 /** Five standard errors of a mean of n values with standard deviation sd. */
 const se5 = (sd: number, n = N) => (5 * sd) / Math.sqrt(n);
 
@@ -73,6 +81,14 @@ describe('moments', () => {
     // P(|z| > 2) = 0.0455.
     const p2 = 0.0455;
     expect(Math.abs(mean(z.map((x) => (Math.abs(x) > 2 ? 1 : 0))) - p2)).toBeLessThan(se5(Math.sqrt(p2 * (1 - p2))));
+  });
+
+  it('normal([n]) follows Φ: chi-square over 20 equiprobable bins, and the tails past 3σ', async () => {
+    const z = await one(`normal([${N}])`, `f32[${N}]`);
+    // Bin k holds Φ(z) in [k/20, (k+1)/20): 19 degrees of freedom, 99.99% quantile 45.0.
+    expect(chiSquare(z.map((x) => Math.min(19, Math.floor(phi(x) * 20))), new Array(20).fill(0.05))).toBeLessThan(45.0);
+    const p3 = 2 * (1 - phi(3));
+    expect(Math.abs(mean(z.map((x) => (Math.abs(x) > 3 ? 1 : 0))) - p3)).toBeLessThan(se5(Math.sqrt(p3 * (1 - p3))));
   });
 
   it('normal(shape, mean, std) is N(mean, std²)', async () => {
@@ -215,5 +231,41 @@ describe('reproducibility', () => {
     const g2 = compile(src, 'f', { path: 'stats.dl' });
     const run = async (g: typeof g1) => Array.from((await (await makeExecutable(g, { backend: 'interp', seed: 9 })).run(new Map())).get('out')!.data);
     expect(await run(g2)).toEqual(await run(g1));
+  });
+});
+
+describe('the fixed-point Box–Muller transform (random_normal)', () => {
+  /** The exact transform of the same words: u = (2⌊b₁/2⌋ + 1)/2³², v = b₂/2³², √(−2 ln u) · cos 2πv in f64. */
+  const exact = (b1: number, b2: number) => Math.sqrt(-2 * Math.log((2 * Math.floor(b1 / 2) + 1) / 2 ** 32)) * Math.cos((2 * Math.PI * b2) / 2 ** 32);
+  const M = 1_000_000;
+
+  it('is within 2⁻²¹ (one grid step) of the exact transform over 10⁶ Threefry word pairs, and on a grid of 2⁻²¹', () => {
+    let worst = 0;
+    let tail4 = 0;
+    for (let i = 0; i < M; i++) {
+      const b1 = threefry(7, 3, i, 0) >>> 0;
+      const b2 = threefry(7, 3, i, 1) >>> 0;
+      const z = normalOfBits(b1, b2);
+      worst = Math.max(worst, Math.abs(z - exact(b1, b2)));
+      if (!Number.isInteger(z / NORMAL_UNIT)) throw new Error(`${z} is not a multiple of 2⁻²¹`);
+      if (Math.abs(z) > 4) tail4++;
+    }
+    expect(worst).toBeLessThanOrEqual(NORMAL_UNIT);
+    // P(|z| > 4) = 6.334e-5: the far tail is there, at its rate (five standard errors).
+    const p4 = 6.334e-5;
+    expect(Math.abs(tail4 / M - p4)).toBeLessThan(se5(Math.sqrt(p4 * (1 - p4)), M));
+  });
+
+  it('covers the ends of its range: u at 2⁻³² (|z| = 6.66), every octant boundary, and u next to 1', () => {
+    // u = 2⁻³²: the largest radius, √(64 ln 2) = 6.6604.
+    for (const b2 of [0, 0x40000000, 0x80000000, 0xc0000000, 0xffffffff, 0x20000000, 0x60000000, 0xa0000000, 0xe0000000, 0x1fffffff]) {
+      expect(Math.abs(normalOfBits(0, b2) - exact(0, b2)), `b2 = ${b2}`).toBeLessThanOrEqual(NORMAL_UNIT);
+    }
+    // u within 2⁻³¹ of 1: r ≈ 2⁻¹⁵, where √ magnifies the log's last-bit error; still within 2⁻¹⁵ absolute.
+    for (const b1 of [0xffffffff, 0xfffffffe, 0xfffff000]) {
+      expect(Math.abs(normalOfBits(b1, 0) - exact(b1, 0))).toBeLessThan(2 ** -15);
+    }
+    // Opposite angles give opposite draws: the octant reduction is symmetric.
+    expect(normalOfBits(12345, 0x80000000)).toBe(-normalOfBits(12345, 0));
   });
 });

@@ -4,7 +4,7 @@
  */
 import { ERF_SOURCE } from '../../ir/ops/special.js';
 import { F2I_SOURCE, SIGN_SOURCE } from '../../ir/ops/numeric-rules.js';
-import { RANDOM_INT_SOURCE, THREEFRY_SOURCE } from '../../ir/ops/random.js';
+import { RANDOM_JS_HELPERS } from '../../ir/ops/random.js';
 
 export const JS_HELPERS: Readonly<Record<string, string>> = {
   dlc_erf: ERF_SOURCE,
@@ -12,6 +12,6 @@ export const JS_HELPERS: Readonly<Record<string, string>> = {
   dlc_idiv: 'function dlc_idiv(a, b) { return b === 0 ? 0 : Math.trunc(a / b) | 0; }',
   dlc_f2i: F2I_SOURCE,
   dlc_sign: SIGN_SOURCE,
-  dlc_threefry: THREEFRY_SOURCE,
-  dlc_random_int: RANDOM_INT_SOURCE,
+  // Counter-based random bits and fixed-point normals (src/ir/ops/random.ts).
+  ...RANDOM_JS_HELPERS,
 };

@@ -1,10 +1,9 @@
 /** @file WGSL helper functions generated kernels may call (f32 accuracy is enough for the math ones). */
-import { WGSL_RANDOM_INT, WGSL_THREEFRY } from '../../ir/ops/random.js';
+import { RANDOM_WGSL_HELPERS } from '../../ir/ops/random.js';
 
 export const WGSL_HELPERS: Readonly<Record<string, string>> = {
-  // Counter-based random bits (src/ir/ops/random.ts generates both from one round schedule).
-  dlc_threefry: WGSL_THREEFRY,
-  dlc_random_int: WGSL_RANDOM_INT,
+  // Counter-based random bits and fixed-point normals (src/ir/ops/random.ts generates them from one round schedule).
+  ...RANDOM_WGSL_HELPERS,
   // Reading the bits through a var keeps infinities and NaN out of constant evaluation.
   dlc_f32_bits: `fn dlc_f32_bits(bits: u32) -> f32 {
   var b = bits;

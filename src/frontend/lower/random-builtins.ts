@@ -69,8 +69,8 @@ function siteKey(lw: Lowerer, span: Span, streams: number): SiteKey {
   return { seed: s.seed, step, k1 };
 }
 
-/** The counter-based draw of one stream over `shape`: uniform in [0, 1), or an integer in [0, n). */
-function draw(lw: Lowerer, key: SiteKey, stream: number, shape: readonly number[], n?: Node): Node {
+/** The key and counter words (k0, k1, c0, c1) of one stream's draw over `shape`. */
+function drawWords(lw: Lowerer, key: SiteKey, stream: number, shape: readonly number[]): Node[] {
   const b = lw.b;
   const wide = (x: Node) => C.broadcastTo(b, x, shape);
   let counter = C.reshape(b, b.add('iota', [], { dtype: 'i32', shape: [Math.max(1, numel(shape))], axis: 0 }), shape);
@@ -80,8 +80,13 @@ function draw(lw: Lowerer, key: SiteKey, stream: number, shape: readonly number[
     for (const l of lw.loopSteps.slice(1)) at = b.add('add', [b.add('mul', [at, C.scalarConst(b, l.trips, 'i32')]), l.node]);
     counter = b.add('add', [counter, wide(b.add('mul', [at, C.scalarConst(b, Math.max(1, numel(shape)), 'i32')]))]);
   }
-  const words = [wide(key.seed), wide(C.scalarConst(b, key.k1[stream]!, 'i32')), counter, wide(key.step)];
-  return n ? b.add('random_int', [...words, wide(n)]) : b.add('random_uniform', words);
+  return [wide(key.seed), wide(C.scalarConst(b, key.k1[stream]!, 'i32')), counter, wide(key.step)];
+}
+
+/** The counter-based draw of one stream over `shape`: uniform in [0, 1), or an integer in [0, n). */
+function draw(lw: Lowerer, key: SiteKey, stream: number, shape: readonly number[], n?: Node): Node {
+  const words = drawWords(lw, key, stream, shape);
+  return n ? lw.b.add('random_int', [...words, C.broadcastTo(lw.b, n, shape)]) : lw.b.add('random_uniform', words);
 }
 
 type Bound = (ArgValue | undefined)[];
@@ -139,15 +144,9 @@ function affine(lw: Lowerer, z: Node, shift: ArgValue | undefined, scale: ArgVal
   return out;
 }
 
-/** Standard normals by Box–Muller: √(−2 log(1 − u₁)) · cos(π(2u₂ − 1)), the angle kept in [−π, π). */
+/** Standard normals: `random_normal`, Box–Muller in fixed point of both words of one Threefry call (bit-identical on every backend). */
 function standardNormal(lw: Lowerer, key: SiteKey, shape: readonly number[]): Node {
-  const b = lw.b;
-  const k = (v: number) => C.broadcastTo(b, C.scalarConst(b, v, 'f32'), shape);
-  const u1 = draw(lw, key, 0, shape);
-  const u2 = draw(lw, key, 1, shape);
-  const r = b.add('sqrt', [b.add('mul', [k(-2), b.add('log', [b.add('sub', [k(1), u1])])])]);
-  const theta = b.add('mul', [k(Math.PI), b.add('sub', [b.add('mul', [k(2), u2]), k(1)])]);
-  return b.add('mul', [r, b.add('cos', [theta])]);
+  return lw.b.add('random_normal', drawWords(lw, key, 0, shape));
 }
 
 function integerBound(lw: Lowerer, a: ArgValue, shape: readonly number[]): Node | number {
@@ -168,9 +167,9 @@ export const RANDOM_BUILTINS: Builtin[] = [
     const hi = a[2] ? f32Operand(lw, a[2], shape) : C.broadcastTo(b, C.scalarConst(b, 1, 'f32'), shape);
     return tensor(b.add('add', [lo, b.add('mul', [b.add('sub', [hi, lo]), u])]));
   }),
-  def('normal', ['shape', 'mean', 'std'], 'normal draws N(mean, std²) (default N(0, 1)) of `shape` by Box–Muller; gradients flow to `mean` and `std`, not into the draw', (lw, a, span) => {
+  def('normal', ['shape', 'mean', 'std'], 'normal draws N(mean, std²) (default N(0, 1)) of `shape` by Box–Muller in fixed point (bit-identical on every backend); gradients flow to `mean` and `std`, not into the draw', (lw, a, span) => {
     const shape = shapeArg(lw, req(lw, a, 0, 'normal', ['shape', 'mean', 'std'], span));
-    const z = standardNormal(lw, siteKey(lw, span, 2), shape);
+    const z = standardNormal(lw, siteKey(lw, span, 1), shape);
     return tensor(affine(lw, z, a[1], a[2], shape, [0, 1]));
   }),
   def('bernoulli', ['p', 'shape'], 'f32 draws that are 1 with probability `p` (a number, or an f32 tensor broadcast to `shape`) and 0 otherwise', (lw, a, span) => {
