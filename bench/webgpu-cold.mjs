@@ -153,7 +153,15 @@ async function profileKernels(device, compiled) {
 
 // ---- the driver ---------------------------------------------------------------------------
 
+/** One measurement; with --profile, the per-shader profile in a second cold process (it compiles every shader). */
 function measure(dist, id, opts) {
+  const r = measureOnce(dist, id, { ...opts, profile: false });
+  if (!opts.profile || r.error) return r;
+  const p = measureOnce(dist, id, { ...opts, iters: 1 });
+  return { ...r, per_kernel: p.per_kernel ?? p.error };
+}
+
+function measureOnce(dist, id, opts) {
   const cache = mkdtempSync(join(os.tmpdir(), 'dlc-mesa-cache-'));
   mkdirSync('/tmp/xdg', { recursive: true, mode: 0o700 });
   try {

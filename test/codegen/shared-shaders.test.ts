@@ -33,6 +33,10 @@ fn big(a: f32[40, 300], b: f32[300, 20]) {
 fn blocked(a: f32[128, 256], b: f32[256, 96], c: f32[96]) {
   return relu(a @ b + c)
 }
+
+fn exact(a: f32[128, 256], b: f32[256, 128], c: f32[48, 32], d: f32[32, 16]) {
+  return (a @ b, c @ d)
+}
 `;
 
 const graph = (fn: string) => runPipeline(compile(RNN, fn, { path: 'rnn.dl' })).graph;
@@ -69,6 +73,20 @@ describe('kernels share shaders', () => {
     expect(PARAM_DECL).toContain(`array<vec4<u32>, ${PARAM_SLOTS / 4}>`);
   });
 
+  it('a product the tiles divide has no bounds checks; one they do not divide keeps them', () => {
+    const exact = [...compileGraph(graph('exact'), { backend: 'webgpu' }).shaders!.values()];
+    expect(exact.length).toBe(2);
+    expect(exact.filter((code) => code.includes('vec4<f32>')).length).toBe(1); // one register-blocked
+    for (const code of exact) {
+      expect(code).not.toContain('select(');
+      expect(code).not.toMatch(/\bmin\(/);
+      expect(code).not.toMatch(/if \(row </);
+    }
+    const edge = [...compileGraph(graph('blocked'), { backend: 'webgpu' }).shaders!.values()][0]!;
+    expect(edge).toMatch(/col \+ 1 < 96/);
+    expect(edge).not.toMatch(/row < 128/);
+  });
+
   it('contraction and reduction loops have no literal bound', () => {
     const c = compileGraph(graph('big'), { backend: 'webgpu' });
     expect(c.manifest.kernels.length).toBe(2);
@@ -96,8 +114,9 @@ describe('kernels share shaders', () => {
   });
 
   it.runIf(WEBGPU)('shared shaders give the interpreter’s results on WebGPU', async () => {
-    // blocked: a register-blocked product (4 x 4 results per thread) with an epilogue.
-    for (const fn of ['rnn', 'big', 'blocked']) {
+    // blocked: a register-blocked product (4 x 4 results per thread) with an epilogue; exact:
+    // products the tiles divide in every dimension (no bounds checks), blocked and not.
+    for (const fn of ['rnn', 'big', 'blocked', 'exact']) {
       const g = graph(fn);
       const inputs = new Map(g.inputs.map((n, i) => [String(n.attrs.name), randomArray('f32', [...n.type.shape] as number[], i + 1, String(n.attrs.name))]));
       const ref = await (await makeExecutable(g, { backend: 'interp' })).run(inputs);

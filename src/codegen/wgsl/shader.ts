@@ -318,10 +318,19 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
   const T = WGSL_TYPE[k.dtype];
   const zero = k.dtype === 'f32' ? '0.0f' : '0i';
   const { m: M, n: N, k: K } = k;
-  const aIndex = operandIndex('a', k.a, 'bt', `min(row, ${M - 1})`, `min(ak, ${Math.max(K - 1, 0)})`);
-  const bIndex = (col: string) => operandIndex('b', k.b, 'bt', `min(bk, ${Math.max(K - 1, 0)})`, `min(${col}, ${N - 1})`);
   const { rm, rn, tm, tn, tiles } = contractionTiling(M, N, 2 * k.batch * M * N * K);
   const tk = TILE_K;
+  // Bounds checks (a clamped index and a zero past the edge) only along dimensions the tiles do
+  // not divide: elsewhere every staged element and every result is in range.
+  const edgeM = M % tm !== 0;
+  const edgeN = N % tn !== 0;
+  const edgeK = K % tk !== 0;
+  const clamp = (edge: boolean, i: string, n: number) => (edge ? `min(${i}, ${Math.max(n - 1, 0)})` : i);
+  const conds = (cs: (string | false)[]) => cs.filter((x): x is string => !!x).join(' && ');
+  const guard = (value: string, cs: (string | false)[]) => (conds(cs) ? `select(${zero}, ${value}, ${conds(cs)})` : value);
+  const inside = (cs: (string | false)[], body: string) => (conds(cs) ? `if (${conds(cs)}) { ${body} }` : body);
+  const aIndex = operandIndex('a', k.a, 'bt', clamp(edgeM, 'row', M), clamp(edgeK, 'ak', K));
+  const bIndex = (col: string) => operandIndex('b', k.b, 'bt', clamp(edgeK, 'bk', K), clamp(edgeN, col, N));
   const cols = Math.ceil(N / tn);
   const [x, y] = grid(tiles, limits);
   const helpers = new Helpers();
@@ -348,7 +357,7 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
   const V = rn === 1 ? T : `vec${rn}<${T}>`;
   const vzero = rn === 1 ? zero : `${V}(${zero})`;
   const lane = (j: number) => (rn === 1 ? '' : `[${j}]`);
-  const bLoad = (j: number) => `select(${zero}, ${load(B, bIndex(j ? `col + ${j}` : 'col'))}, bk < ${K} && col + ${j} < ${N})`;
+  const bLoad = (j: number) => guard(load(B, bIndex(j ? `col + ${j}` : 'col')), [edgeK && `bk < ${K}`, edgeN && `col + ${j} < ${N}`]);
   const lines = [
     ...ep,
     `var<workgroup> ta: array<${T}, ${tm * tk}>;`,
@@ -366,7 +375,7 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
     `    for (var e: i32 = i32(li); e < ${bound(`s${tm * tk}`, tm * tk)}; e += ${threads}) {`,
     `      let row: i32 = row0 + e / ${tk};`,
     `      let ak: i32 = t + e % ${tk};`,
-    `      ta[e] = select(${zero}, ${load(A, aIndex)}, row < ${M} && ak < ${K});`,
+    `      ta[e] = ${guard(load(A, aIndex), [edgeM && `row < ${M}`, edgeK && `ak < ${K}`])};`,
     '    }',
     `    for (var e: i32 = i32(li); e < ${bound(`s${(tk * tn) / rn}`, (tk * tn) / rn)}; e += ${threads}) {`,
     `      let bk: i32 = t + e / ${tn / rn};`,
@@ -385,11 +394,11 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
       `    let row: i32 = row0 + i32(lid.y) * ${rm} + ${i};`,
       // A row's rn results in a loop (not unrolled: each result inlines the epilogue).
       ...(rn === 1
-        ? J.map((j) => `    if (row < ${M} && col0 + i32(lid.x) * ${rn} + ${j} < ${N}) { let col: i32 = col0 + i32(lid.x) * ${rn} + ${j}; ${store(C, `bt * ${M * N} + row * ${N} + col`, result(`c${i}${lane(j)}`))} }`)
+        ? J.map((j) => `    { let col: i32 = col0 + i32(lid.x) * ${rn} + ${j}; ${inside([edgeM && `row < ${M}`, edgeN && `col < ${N}`], store(C, `bt * ${M * N} + row * ${N} + col`, result(`c${i}${lane(j)}`)))} }`)
         : [
             `    for (var j: i32 = 0; j < ${bound(`n${rn}`, rn)}; j++) {`,
             `      let col: i32 = col0 + i32(lid.x) * ${rn} + j;`,
-            `      if (row < ${M} && col < ${N}) { ${store(C, `bt * ${M * N} + row * ${N} + col`, result(`c${i}[j]`))} }`,
+            `      ${inside([edgeM && `row < ${M}`, edgeN && `col < ${N}`], store(C, `bt * ${M * N} + row * ${N} + col`, result(`c${i}[j]`)))}`,
             '    }',
           ]),
       '  }',

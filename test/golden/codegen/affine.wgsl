@@ -41,6 +41,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
   {
     let row: i32 = row0 + i32(lid.y) * 1 + 0;
-    if (row < 2 && col0 + i32(lid.x) * 1 + 0 < 4) { let col: i32 = col0 + i32(lid.x) * 1 + 0; S[i32(P[2].x) + bt * 8 + row * 4 + col] = bitcast<u32>(epilogue(c0, bt * 8 + row * 4 + col)); }
+    { let col: i32 = col0 + i32(lid.x) * 1 + 0; if (row < 2 && col < 4) { S[i32(P[2].x) + bt * 8 + row * 4 + col] = bitcast<u32>(epilogue(c0, bt * 8 + row * 4 + col)); } }
   }
 }

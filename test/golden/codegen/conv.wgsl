@@ -35,7 +35,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
   {
     let row: i32 = row0 + i32(lid.y) * 1 + 0;
-    if (row < 4 && col0 + i32(lid.x) * 1 + 0 < 2) { let col: i32 = col0 + i32(lid.x) * 1 + 0; A[i32(P[1].w) + bt * 8 + row * 2 + col] = bitcast<u32>(c0); }
+    { let col: i32 = col0 + i32(lid.x) * 1 + 0; if (row < 4 && col < 2) { A[i32(P[1].w) + bt * 8 + row * 2 + col] = bitcast<u32>(c0); } }
   }
 }
 
