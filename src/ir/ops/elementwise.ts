@@ -74,6 +74,8 @@ const infix = (js: string, wgsl = js): Emit => ({ js: (c) => `(${c.args[0]} ${js
  * i32 result is brought back to 32 bits right away (`| 0`), before anything else reads it.
  */
 const wrapJs = (c: EmitContext, code: string) => (c.out === 'i32' ? `(${code} | 0)` : code);
+/** −x in source: a space before an operand that starts with a minus (a negative literal), or `--` would be a decrement. */
+const negated = (x: string) => (x.startsWith('-') ? `- ${x}` : `-${x}`);
 const wrappingInfix = (sym: string): Emit => ({ js: (c) => wrapJs(c, `(${c.args[0]} ${sym} ${c.args[1]})`), wgsl: (c) => `(${c.args[0]} ${sym} ${c.args[1]})` });
 /**
  * max/min propagate NaN and take +0 over −0 for max (−0 for min), as Math.max/min do. WGSL's
@@ -204,7 +206,7 @@ const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / 
 const SQRT_PI_2 = 1.1283791670955126; // 2/√π
 
 export const UNARY = [
-  { ...unaryOp({ name: 'neg', emit: { js: (c) => wrapJs(c, `(-${c.args[0]})`), wgsl: (c) => `(-${c.args[0]})` }, doc: 'negation −x', accepts: 'numeric', fn: (x) => -x, grad: (b, _x, _y, g) => neg(b, g) }), simplify: ({ inputs: [x] }: SimplifyContext) => (x!.op === 'neg' ? x!.inputs[0] : undefined) },
+  { ...unaryOp({ name: 'neg', emit: { js: (c) => wrapJs(c, `(${negated(c.args[0]!)})`), wgsl: (c) => `(${negated(c.args[0]!)})` }, doc: 'negation −x', accepts: 'numeric', fn: (x) => -x, grad: (b, _x, _y, g) => neg(b, g) }), simplify: ({ inputs: [x] }: SimplifyContext) => (x!.op === 'neg' ? x!.inputs[0] : undefined) },
   // d eˣ = eˣ
   unaryOp({ name: 'exp', emit: call('Math.exp', 'exp'), doc: 'eˣ', accepts: 'float', fn: Math.exp, flops: 4, grad: (b, _x, y, g) => mul(b, g, y) }),
   // d log x = 1/x
