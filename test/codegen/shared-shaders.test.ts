@@ -34,6 +34,10 @@ fn blocked(a: f32[128, 256], b: f32[256, 96], c: f32[96]) {
   return relu(a @ b + c)
 }
 
+fn sizes(a: f32[32, 48], b: f32[48, 80], c: f32[64, 16], d: f32[16, 96]) {
+  return (a @ b, c @ d)
+}
+
 fn exact(a: f32[128, 256], b: f32[256, 128], c: f32[48, 32], d: f32[32, 16]) {
   return (a @ b, c @ d)
 }
@@ -83,8 +87,15 @@ describe('kernels share shaders', () => {
       expect(code).not.toMatch(/if \(row </);
     }
     const edge = [...compileGraph(graph('blocked'), { backend: 'webgpu' }).shaders!.values()][0]!;
-    expect(edge).toMatch(/col \+ 1 < 96/);
+    expect(edge).toMatch(/col \+ 1 < i32\(P\[/);
     expect(edge).not.toMatch(/row < 128/);
+  });
+
+  it('products that differ only in their sizes share a shader', () => {
+    const c = compileGraph(graph('sizes'), { backend: 'webgpu' });
+    expect(c.manifest.kernels.length).toBe(2);
+    expect(c.shaders!.size).toBe(1);
+    expect(c.manifest.kernels[0]!.params).not.toEqual(c.manifest.kernels[1]!.params);
   });
 
   it('contraction and reduction loops have no literal bound', () => {
@@ -116,7 +127,7 @@ describe('kernels share shaders', () => {
   it.runIf(WEBGPU)('shared shaders give the interpreter’s results on WebGPU', async () => {
     // blocked: a register-blocked product (4 x 4 results per thread) with an epilogue; exact:
     // products the tiles divide in every dimension (no bounds checks), blocked and not.
-    for (const fn of ['rnn', 'big', 'blocked', 'exact']) {
+    for (const fn of ['rnn', 'big', 'blocked', 'exact', 'sizes']) {
       const g = graph(fn);
       const inputs = new Map(g.inputs.map((n, i) => [String(n.attrs.name), randomArray('f32', [...n.type.shape] as number[], i + 1, String(n.attrs.name))]));
       const ref = await (await makeExecutable(g, { backend: 'interp' })).run(inputs);

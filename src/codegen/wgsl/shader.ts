@@ -300,7 +300,9 @@ function reductionShader(k: MapKernel, buf: number, red: Expr & { k: 'red' }, p:
 /** The element (b, r, c) of a strided operand, as a WGSL index expression. */
 function operandIndex(key: string, s: Strided, b: string, r: string, c: string): string {
   const offset = params.get(key, s.offset);
-  if (!s.levels) return `${offset} + ${b} * ${s.sb} + ${r} * ${s.sr} + ${c} * ${s.sc}`;
+  // Strides are parameters too (with the sizes, see contractionShader), so products that differ
+  // only in them share a shader; reshaped operands (levels) keep their literal divisors.
+  if (!s.levels) return `${offset} + ${b} * ${params.get(`${key}sb`, s.sb)} + ${r} * ${params.get(`${key}sr`, s.sr)} + ${c} * ${params.get(`${key}sc`, s.sc)}`;
   const div = (a: string, n: number) => `(${a}) / ${n}`;
   const mod = (a: string, n: number) => `(${a}) % ${n}`;
   return [offset, levelOffset(s.levels.b, b, div, mod), levelOffset(s.levels.r, r, div, mod), levelOffset(s.levels.c, c, div, mod)].join(' + ');
@@ -325,13 +327,21 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
   const edgeM = M % tm !== 0;
   const edgeN = N % tn !== 0;
   const edgeK = K % tk !== 0;
-  const clamp = (edge: boolean, i: string, n: number) => (edge ? `min(${i}, ${Math.max(n - 1, 0)})` : i);
+  const clamp = (edge: boolean, i: string, dim: string, n: number) => (edge ? `min(${i}, ${params.get(`last${dim}`, Math.max(n - 1, 0))})` : i);
   const conds = (cs: (string | false)[]) => cs.filter((x): x is string => !!x).join(' && ');
   const guard = (value: string, cs: (string | false)[]) => (conds(cs) ? `select(${zero}, ${value}, ${conds(cs)})` : value);
   const inside = (cs: (string | false)[], body: string) => (conds(cs) ? `if (${conds(cs)}) { ${body} }` : body);
-  const aIndex = operandIndex('a', k.a, 'bt', clamp(edgeM, 'row', M), clamp(edgeK, 'ak', K));
-  const bIndex = (col: string) => operandIndex('b', k.b, 'bt', clamp(edgeK, 'bk', K), clamp(edgeN, col, N));
+  const aIndex = operandIndex('a', k.a, 'bt', clamp(edgeM, 'row', 'm', M), clamp(edgeK, 'ak', 'k', K));
+  const bIndex = (col: string) => operandIndex('b', k.b, 'bt', clamp(edgeK, 'bk', 'k', K), clamp(edgeN, col, 'n', N));
   const cols = Math.ceil(N / tn);
+  // Sizes from the parameter block: products that differ only in their sizes (and strides, and
+  // not in which dimensions have edges) share one shader.
+  const pM = params.get('m', M);
+  const pN = params.get('n', N);
+  const pK = params.get('kk', K);
+  const pMN = params.get('mn', M * N);
+  const pTiles = params.get('tiles', tiles);
+  const pCols = params.get('cols', cols);
   const [x, y] = grid(tiles, limits);
   const helpers = new Helpers();
   const ep: string[] = [];
@@ -347,7 +357,7 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
       '}',
       '',
     );
-    result = (acc) => `epilogue(${acc}, bt * ${M * N} + row * ${N} + col)`;
+    result = (acc) => `epilogue(${acc}, bt * ${pMN} + row * ${pN} + col)`;
   }
   const I = Array.from({ length: rm }, (_, i) => i);
   const J = Array.from({ length: rn }, (_, j) => j);
@@ -357,7 +367,7 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
   const V = rn === 1 ? T : `vec${rn}<${T}>`;
   const vzero = rn === 1 ? zero : `${V}(${zero})`;
   const lane = (j: number) => (rn === 1 ? '' : `[${j}]`);
-  const bLoad = (j: number) => guard(load(B, bIndex(j ? `col + ${j}` : 'col')), [edgeK && `bk < ${K}`, edgeN && `col + ${j} < ${N}`]);
+  const bLoad = (j: number) => guard(load(B, bIndex(j ? `col + ${j}` : 'col')), [edgeK && `bk < ${pK}`, edgeN && `col + ${j} < ${pN}`]);
   const lines = [
     ...ep,
     `var<workgroup> ta: array<${T}, ${tm * tk}>;`,
@@ -366,16 +376,16 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
     `@compute @workgroup_size(${TILE}, ${TILE})`,
     'fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {',
     `  let tile: i32 = i32(wg.y * nwg.x + wg.x);`,
-    `  if (tile >= ${tiles}) { return; }`,
+    `  if (tile >= ${pTiles}) { return; }`,
     `  let bt: i32 = i32(wg.z);`,
-    `  let row0: i32 = (tile / ${cols}) * ${tm};`,
-    `  let col0: i32 = (tile % ${cols}) * ${tn};`,
+    `  let row0: i32 = (tile / ${pCols}) * ${tm};`,
+    `  let col0: i32 = (tile % ${pCols}) * ${tn};`,
     ...I.map((i) => `  var c${i}: ${V} = ${vzero};`),
     `  for (var t: i32 = 0; t < ${bound(`k${K}`, K)}; t += ${tk}) {`,
     `    for (var e: i32 = i32(li); e < ${bound(`s${tm * tk}`, tm * tk)}; e += ${threads}) {`,
     `      let row: i32 = row0 + e / ${tk};`,
     `      let ak: i32 = t + e % ${tk};`,
-    `      ta[e] = ${guard(load(A, aIndex), [edgeM && `row < ${M}`, edgeK && `ak < ${K}`])};`,
+    `      ta[e] = ${guard(load(A, aIndex), [edgeM && `row < ${pM}`, edgeK && `ak < ${pK}`])};`,
     '    }',
     `    for (var e: i32 = i32(li); e < ${bound(`s${(tk * tn) / rn}`, (tk * tn) / rn)}; e += ${threads}) {`,
     `      let bk: i32 = t + e / ${tn / rn};`,
@@ -394,11 +404,11 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
       `    let row: i32 = row0 + i32(lid.y) * ${rm} + ${i};`,
       // A row's rn results in a loop (not unrolled: each result inlines the epilogue).
       ...(rn === 1
-        ? J.map((j) => `    { let col: i32 = col0 + i32(lid.x) * ${rn} + ${j}; ${inside([edgeM && `row < ${M}`, edgeN && `col < ${N}`], store(C, `bt * ${M * N} + row * ${N} + col`, result(`c${i}${lane(j)}`)))} }`)
+        ? J.map((j) => `    { let col: i32 = col0 + i32(lid.x) * ${rn} + ${j}; ${inside([edgeM && `row < ${pM}`, edgeN && `col < ${pN}`], store(C, `bt * ${pMN} + row * ${pN} + col`, result(`c${i}${lane(j)}`)))} }`)
         : [
             `    for (var j: i32 = 0; j < ${bound(`n${rn}`, rn)}; j++) {`,
             `      let col: i32 = col0 + i32(lid.x) * ${rn} + j;`,
-            `      ${inside([edgeM && `row < ${M}`, edgeN && `col < ${N}`], store(C, `bt * ${M * N} + row * ${N} + col`, result(`c${i}[j]`)))}`,
+            `      ${inside([edgeM && `row < ${pM}`, edgeN && `col < ${pN}`], store(C, `bt * ${pMN} + row * ${pN} + col`, result(`c${i}[j]`)))}`,
             '    }',
           ]),
       '  }',

@@ -7,7 +7,7 @@
 fn epilogue(acc: f32, f: i32) -> f32 {
   let e0: i32 = (f / 4);
   let e1: i32 = f % 4;
-  return (acc + bitcast<f32>(S[i32(P[0].y) + e1]));
+  return (acc + bitcast<f32>(S[i32(P[3].x) + e1]));
 }
 
 var<workgroup> ta: array<f32, 256>;
@@ -16,24 +16,24 @@ var<workgroup> tb: array<f32, 256>;
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let tile: i32 = i32(wg.y * nwg.x + wg.x);
-  if (tile >= 1) { return; }
+  if (tile >= i32(P[2].z)) { return; }
   let bt: i32 = i32(wg.z);
-  let row0: i32 = (tile / 1) * 16;
-  let col0: i32 = (tile % 1) * 16;
+  let row0: i32 = (tile / i32(P[2].w)) * 16;
+  let col0: i32 = (tile % i32(P[2].w)) * 16;
   var c0: f32 = 0.0f;
-  for (var t: i32 = 0; t < i32(P[0].z); t += 16) {
-    for (var e: i32 = i32(li); e < i32(P[0].w); e += 256) {
+  for (var t: i32 = 0; t < i32(P[3].y); t += 16) {
+    for (var e: i32 = i32(li); e < i32(P[3].z); e += 256) {
       let row: i32 = row0 + e / 16;
       let ak: i32 = t + e % 16;
-      ta[e] = select(0.0f, bitcast<f32>(S[i32(P[1].x) + i32(P[0].x) + bt * 0 + min(row, 1) * 3 + min(ak, 2) * 1]), row < 2 && ak < 3);
+      ta[e] = select(0.0f, bitcast<f32>(S[i32(P[3].w) + i32(P[0].z) + bt * i32(P[0].w) + min(row, i32(P[0].x)) * i32(P[1].x) + min(ak, i32(P[0].y)) * i32(P[1].y)]), row < i32(P[1].z) && ak < i32(P[2].x));
     }
-    for (var e: i32 = i32(li); e < i32(P[0].w); e += 256) {
+    for (var e: i32 = i32(li); e < i32(P[3].z); e += 256) {
       let bk: i32 = t + e / 16;
       let col: i32 = col0 + (e % 16) * 1;
-      tb[e] = select(0.0f, bitcast<f32>(S[i32(P[1].z) + i32(P[1].y) + bt * 0 + min(bk, 2) * 4 + min(col, 3) * 1]), bk < 3 && col + 0 < 4);
+      tb[e] = select(0.0f, bitcast<f32>(S[i32(P[5].y) + i32(P[4].y) + bt * i32(P[4].z) + min(bk, i32(P[0].y)) * i32(P[4].w) + min(col, i32(P[4].x)) * i32(P[5].x)]), bk < i32(P[2].x) && col + 0 < i32(P[1].w));
     }
     workgroupBarrier();
-    for (var kk: u32 = 0u; kk < u32(i32(P[1].w)); kk++) {
+    for (var kk: u32 = 0u; kk < u32(i32(P[5].z)); kk++) {
       let b: f32 = tb[kk * 16u + lid.x];
       c0 = c0 + ta[(lid.y * 1u + 0u) * 16u + kk] * b;
     }
@@ -41,6 +41,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
   {
     let row: i32 = row0 + i32(lid.y) * 1 + 0;
-    { let col: i32 = col0 + i32(lid.x) * 1 + 0; if (row < 2 && col < 4) { S[i32(P[2].x) + bt * 8 + row * 4 + col] = bitcast<u32>(epilogue(c0, bt * 8 + row * 4 + col)); } }
+    { let col: i32 = col0 + i32(lid.x) * 1 + 0; if (row < i32(P[1].z) && col < i32(P[1].w)) { S[i32(P[5].w) + bt * i32(P[2].y) + row * i32(P[1].w) + col] = bitcast<u32>(epilogue(c0, bt * i32(P[2].y) + row * i32(P[1].w) + col)); } }
   }
 }

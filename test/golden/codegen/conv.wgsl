@@ -10,24 +10,24 @@ var<workgroup> tb: array<f32, 256>;
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let tile: i32 = i32(wg.y * nwg.x + wg.x);
-  if (tile >= 1) { return; }
+  if (tile >= i32(P[1].w)) { return; }
   let bt: i32 = i32(wg.z);
-  let row0: i32 = (tile / 1) * 16;
-  let col0: i32 = (tile % 1) * 16;
+  let row0: i32 = (tile / i32(P[2].x)) * 16;
+  let col0: i32 = (tile % i32(P[2].x)) * 16;
   var c0: f32 = 0.0f;
-  for (var t: i32 = 0; t < i32(P[0].y); t += 16) {
-    for (var e: i32 = i32(li); e < i32(P[0].z); e += 256) {
+  for (var t: i32 = 0; t < i32(P[2].y); t += 16) {
+    for (var e: i32 = i32(li); e < i32(P[2].z); e += 256) {
       let row: i32 = row0 + e / 16;
       let ak: i32 = t + e % 16;
-      ta[e] = select(0.0f, bitcast<f32>(S[i32(P[0].w) + i32(P[0].x) + 0 + ((min(row, 3)) % 2) + ((min(row, 3)) / 2) * 4 + ((min(ak, 8)) % 3) + ((min(ak, 8)) / 3) * 4]), row < 4 && ak < 9);
+      ta[e] = select(0.0f, bitcast<f32>(S[i32(P[2].w) + i32(P[0].z) + 0 + ((min(row, i32(P[0].x))) % 2) + ((min(row, i32(P[0].x))) / 2) * 4 + ((min(ak, i32(P[0].y))) % 3) + ((min(ak, i32(P[0].y))) / 3) * 4]), row < i32(P[0].w) && ak < i32(P[1].y));
     }
-    for (var e: i32 = i32(li); e < i32(P[0].z); e += 256) {
+    for (var e: i32 = i32(li); e < i32(P[2].z); e += 256) {
       let bk: i32 = t + e / 16;
       let col: i32 = col0 + (e % 16) * 1;
-      tb[e] = select(0.0f, bitcast<f32>(S[i32(P[1].y) + i32(P[1].x) + bt * 0 + min(bk, 8) * 1 + min(col, 1) * 9]), bk < 9 && col + 0 < 2);
+      tb[e] = select(0.0f, bitcast<f32>(S[i32(P[4].y) + i32(P[3].y) + bt * i32(P[3].z) + min(bk, i32(P[0].y)) * i32(P[3].w) + min(col, i32(P[3].x)) * i32(P[4].x)]), bk < i32(P[1].y) && col + 0 < i32(P[1].x));
     }
     workgroupBarrier();
-    for (var kk: u32 = 0u; kk < u32(i32(P[1].z)); kk++) {
+    for (var kk: u32 = 0u; kk < u32(i32(P[4].z)); kk++) {
       let b: f32 = tb[kk * 16u + lid.x];
       c0 = c0 + ta[(lid.y * 1u + 0u) * 16u + kk] * b;
     }
@@ -35,7 +35,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
   {
     let row: i32 = row0 + i32(lid.y) * 1 + 0;
-    { let col: i32 = col0 + i32(lid.x) * 1 + 0; if (row < 4 && col < 2) { A[i32(P[1].w) + bt * 8 + row * 2 + col] = bitcast<u32>(c0); } }
+    { let col: i32 = col0 + i32(lid.x) * 1 + 0; if (row < i32(P[0].w) && col < i32(P[1].x)) { A[i32(P[4].w) + bt * i32(P[1].z) + row * i32(P[1].x) + col] = bitcast<u32>(c0); } }
   }
 }
 
