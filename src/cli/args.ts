@@ -10,7 +10,7 @@ export interface ParsedArgs {
 
 /** Flags that take no value, and flags that take one; anything else is an unknown option. */
 const BOOLEAN_FLAGS = new Set(['help', 'version', 'spans', 'full', 'json', 'quiet']);
-const VALUE_FLAGS = new Set(['fn', 'dim', 'input', 'seed', 'out', 'format', 'backend', 'precision', 'after', 'wrt', 'runs', 'o', 'out-dtype', 'train', 'params',
+const VALUE_FLAGS = new Set(['fn', 'dim', 'input', 'seed', 'out', 'format', 'backend', 'precision', 'after', 'wrt', 'runs', 'o', 'out-dtype', 'train', 'steps', 'params',
   'data', 'val', 'epochs', 'batch', 'patience', 'run-dir', 'resume', 'memory-svg', 'port', 'host']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {

@@ -153,7 +153,7 @@ bytes, offset and the kernels it is live for (--format json: under \`memory\`).
 --memory-svg OUT.svg writes the memory timeline: kernels left to right, bytes bottom to top, a
 rectangle per temporary.
 `,
-  train: `dlc train FILE [--train NAME] --data NAME=FILE.npy,... [--val NAME=FILE.npy,...]
+  train: `dlc train FILE [--train NAME | --steps A:N,B:M] --data NAME=FILE.npy,... [--val NAME=FILE.npy,...]
         [--epochs N] [--batch B] [--backend interp|js|webgpu] [--seed S] [--patience P]
         [--run-dir DIR] [--resume CKPT] [--params W.safetensors]
 
@@ -164,6 +164,10 @@ runs forward, backward and the optimizer update as one compiled program.
                       all with the same first axis (one row per example)
   --val ...           a validation set, evaluated after every epoch: the loss, and the accuracy
                       when the model defines \`accuracy(...) -> f32\` next to its loss
+  --steps A:N,B:M     alternate several train declarations over one state (a GAN: critic:5,gen:1):
+                      each round runs A N times, then B M times. A run of a step with data
+                      parameters takes the next batch; a step without them (drawing its own
+                      noise) takes none. The first step with data is the one reported/validated
   --epochs N          passes over the training set (default 10)
   --batch B           examples per step (default 32). The step is compiled for B, so each epoch
                       runs floor(n / B) batches and drops the last n mod B examples of its order

@@ -16,6 +16,7 @@ import { epochOrder } from './prng.js';
 import { formatDuration, formatLoss, Progress, type ProgressSink } from './progress.js';
 import { writeReport, type EpochMetrics, type RunSummary } from './report.js';
 import { makeSession, type Session } from './session.js';
+import { makeScheduleSession, unionInputs, type ScheduleEntry, type ScheduleSession } from './schedule.js';
 
 /** The programs that evaluate the current weights on a validation batch of a given size. */
 export interface EvalPrograms {
@@ -31,6 +32,8 @@ export interface TrainRun {
   readonly source: string;
   /** The step program, compiled for batches of `batch` examples; its output `loss` (or its first output) is the loss. */
   readonly step: Graph;
+  /** Several train steps alternating over one state (`--steps`): `step` is then the first that takes data. */
+  readonly schedule?: { readonly steps: readonly { name: string; graph: Graph }[]; readonly entries: readonly ScheduleEntry[] };
   readonly evalPrograms?: (batch: number) => EvalPrograms;
   readonly data: Dataset;
   readonly val?: Dataset;
@@ -121,13 +124,15 @@ export async function train(run: TrainRun): Promise<TrainOutcome> {
   const now = run.now ?? (() => performance.now());
   const progress = new Progress(run.sink, now);
   const { data, batch } = run;
-  checkAgainstInputs(data, run.step.inputs, `\`${run.train}\``);
-  checkValues(data, run.step);
+  const dataSteps = run.schedule ? run.schedule.steps.filter((s) => s.graph.inputs.length > 0).map((s) => s.graph) : [run.step];
+  checkAgainstInputs(data, unionInputs(dataSteps), `\`${run.train}\``);
+  for (const g of dataSteps) checkValues(data, g);
   const batches = Math.floor(data.n / batch);
   if (batches === 0) throw new TrainError(error('DL0601', `--batch ${batch} is larger than the training set (${data.n} examples), so an epoch has no full batch`, { help: `use --batch ${data.n} or less` }));
   const dropped = data.n - batches * batch;
   const lossName = lossOutput(run.step);
-  const session = await makeSession(run.step, { backend: run.backend, seed: run.seed });
+  const scheduled: ScheduleSession | undefined = run.schedule ? await makeScheduleSession(run.schedule.steps, run.schedule.entries, { backend: run.backend, seed: run.seed }) : undefined;
+  const session: Session = scheduled ?? (await makeSession(run.step, { backend: run.backend, seed: run.seed }));
   const validator = run.val && run.evalPrograms ? new Validator(run, run.val) : undefined;
   const sourceSha256 = sha256(run.source);
   const precision = run.backend === 'interp' ? 'f64' : 'f32';
@@ -212,12 +217,14 @@ export async function train(run: TrainRun): Promise<TrainOutcome> {
       } else pos = { ...pos, sinceBest: pos.sinceBest + 1 };
     }
     const ran = batches - startBatch;
-    const row: EpochMetrics = { epoch: pos.epoch + 1, step: pos.steps, train_loss: trainLoss, val_loss: valLoss, val_accuracy: valAcc, seconds, examples_per_s: seconds > 0 ? (ran * batch) / seconds : 0 };
+    const stepLosses = scheduled ? Object.fromEntries(scheduled.takeLosses()) : undefined;
+    const row: EpochMetrics = { epoch: pos.epoch + 1, step: pos.steps, train_loss: trainLoss, val_loss: valLoss, val_accuracy: valAcc, seconds, examples_per_s: seconds > 0 ? (ran * batch) / seconds : 0, ...(stepLosses ? { step_losses: stepLosses } : {}) };
     pos = { ...pos, epoch: pos.epoch + 1, batchesDone: 0, epochLossSum: 0, history: [...pos.history, row] };
     progress.line(
       `epoch ${row.epoch}/${run.epochs}  loss ${formatLoss(trainLoss)}` +
         (valLoss !== null ? `  val_loss ${formatLoss(valLoss)}` : '') +
         (valAcc !== null ? `  val_acc ${(valAcc * 100).toFixed(2)}%` : '') +
+        (stepLosses ? Object.entries(stepLosses).map(([k, v]) => `  ${k} ${formatLoss(v)}`).join('') : '') +
         `  ${formatDuration(seconds)}  ${Math.round(row.examples_per_s)} ex/s`,
     );
     await checkpoint();

@@ -17,9 +17,11 @@ export interface EpochMetrics {
   /** Seconds the epoch's steps took (validation excluded). */
   readonly seconds: number;
   readonly examples_per_s: number;
+  /** With `--steps`: each train step's mean loss over its runs in the epoch, by name. */
+  readonly step_losses?: Readonly<Record<string, number>>;
 }
 
-const COLUMNS: (keyof EpochMetrics)[] = ['epoch', 'step', 'train_loss', 'val_loss', 'val_accuracy', 'seconds', 'examples_per_s'];
+const COLUMNS: Exclude<keyof EpochMetrics, 'step_losses'>[] = ['epoch', 'step', 'train_loss', 'val_loss', 'val_accuracy', 'seconds', 'examples_per_s'];
 
 export function metricsCsv(rows: readonly EpochMetrics[]): string {
   const cell = (v: number | null) => (v === null ? '' : String(v));

@@ -6,6 +6,7 @@ import { backendFlag } from './run.js';
 import { batchShapes, loadDataset, parseDataSpec, TrainError } from '../../train/data.js';
 import { compileEntry, compileTrain, DiagnosticsError } from '../../train/compile.js';
 import { train, type EvalPrograms } from '../../train/loop.js';
+import { parseSchedule } from '../../train/schedule.js';
 import { formatDuration } from '../../train/progress.js';
 
 /** `runs/<train>-<YYYYMMDD-HHMMSS>`, in UTC. */
@@ -21,7 +22,7 @@ function positive(args: ParsedArgs, name: string, dflt: number): number {
 }
 
 export async function cmdTrain(io: Io, args: ParsedArgs, stdout: { isTTY?: boolean; columns?: number } = {}): Promise<void> {
-  checkFlags(args, ['train', 'data', 'val', 'epochs', 'batch', 'backend', 'seed', 'patience', 'run-dir', 'resume', 'params']);
+  checkFlags(args, ['train', 'steps', 'data', 'val', 'epochs', 'batch', 'backend', 'seed', 'patience', 'run-dir', 'resume', 'params']);
   const { path, text } = readSource(args);
   const backend = flag(args, 'backend') === undefined ? 'js' : backendFlag(args);
   const epochs = positive(args, 'epochs', 10);
@@ -32,13 +33,20 @@ export async function cmdTrain(io: Io, args: ParsedArgs, stdout: { isTTY?: boole
   const params = flag(args, 'params');
   if (resume && params) throw new UsageError('--resume continues a run with its own weights; --params starts a new run from weights: give one of them');
   if (!has(args, 'data')) throw new UsageError('`dlc train` needs --data NAME=FILE.npy,... (the loss function\'s parameters)');
+  const stepsSpec = flag(args, 'steps');
+  if (stepsSpec !== undefined && has(args, 'train')) throw new UsageError('--steps names the train declarations to alternate; give it instead of --train');
+  if (stepsSpec !== undefined && resume) throw new UsageError('--resume does not continue a --steps schedule yet (the position inside a round is not saved); start the run again, or from its weights with --params');
   if (patience !== undefined && !has(args, 'val')) throw new UsageError('--patience stops on the validation loss, so it needs --val');
   try {
     const data = loadDataset(parseDataSpec(args.flags.get('data')!, '--data'), '--data');
     const val = has(args, 'val') ? loadDataset(parseDataSpec(args.flags.get('val')!, '--val'), '--val') : undefined;
-    const programs = compileTrain(path, text, flag(args, 'train'), batchShapes(data, batch));
-    emit(io, args, programs.warnings);
-    const name = programs.info.name;
+    const schedule = stepsSpec !== undefined ? parseSchedule(stepsSpec) : undefined;
+    const names = schedule ? [...new Set(schedule.map((e) => e.name))] : [flag(args, 'train')];
+    const compiled = names.map((n) => compileTrain(path, text, n, batchShapes(data, batch)));
+    for (const c of compiled) emit(io, args, c.warnings);
+    // The first step that takes data is the one whose loss is reported and validated (the critic of a GAN).
+    const programs = compiled.find((c) => c.step.inputs.length > 0) ?? compiled[0]!;
+    const name = schedule ? names.join('+') : programs.info.name;
     const lossEntry = programs.info.loss;
     const evalPrograms =
       val && lossEntry
@@ -63,7 +71,8 @@ export async function cmdTrain(io: Io, args: ParsedArgs, stdout: { isTTY?: boole
     let outcome;
     try {
       outcome = await train({
-        train: name, file: path, source: text, step: programs.step, ...(evalPrograms ? { evalPrograms } : {}), data, ...(val ? { val } : {}),
+        train: name, file: path, source: text, step: programs.step,
+        ...(schedule ? { schedule: { steps: compiled.map((c) => ({ name: c.info.name, graph: c.step })), entries: schedule } } : {}), ...(evalPrograms ? { evalPrograms } : {}), data, ...(val ? { val } : {}),
         epochs, batch, backend, seed, ...(patience !== undefined ? { patience } : {}), runDir, ...(resume ? { resume } : {}), ...(params ? { params } : {}),
         sink: { write: (s) => io.out(s), isTTY: stdout.isTTY === true, ...(stdout.columns ? { columns: stdout.columns } : {}) },
         shouldStop: () => stop,
