@@ -56,4 +56,12 @@ describe('dlc train --steps: GANs on a 2-D toy distribution', () => {
     // Both steps ran and report their losses each epoch.
     expect(Object.keys(r.metrics.epochs[0]!.step_losses ?? {}).sort()).toEqual(['critic', 'gen']);
   }, 180_000);
+
+  it('wgan-gp.dl: five critic steps (gradient penalty: a gradient of a gradient) per generator step', async () => {
+    const r = await trainAndSample('wgan-gp.dl', 'critic:5,gen:1', 30, 2);
+    console.log(`wgan-gp.dl: moment distance ${r.before.toFixed(3)} -> ${r.after.toFixed(3)}`);
+    expect(r.after).toBeLessThan(0.35 * r.before);
+    expect(r.after).toBeLessThan(0.8);
+    expect(Object.keys(r.metrics.epochs[0]!.step_losses ?? {}).sort()).toEqual(['critic', 'gen']);
+  }, 300_000);
 });
