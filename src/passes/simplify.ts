@@ -78,6 +78,7 @@ function onePass(g: Graph): Graph {
     cse.set(key, n);
     return n;
   };
+  const wider = widerScans(g, users);
   for (const n of g.nodes) {
     b.span = n.span;
     const inputs = n.inputs.map((i) => map.get(i)!);
@@ -87,8 +88,13 @@ function onePass(g: Graph): Graph {
       map.set(n, again);
       continue;
     }
+    if (map.has(n)) continue;
     if (n.body) {
-      map.set(n, simplifyScan(b, n, inputs, users.get(n) ?? [], remapped));
+      // A loop that a later one repeats with more outputs: that one, here, for the readers of both.
+      const w = wider.get(n);
+      const s = simplifyScan(b, w ?? n, inputs, [...(users.get(n) ?? []), ...(w ? (users.get(w) ?? []) : [])], remapped);
+      map.set(n, s);
+      if (w) map.set(w, s);
       continue;
     }
     let out: Node | undefined;
@@ -118,6 +124,37 @@ function onePass(g: Graph): Graph {
     g.outputs.map((o) => ({ name: o.name, node: map.get(o.node)! })),
     g.updates.map((u) => ({ name: u.name, node: map.get(u.node)! })),
   );
+}
+
+/**
+ * Loops that a later loop repeats with more results: the same inputs, attributes and body nodes,
+ * the body's outputs a prefix of the later one's (a backward pass's forward scan that also stores
+ * what it needs: src/ir/ops/scan.ts), so the earlier one's results are the later one's first
+ * results, at the same offsets. Only where every reader of the earlier loop is a slice.
+ */
+function widerScans(g: Graph, users: ReadonlyMap<Node, readonly Node[]>): Map<Node, Node> {
+  const out = new Map<Node, Node>();
+  const scans = g.nodes.filter((n) => n.body);
+  const outputs = new Set([...g.outputs, ...g.updates].map((o) => o.node));
+  const taken = new Set<Node>();
+  for (const [i, n] of scans.entries()) {
+    if (outputs.has(n) || taken.has(n) || !usedScanResults(n, users.get(n) ?? [])) continue;
+    const w = scans.slice(i + 1).find(
+      (m) =>
+        !taken.has(m) &&
+        m.body!.nodes === n.body!.nodes &&
+        m.body!.outputs.length > n.body!.outputs.length &&
+        n.body!.outputs.every((o, k) => m.body!.outputs[k]!.node === o.node) &&
+        m.inputs.length === n.inputs.length &&
+        m.inputs.every((x, k) => x === n.inputs[k]) &&
+        formatAttr(m.attrs) === formatAttr(n.attrs),
+    );
+    if (!w || outputs.has(w)) continue;
+    out.set(n, w);
+    taken.add(w);
+    taken.add(n);
+  }
+  return out;
 }
 
 /**

@@ -17,8 +17,11 @@
  * simplifier drops every result nobody reads (src/passes/scan-prune.ts).
  *
  * The VJP is a reverse scan whose body recomputes the forward body from the stored carry and
- * applies the body's own VJP: BPTT whose size does not grow with the trip count. Its result is a
- * scan again, so gradients of gradients work the same way.
+ * applies the body's own VJP: BPTT whose size does not grow with the trip count. The products
+ * (and the concatenations they read) are not recomputed but stored by the forward scan as more
+ * stacked outputs, within a budget (`SCAN_STORE_BUDGET`); that forward scan is the original one
+ * with more outputs, and simplify merges the two. Its result is a scan again, so gradients of
+ * gradients work the same way.
  */
 import { GraphBuilder } from '../builder.js';
 import * as C from '../compose.js';
@@ -146,10 +149,11 @@ function evaluateScan(ins: readonly NDArray[], a: ScanAttrs, out: TensorType, en
 
 /**
  * Re-creates the nodes of `body` in `b` with its inputs replaced by `args`; returns its outputs.
- * (Nested loops keep their own bodies.)
+ * `map` may hold replacements for other body nodes too (stored values: not re-created), and
+ * ends holding every body node's counterpart. (Nested loops keep their own bodies.)
  */
-export function inlineBody(b: GraphBuilder, body: Graph, args: readonly Node[]): Node[] {
-  const map = new Map<Node, Node>(body.inputs.map((n, i) => [n, args[i]!] as const));
+export function inlineBody(b: GraphBuilder, body: Graph, args: readonly Node[], map = new Map<Node, Node>()): Node[] {
+  body.inputs.forEach((n, i) => map.set(n, args[i]!));
   const saved = b.span;
   for (const n of body.nodes) {
     if (map.has(n)) continue;
@@ -190,6 +194,36 @@ export function withCarryIns(body: Graph, a: ScanAttrs): Graph {
 }
 
 /**
+ * How many elements (all steps together) the backward pass of one loop may store of the forward
+ * body's intermediates instead of recomputing them: 2^24, 64 MiB of f32. Over the budget, the
+ * backward body recomputes the forward body from the stored carries alone.
+ */
+export const SCAN_STORE_BUDGET = 1 << 24;
+
+/**
+ * The forward body's values its backward body reads back instead of recomputing them: each
+ * product (contraction) that changes from step to step, and its operands that are computed
+ * values other than views (a concatenation), when they fit `SCAN_STORE_BUDGET` together; in
+ * body order.
+ */
+export function storedIntermediates(body: Graph, a: ScanAttrs): Node[] {
+  const inputs = new Set(body.inputs);
+  const steady = new Set(body.inputs.slice(a.carries + a.xs));
+  const varying = new Set<Node>();
+  for (const n of body.nodes) if ((inputs.has(n) && !steady.has(n)) || n.inputs.some((i) => varying.has(i))) varying.add(n);
+  const pick = new Set<Node>();
+  const storable = (n: Node) => varying.has(n) && !inputs.has(n) && !n.body && n.type.dtype === 'f32';
+  for (const n of body.nodes) {
+    if (getOp(n.op).kind !== 'contraction' || !storable(n)) continue;
+    pick.add(n);
+    for (const i of n.inputs) if (storable(i) && (getOp(i.op).kind !== 'movement' || i.op === 'concat')) pick.add(i);
+  }
+  const list = body.nodes.filter((n) => pick.has(n));
+  const total = list.reduce((s, n) => s + numel(n.type.shape), 0) * a.trips;
+  return total <= SCAN_STORE_BUDGET ? list : [];
+}
+
+/**
  * Whether elements lo..hi-1 of the flat cotangent g are zero by construction: a zero splat, the
  * zero padding of a pad, or a sum of such (how the cotangent of results nobody reads arrives).
  */
@@ -223,11 +257,16 @@ function scanVjp(b: GraphBuilder, node: Node, a: ScanAttrs, g: Node): (Node | un
   const ins = node.inputs;
   const nk = ins.length - nc - nx;
   const ny = body.outputs.length - nc;
-  // The carries before each step: from this scan, or from one that also stores them.
-  let fwd = node;
-  if (carryInOutputs(body, a).some((j) => j < 0)) fwd = b.add('scan', [...ins], node.attrs, withCarryIns(body, a));
+  // The carries before each step and the stored intermediates: from this scan, or from one that
+  // also stores them (the same body nodes with more outputs, merged with this one by simplify).
+  const stored = node.type.dtype === 'f32' ? storedIntermediates(body, a) : [];
+  const withIns = withCarryIns(body, a);
+  const missing = stored.filter((n) => !withIns.outputs.some((o, i) => i >= nc && o.node === n));
+  const fwdBody = missing.length ? { ...withIns, outputs: [...withIns.outputs, ...missing.map((n, j) => ({ name: `st${j}`, node: n }))] } : withIns;
+  const fwd = fwdBody === body ? node : b.add('scan', [...ins], node.attrs, fwdBody);
   const cinAt = carryInOutputs(fwd.body!, a);
   const cins = cinAt.map((j) => scanResult(b, fwd, j));
+  const storedRows = stored.map((n) => scanResult(b, fwd, fwdBody.outputs.findIndex((o, i) => i >= nc && o.node === n)));
   const part = (i: number) => {
     const p = scanParts(body, a)[i]!;
     return C.reshape(b, b.add('slice', [g], { start: [p.offset], stop: [p.offset + p.size], step: [1] }), p.shape);
@@ -248,11 +287,26 @@ function scanVjp(b: GraphBuilder, node: Node, a: ScanAttrs, g: Node): (Node | un
   let gyAt = 0;
   const gy = body.outputs.slice(nc).map((o, j) => (zeroGy[j] ? C.fullLike(rb, 0, o.node) : gyIn[gyAt++]!));
   const kin = Array.from({ length: nk }, (_, m) => bodyInput(rb, `k${m}`, ins[nc + nx + m]!.type));
-  const outs = inlineBody(rb, body, [...cin, ...xin, ...kin]);
+  const sin = stored.map((n, j) => bodyInput(rb, `s${j}`, n.type));
+  const map = new Map<Node, Node>(stored.map((n, j) => [n, sin[j]!] as const));
+  const outs = inlineBody(rb, body, [...cin, ...xin, ...kin], map);
   const roots = outs.map((y, i) => ({ y, seed: i < nc ? gc[i]! : gy[i - nc]! }));
   const xsWrt = xsIdx.filter((i) => f32(ins[i]!.type));
   const wrt = [...cin, ...xsWrt.map((i) => xin[i - nc]!), ...capIdx.map((i) => kin[i - nc - nx]!)];
-  const grads = vjpMany(rb, roots, wrt).map((d, i) => d ?? C.fullLike(rb, 0, wrt[i]!));
+  // The body's values read from the stored ones; their cotangents then go through the ops that
+  // computed them (latest first, so each is complete when it is passed on), whose VJPs read
+  // their operands, not the product: the product is not recomputed.
+  const all = [...wrt, ...sin];
+  let total = vjpMany(rb, roots, all);
+  for (let j = stored.length - 1; j >= 0; j--) {
+    const d = total[wrt.length + j];
+    if (!d) continue;
+    const n = stored[j]!;
+    const again = rb.add(n.op, n.inputs.map((i) => map.get(i)!), n.attrs);
+    const more = vjpMany(rb, [{ y: again, seed: d }], all);
+    total = total.map((t, i) => (i === wrt.length + j || !more[i] ? t : t ? rb.add('add', [t, more[i]!]) : more[i]));
+  }
+  const grads = total.slice(0, wrt.length).map((d, i) => d ?? C.fullLike(rb, 0, wrt[i]!));
   const gCin = grads.slice(0, nc);
   const gX = grads.slice(nc, nc + xsWrt.length);
   const gK = grads.slice(nc + xsWrt.length);
@@ -264,14 +318,14 @@ function scanVjp(b: GraphBuilder, node: Node, a: ScanAttrs, g: Node): (Node | un
     // The reverse scan's own carries before each step, for a gradient of this gradient.
     ...[...gc, ...acc].map((n, k) => ({ name: `cin${k}`, node: n })),
   ];
-  const rbody = rb.finish(`${node.body!.name}.vjp`, [...gc, ...acc, ...cin, ...xin, ...gyIn, ...kin], rbOutputs);
+  const rbody = rb.finish(`${node.body!.name}.vjp`, [...gc, ...acc, ...cin, ...xin, ...sin, ...gyIn, ...kin], rbOutputs);
   const gFinal = Array.from({ length: nc }, (_, k) => part(k));
   const gStacked = Array.from({ length: ny }, (_, j) => j).filter((j) => !zeroGy[j]).map((j) => part(nc + j));
   const zeros = capIdx.map((i) => C.fullLike(b, 0, ins[i]!));
   const rev = b.add(
     'scan',
-    [...gFinal, ...zeros, ...cins, ...xsIdx.map((i) => ins[i]!), ...gStacked, ...ins.slice(nc + nx)],
-    { trips: a.trips, carries: nc + capIdx.length, xs: nc + nx + gStacked.length, reverse: !a.reverse },
+    [...gFinal, ...zeros, ...cins, ...xsIdx.map((i) => ins[i]!), ...storedRows, ...gStacked, ...ins.slice(nc + nx)],
+    { trips: a.trips, carries: nc + capIdx.length, xs: nc + nx + stored.length + gStacked.length, reverse: !a.reverse },
     rbody,
   );
   const out: (Node | undefined)[] = new Array(ins.length).fill(undefined);
