@@ -327,7 +327,8 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
   const edgeM = M % tm !== 0;
   const edgeN = N % tn !== 0;
   const edgeK = K % tk !== 0;
-  const clamp = (edge: boolean, i: string, dim: string, n: number) => (edge ? `min(${i}, ${params.get(`last${dim}`, Math.max(n - 1, 0))})` : i);
+  // (An unclamped index is parenthesized: it is multiplied by a stride.)
+  const clamp = (edge: boolean, i: string, dim: string, n: number) => (edge ? `min(${i}, ${params.get(`last${dim}`, Math.max(n - 1, 0))})` : /^\w+$/.test(i) ? i : `(${i})`);
   const conds = (cs: (string | false)[]) => cs.filter((x): x is string => !!x).join(' && ');
   const guard = (value: string, cs: (string | false)[]) => (conds(cs) ? `select(${zero}, ${value}, ${conds(cs)})` : value);
   const inside = (cs: (string | false)[], body: string) => (conds(cs) ? `if (${conds(cs)}) { ${body} }` : body);
