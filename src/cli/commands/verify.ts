@@ -9,7 +9,8 @@ import { listEntries, lowerEntry } from '../../frontend/lower/entry.js';
 import { parseSource } from '../../frontend/parse.js';
 import { loadStdlib } from '../../frontend/stdlib.js';
 import { floatVariables, gradientGraph, randomArray } from '../../gradcheck/check.js';
-import type { Graph } from '../../ir/graph.js';
+import { buildGraph, GraphBuilder } from '../../ir/builder.js';
+import type { Graph, Node } from '../../ir/graph.js';
 import type { NDArray } from '../../ir/ndarray.js';
 import { BackendError, makeExecutable, type ExecBackend } from '../../exec.js';
 import type { Precision } from '../../kernel/memory.js';
@@ -33,6 +34,8 @@ export interface Comparison {
   /** max |a − b| as a fraction of what the tolerance allows (≤ 1 is ok). */
   readonly used: number;
   readonly ok: boolean;
+  /** A random draw (docs/random.md): it must equal the interpreter's bit for bit, no tolerance. */
+  readonly exact?: true;
 }
 
 export interface Tolerance {
@@ -84,7 +87,19 @@ export interface VerifyReport {
   readonly webgpu: boolean;
 }
 
-/** Verifies one graph (and its gradient when it is a loss) across backends. */
+/** The ops that draw random numbers (src/ir/ops/random.ts): their values are bit-identical on every backend. */
+const isDraw = (n: Node) => n.op.startsWith('random_');
+
+/** A graph whose outputs are the random draws of `g` (`draw0: random_normal`, …), or undefined when it draws none. */
+function drawsGraph(g: Graph): Graph | undefined {
+  const draws = g.nodes.filter(isDraw);
+  if (!draws.length) return undefined;
+  const b = new GraphBuilder();
+  const map = b.import(g);
+  return buildGraph(`${g.name}.draws`, g.inputs.map((i) => map.get(i)!), draws.map((d, k) => ({ name: `draw${k}: ${d.op}`, node: map.get(d)! })));
+}
+
+/** Verifies one graph (and its gradient when it is a loss) across backends; its random draws must agree exactly. */
 export async function verifyGraph(name: string, g0: Graph, seed: number, withWebGpu: boolean, out: Comparison[]): Promise<void> {
   const programs: { name: string; graph: Graph; gradient: boolean }[] = [{ name, graph: runPipeline(g0).graph, gradient: false }];
   const o = g0.outputs;
@@ -92,7 +107,10 @@ export async function verifyGraph(name: string, g0: Graph, seed: number, withWeb
     const vars = floatVariables(g0);
     if (vars.length) programs.push({ name: `${name} (gradient)`, graph: runPipeline(gradientGraph(g0, vars)).graph, gradient: true });
   }
+  const draws = drawsGraph(programs[0]!.graph);
+  if (draws) programs.push({ name: `${name} (draws)`, graph: draws, gradient: false });
   for (const p of programs) {
+    const exact = p.graph === draws;
     // Labels and indices are drawn from their valid range (anything else is an input error).
     const ranges = indexRanges(p.graph);
     const inputs = new Map(
@@ -109,8 +127,8 @@ export async function verifyGraph(name: string, g0: Graph, seed: number, withWeb
       for (const [outName, r] of ref) {
         const { maxAbs, maxRel, scale } = compare(r, got.get(outName)!);
         const limit = allowed(TOLERANCE[t.label]!, scale, p.gradient ? GRADIENT_SLACK : 1);
-        const used = maxAbs === 0 ? 0 : maxAbs / limit;
-        out.push({ program: p.name, output: outName, backend: t.label, maxAbs, maxRel, used, ok: used <= 1 });
+        const used = maxAbs === 0 ? 0 : exact ? Infinity : maxAbs / limit;
+        out.push({ program: p.name, output: outName, backend: t.label, maxAbs, maxRel, used, ok: used <= 1, ...(exact ? { exact: true as const } : {}) });
       }
     }
   }
@@ -181,7 +199,7 @@ export async function cmdVerify(io: Io, args: ParsedArgs): Promise<void> {
       last = `${c.program}|${c.output}`;
       io.out(`${head[0]!.padEnd(w1)}  ${head[1]!.padEnd(w2)}  ${c.backend.padEnd(11)}  ${fmt(c.maxAbs).padStart(7)}  ${fmt(c.maxRel).padStart(7)}  ${c.ok ? 'ok' : 'MISMATCH'}\n`);
     }
-    io.out(`tolerance: max abs ≤ atol + rtol · max |interpreter value|: ${Object.entries(TOLERANCE).map(([k, v]) => `${k} rtol ${v.rtol.toExponential()}, atol ${v.atol.toExponential()}`).join('; ')} (×${GRADIENT_SLACK} for gradients)\n`);
+    io.out(`tolerance: max abs ≤ atol + rtol · max |interpreter value|: ${Object.entries(TOLERANCE).map(([k, v]) => `${k} rtol ${v.rtol.toExponential()}, atol ${v.atol.toExponential()}`).join('; ')} (×${GRADIENT_SLACK} for gradients)${r.comparisons.some((c) => c.exact) ? '; random draws (draws): exactly equal' : ''}\n`);
     io.out(summary(r.comparisons) + '\n');
   }
   if (failed) throw new Exit(1);
