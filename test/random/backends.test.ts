@@ -1,6 +1,6 @@
 /**
  * Random draws are bit-identical on the interpreter, JS (f32 and f64) and WebGPU, with fusion on
- * and off: uniform, normal (fixed-point Box–Muller), bernoulli, randint, random_int and dropout (its
+ * and off: uniform, normal (fixed-point Box–Muller), bernoulli, randint, permutation, random_int and dropout (its
  * mask and its values) compared with exact equality (docs/random.md).
  */
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,9 @@ fn gauss_scaled(x: f32[6, 50]) -> f32[6, 50] {
   # Scaled by a power of two and shifted by a small integer: still exact in f32.
   return normal([6, 50], 1.0, 0.5)
 }
+fn perm(x: f32[6, 50]) -> i32[300] {
+  return permutation(300)
+}
 fn cat(x: f32[6, 50]) -> i32[6] {
   return categorical(x)
 }
@@ -81,7 +84,7 @@ const TARGETS: [string, ExecOptions][] = [
 const f32 = (xs: number[]) => xs.map(Math.fround);
 
 describe('random draws agree bit for bit across backends', () => {
-  for (const fn of ['u', 'gauss', 'gauss_scaled', 'bern', 'ints', 'drop', 'mask', 'both']) {
+  for (const fn of ['u', 'gauss', 'gauss_scaled', 'bern', 'ints', 'perm', 'drop', 'mask', 'both']) {
     it.each(TARGETS)(`${fn} on %s equals the interpreter exactly`, async (_name, opts) => {
       const ref = await out(fn, { backend: 'interp' });
       const got = await out(fn, opts);

@@ -269,3 +269,29 @@ describe('the fixed-point Box–Muller transform (random_normal)', () => {
     expect(normalOfBits(12345, 0x80000000)).toBe(-normalOfBits(12345, 0));
   });
 });
+
+describe('permutation', () => {
+  it('permutation(n) holds each of 0 … n − 1 once, uncorrelated with position', async () => {
+    const n = 4000;
+    const p = await one(`permutation(${n})`, `i32[${n}]`);
+    expect([...p].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(Math.abs(correlation(p, p.map((_, i) => i)))).toBeLessThan(se5(1, n));
+    expect(Math.abs(correlation(p.slice(1), p.slice(0, -1)))).toBeLessThan(se5(1, n));
+  });
+
+  it('permutation(4) draws each of the 24 orders equally often (chi-square over 4800 seeds)', async () => {
+    const ex = await makeExecutable(compile('fn f() -> i32[4] {\n  return permutation(4)\n}', 'f', { path: 'stats.dl' }), { backend: 'js', precision: 'f64', seed: 0 });
+    const orders = new Map<string, number>();
+    const runs = 4800;
+    for (let s = 0; s < runs; s++) {
+      ex.setState(new Map([['rng/seed', { dtype: 'i32' as const, shape: [], data: [s] }]]), { partial: true });
+      const key = Array.from((await ex.run(new Map())).get('out')!.data).join('');
+      orders.set(key, (orders.get(key) ?? 0) + 1);
+    }
+    expect(orders.size).toBe(24);
+    const e = runs / 24;
+    const chi = [...orders.values()].reduce((t, c) => t + (c - e) ** 2 / e, 0);
+    // 23 degrees of freedom: 99.99% quantile 52.6.
+    expect(chi).toBeLessThan(52.6);
+  });
+});

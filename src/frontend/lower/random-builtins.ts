@@ -1,6 +1,6 @@
 /**
- * @file The random built-ins (docs/random.md): uniform, normal, bernoulli, randint, categorical
- * and dropout, lowered to the counter-based primitives of ir/ops/random.ts. Every draw is keyed by
+ * @file The random built-ins (docs/random.md): uniform, normal, bernoulli, randint, categorical,
+ * permutation and dropout, lowered to the counter-based primitives of ir/ops/random.ts. Every draw is keyed by
  * (seed, call site, step) and counted by element: k0 = the `rng/seed` state (the run's seed),
  * k1 = a hash of the call site (line:col, how many times lowering has reached it, and a
  * stream number for draws that need several words), c0 = the element's flat index, c1 = the train
@@ -88,6 +88,9 @@ function draw(lw: Lowerer, key: SiteKey, stream: number, shape: readonly number[
   const words = drawWords(lw, key, stream, shape);
   return n ? lw.b.add('random_int', [...words, C.broadcastTo(lw.b, n, shape)]) : lw.b.add('random_uniform', words);
 }
+
+/** The largest `permutation(n)`: it compares all n² pairs of keys. */
+const MAX_PERMUTATION = 4096;
 
 type Bound = (ArgValue | undefined)[];
 
@@ -207,6 +210,25 @@ export const RANDOM_BUILTINS: Builtin[] = [
     const n = typeof lo === 'number' && lo === 0 ? node(hi) : b.add('sub', [node(hi), node(lo)]);
     const r = draw(lw, siteKey(lw, span, 1), 0, shape, n);
     return tensor(typeof lo === 'number' && lo === 0 ? r : b.add('add', [r, node(lo)]));
+  }),
+  def('permutation', ['n'], 'a uniformly random permutation of 0 … n − 1 (i32[n]): the ranks of n random 31-bit keys; O(n²) work, so n ≤ 4096', (lw, a, span) => {
+    const na = req(lw, a, 0, 'permutation', ['n'], span);
+    const n = lw.staticInt(na.value, na.span, 'the length of `permutation`');
+    if (!(n >= 1 && n <= MAX_PERMUTATION)) {
+      lw.fail('DL0316', `\`permutation\` needs 1 ≤ n ≤ ${MAX_PERMUTATION}, got ${n}`, na.span, n > MAX_PERMUTATION ? 'it compares every pair of keys (n² work); for negative sampling draw with replacement: `randint([B, K], n)` or `categorical(logits)`' : undefined);
+    }
+    const b = lw.b;
+    const sq = [n, n];
+    // Keys uniform in [0, 2³¹ − 1); element i's value is its key's rank, ties broken by index, so
+    // the result is always a permutation, and a uniform one up to ties (probability < n²/2³²).
+    const key = draw(lw, siteKey(lw, span, 1), 0, [n], C.broadcastTo(b, C.scalarConst(b, 2147483647, 'i32'), [n]));
+    const ki = C.broadcastTo(b, C.reshape(b, key, [n, 1]), sq);
+    const kj = C.broadcastTo(b, C.reshape(b, key, [1, n]), sq);
+    const ii = b.add('iota', [], { dtype: 'i32', shape: sq, axis: 0 });
+    const jj = b.add('iota', [], { dtype: 'i32', shape: sq, axis: 1 });
+    const before = b.add('or', [b.add('lt', [kj, ki]), b.add('and', [b.add('eq', [kj, ki]), b.add('lt', [jj, ii])])]);
+    // A count of at most 4096 ones is exact in f32 whatever the order of the sum.
+    return tensor(C.cast(b, C.reduce(b, 'reduce_sum', C.cast(b, before, 'f32'), [1]), 'i32'));
   }),
   def('categorical', ['logits', 'axis'], 'one i32 sample per row from the distribution softmax(logits) along `axis` (default the last), by the Gumbel-max trick', (lw, a, span) => {
     const la = req(lw, a, 0, 'categorical', ['logits', 'axis'], span);
