@@ -151,6 +151,8 @@ export interface SimplifyContext<A extends Attrs = any> {
   readonly inputs: readonly Node[];
   readonly attrs: A;
   readonly type: TensorType;
+  /** Whether input k's value is read by this node alone (so a rewrite need not keep it). */
+  readonly soleReader?: (k: number) => boolean;
 }
 
 export interface OpDef<A extends Attrs = any> {

@@ -79,6 +79,7 @@ function onePass(g: Graph): Graph {
     return n;
   };
   const wider = widerScans(g, users);
+  const outputs = new Set([...g.outputs, ...g.updates].map((o) => o.node));
   for (const n of g.nodes) {
     b.span = n.span;
     const inputs = n.inputs.map((i) => map.get(i)!);
@@ -106,7 +107,8 @@ function onePass(g: Graph): Graph {
       const v = commonSplat(inputs, def.fill?.(n.attrs));
       if (v !== undefined) out = reshapeTo(emit('constant', [], { dtype: n.type.dtype, shape: [], value: v }), n.type.shape, emit);
     }
-    if (!out && def.simplify) out = def.simplify({ b, inputs, attrs: n.attrs, type: n.type });
+    const soleReader = (k: number) => (users.get(n.inputs[k]!) ?? []).length === 1 && !outputs.has(n.inputs[k]!);
+    if (!out && def.simplify) out = def.simplify({ b, inputs, attrs: n.attrs, type: n.type, soleReader });
     if (!out && def.kind !== 'source' && def.kind !== 'movement' && inputs.length && inputs.every(isConstantLike) && numel(n.type.shape) <= FOLD_LIMIT) {
       const tmp = b.add(n.op, inputs, n.attrs);
       const v = evalConstant(tmp, memo);

@@ -89,3 +89,29 @@ describe('i32 max/min reductions on every backend (fuzz finding 2)', () => {
     }
   });
 });
+
+describe('a slice of a product read by nothing else is a product of slices', () => {
+  const src = `
+fn one(a: f32[2, 3, 4], b: f32[2, 4, 5]) -> f32[2, 2, 3] {
+  return (a @ b)[:, 1:3, 2:5]
+}
+fn two(a: f32[2, 3, 4], b: f32[2, 4, 5]) -> f32[2, 2, 3] {
+  let p = a @ b
+  return p[:, 1:3, 2:5] + p[:, 0:2, 0:3]
+}`;
+  const r = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 7.1 + i * 1.3));
+  const ins = { a: NDArray.from([2, 3, 4], r(24, 1)), b: NDArray.from([2, 4, 5], r(40, 2)) };
+  it.each([
+    ['one', 1, [2, 2, 3]],
+    ['two', 1, [2, 3, 5]],
+  ] as const)('%s', (fn, products, shape) => {
+    const g = compile(src, fn);
+    const s = runPipeline(g, { verify: true }).graph;
+    const dots = s.nodes.filter((n) => n.op === 'dot_general');
+    expect(dots.length).toBe(products);
+    expect(dots[0]!.type.shape).toEqual(shape);
+    const want = Array.from(evaluate(g, ins).values().next().value!.data);
+    const got = Array.from(evaluate(s, ins).values().next().value!.data);
+    got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-12));
+  });
+});

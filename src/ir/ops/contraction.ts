@@ -4,6 +4,7 @@
  */
 import { forEachIndex, NDArray } from '../ndarray.js';
 import type { Node } from '../graph.js';
+import type { GraphBuilder } from '../builder.js';
 import { defineOp, opError, type Draw, type ExprContext, type VjpContext } from '../op.js';
 import { idx as loopIdx, op, type Expr } from '../../kernel/expr.js';
 
@@ -121,6 +122,37 @@ function dotCase(d: Draw) {
     ],
     attrs: { lhs_batch: L.batch, rhs_batch: R.batch, lhs_contract: L.contract, rhs_contract: R.contract },
   };
+}
+
+/**
+ * slice(dot_general(l, r)) as dot_general(slice(l), slice(r)) when the slice restricts batch and
+ * free axes only (a contracted axis is not in the output): the product computes just the part
+ * that is read. Undefined when `dot` is not a product.
+ */
+export function sliceThroughDot(b: GraphBuilder, dot: Node, start: readonly number[], stop: readonly number[], step: readonly number[]): Node | undefined {
+  if (dot.op !== 'dot_general') return undefined;
+  const a = dot.attrs as unknown as DotAttrs;
+  const [l, r] = dot.inputs as [Node, Node];
+  const lf = freeAxes(l.type.shape.length, a.lhs_batch, a.lhs_contract);
+  const rf = freeAxes(r.type.shape.length, a.rhs_batch, a.rhs_contract);
+  const whole = (x: Node) => ({ start: x.type.shape.map(() => 0), stop: [...x.type.shape], step: x.type.shape.map(() => 1) });
+  const ls = whole(l);
+  const rs = whole(r);
+  const set = (s: typeof ls, axis: number, d: number) => {
+    s.start[axis] = start[d]!;
+    s.stop[axis] = stop[d]!;
+    s.step[axis] = step[d]!;
+  };
+  const nb = a.lhs_batch.length;
+  start.forEach((_, d) => {
+    if (d < nb) {
+      set(ls, a.lhs_batch[d]!, d);
+      set(rs, a.rhs_batch[d]!, d);
+    } else if (d < nb + lf.length) set(ls, lf[d - nb]!, d);
+    else set(rs, rf[d - nb - lf.length]!, d);
+  });
+  const cut = (x: Node, s: typeof ls) => (s.start.every((v, i) => v === 0 && s.stop[i] === x.type.shape[i] && s.step[i] === 1) ? x : b.add('slice', [x], s));
+  return b.add('dot_general', [cut(l, ls), cut(r, rs)], dot.attrs);
 }
 
 export const dotGeneral = defineOp<DotAttrs>({

@@ -7,6 +7,7 @@ import type { GraphBuilder } from '../builder.js';
 import type { Node } from '../graph.js';
 import { forEachIndex, NDArray } from '../ndarray.js';
 import { defineOp, opError, type Draw, type OpDef } from '../op.js';
+import { sliceThroughDot } from './contraction.js';
 import { add, flatIndex, ix, lit, mul, op, type Expr } from '../../kernel/expr.js';
 
 /** An index clamped into [0, n): reads under a guard stay in bounds even when discarded. */
@@ -226,7 +227,12 @@ export const slice = defineOp<{ start: number[]; stop: number[]; step: number[] 
     });
   },
   cost: moveCost,
-  simplify: ({ inputs: [x], attrs }) => (attrs.start.every((v, i) => v === 0 && attrs.stop[i] === x!.type.shape[i] && attrs.step[i] === 1) ? x : undefined),
+  simplify({ b, inputs: [x], attrs, soleReader }) {
+    if (attrs.start.every((v, i) => v === 0 && attrs.stop[i] === x!.type.shape[i] && attrs.step[i] === 1)) return x;
+    // The part of a product that is read, when nothing else reads the product (a loop's
+    // gradient of h from the gradient of [x, h]).
+    return soleReader?.(0) ? sliceThroughDot(b, x!, attrs.start, attrs.stop, attrs.step) : undefined;
+  },
   vjp: ({ b, node, attrs, g }) => [unslice(b, g, node.inputs[0]!.type.shape, attrs.start, attrs.step)],
   expr: ({ idx, read, attrs }) => read(0, idx.map((i, d) => add(lit(attrs.start[d]!), mul(i, lit(attrs.step[d]!))))),
   test: {
