@@ -12,6 +12,7 @@ import { main } from '../../src/cli/main.js';
 import { compile } from '../../src/index.js';
 import { makeExecutable } from '../../src/exec.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
+import { WEBGPU } from '../helpers/webgpu.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const DATA = `${ROOT}data/gan2d`;
@@ -31,10 +32,10 @@ function moments(p: ArrayLike<number>): { mean: number[]; cov: number[] } {
 /** Distance of moments to the target's: mean and covariance entries together. */
 const distance = (m: { mean: number[]; cov: number[] }) => Math.hypot(...m.mean.map((v, i) => v - TARGET.mean[i]!), ...m.cov.map((v, i) => v - TARGET.cov[i]!));
 
-async function trainAndSample(example: string, steps: string, epochs: number, seed: number): Promise<{ before: number; after: number; out: string; metrics: { epochs: { step_losses?: Record<string, number> }[] } }> {
+async function trainAndSample(example: string, steps: string, epochs: number, seed: number, backend = 'js'): Promise<{ before: number; after: number; out: string; metrics: { epochs: { step_losses?: Record<string, number> }[] } }> {
   const dir = join(mkdtempSync(join(tmpdir(), 'dlc-gan-')), 'run');
   let out = '', err = '';
-  const code = await main(['train', `${ROOT}examples/${example}`, '--steps', steps, '--data', `x=${DATA}/train_x.npy`, '--epochs', String(epochs), '--batch', '64', '--seed', String(seed), '--run-dir', dir], { out: (s) => (out += s), err: (s) => (err += s) });
+  const code = await main(['train', `${ROOT}examples/${example}`, '--steps', steps, '--data', `x=${DATA}/train_x.npy`, '--epochs', String(epochs), '--batch', '64', '--seed', String(seed), '--backend', backend, '--run-dir', dir], { out: (s) => (out += s), err: (s) => (err += s) });
   expect(err).toBe('');
   expect(code, out).toBe(0);
   const src = readFileSync(`${ROOT}examples/${example}`, 'utf8');
@@ -63,5 +64,11 @@ describe('dlc train --steps: GANs on a 2-D toy distribution', () => {
     expect(r.after).toBeLessThan(0.35 * r.before);
     expect(r.after).toBeLessThan(0.8);
     expect(Object.keys(r.metrics.epochs[0]!.step_losses ?? {}).sort()).toEqual(['critic', 'gen']);
+  }, 300_000);
+
+  it.skipIf(!WEBGPU)('gan.dl trains on WebGPU too (both steps over one GPU state)', async () => {
+    const r = await trainAndSample('gan.dl', 'critic:1,gen:1', 8, 1, 'webgpu');
+    console.log(`gan.dl on webgpu: moment distance ${r.before.toFixed(3)} -> ${r.after.toFixed(3)}`);
+    expect(r.after).toBeLessThan(0.35 * r.before);
   }, 300_000);
 });
