@@ -115,3 +115,28 @@ fn two(a: f32[2, 3, 4], b: f32[2, 4, 5]) -> f32[2, 2, 3] {
     got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-12));
   });
 });
+
+describe('a slice of a pad that reads one side of it', () => {
+  const src = `
+fn inside(x: f32[3, 4]) -> f32[2, 2] {
+  return pad(x, [[1, 2], [0, 3]], value=7.0)[2:4, 1:4:2]
+}
+fn outside(x: f32[3, 4]) -> f32[2, 3] {
+  return pad(x, [[1, 2], [0, 3]], value=7.0)[4:6, 0:3] + 0.0 * sum(x)
+}
+fn across(x: f32[3, 4]) -> f32[2, 2] {
+  return pad(x, [[1, 2], [0, 3]], value=7.0)[0:2, 3:5]
+}`;
+  const x = { x: NDArray.from([3, 4], Array.from({ length: 12 }, (_, i) => i * 0.5 - 2)) };
+  it.each([
+    ['inside', 0, [0.5, 1.5, 2.5, 3.5]],
+    ['outside', 0, [7, 7, 7, 7, 7, 7]],
+    ['across', 1, [7, 7, -0.5, 7]],
+  ] as const)('%s', (fn, pads, want) => {
+    const g = compile(src, fn);
+    const s = runPipeline(g, { verify: true }).graph;
+    expect(s.nodes.filter((n) => n.op === 'pad').length).toBe(pads);
+    expect(Array.from(evaluate(g, x).values().next().value!.data)).toEqual(want);
+    expect(Array.from(evaluate(s, x).values().next().value!.data)).toEqual(want);
+  });
+});

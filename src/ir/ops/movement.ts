@@ -229,6 +229,7 @@ export const slice = defineOp<{ start: number[]; stop: number[]; step: number[] 
   cost: moveCost,
   simplify({ b, inputs: [x], attrs, soleReader }) {
     if (attrs.start.every((v, i) => v === 0 && attrs.stop[i] === x!.type.shape[i] && attrs.step[i] === 1)) return x;
+    if (x!.op === 'pad') return sliceOfPad(b, x!, attrs.start, attrs.stop, attrs.step);
     // The part of a product that is read, when nothing else reads the product (a loop's
     // gradient of h from the gradient of [x, h]).
     return soleReader?.(0) ? sliceThroughDot(b, x!, attrs.start, attrs.stop, attrs.step) : undefined;
@@ -246,6 +247,27 @@ export const slice = defineOp<{ start: number[]; stop: number[]; step: number[] 
     order: 2,
   },
 });
+
+/**
+ * A slice of a pad that reads only the padded value (a splat) or only the padded tensor (a slice
+ * of it): the cotangents of a loop's final carries, sliced from the padded cotangent of its packed
+ * value, become the constants they are. Undefined when the slice reads both.
+ */
+function sliceOfPad(b: GraphBuilder, p: Node, start: readonly number[], stop: readonly number[], step: readonly number[]): Node | undefined {
+  const x = p.inputs[0]!;
+  const lo = p.attrs['lo'] as number[];
+  const last = start.map((s, d) => s + Math.max(0, Math.ceil((stop[d]! - s) / step[d]!) - 1) * step[d]!);
+  const shape = start.map((s, d) => Math.ceil((stop[d]! - s) / step[d]!));
+  const outside = start.some((s, d) => last[d]! < lo[d]! || s >= lo[d]! + x.type.shape[d]!);
+  if (outside || shape.some((n) => n === 0)) {
+    const c = b.add('constant', [], { dtype: p.type.dtype, shape: [], value: p.attrs['value'] as number });
+    if (shape.length === 0) return c;
+    return b.add('broadcast', [b.add('reshape', [c], { shape: shape.map(() => 1) })], { shape });
+  }
+  const inside = start.every((s, d) => s >= lo[d]! && last[d]! < lo[d]! + x.type.shape[d]!);
+  if (!inside) return undefined;
+  return b.add('slice', [x], { start: start.map((s, d) => s - lo[d]!), stop: start.map((s, d) => last[d]! - lo[d]! + 1), step: [...step] });
+}
 
 export const pad = defineOp<{ lo: number[]; hi: number[]; value: number }>({
   name: 'pad',
