@@ -50,7 +50,7 @@ async function trainAndSample(example: string, steps: string, epochs: number, se
 
 describe('dlc train --steps: GANs on a 2-D toy distribution', () => {
   it('gan.dl: alternating critic and generator steps move the samples to the target', async () => {
-    const r = await trainAndSample('gan.dl', 'critic:1,gen:1', 8, 1);
+    const r = await trainAndSample('gan.dl', 'critic:1,gen:1', 16, 1);
     console.log(`gan.dl: moment distance ${r.before.toFixed(3)} -> ${r.after.toFixed(3)}`);
     expect(r.after).toBeLessThan(0.35 * r.before);
     expect(r.after).toBeLessThan(0.8);
@@ -67,7 +67,7 @@ describe('dlc train --steps: GANs on a 2-D toy distribution', () => {
   }, 300_000);
 
   it.skipIf(!WEBGPU)('gan.dl trains on WebGPU too (both steps over one GPU state)', async () => {
-    const r = await trainAndSample('gan.dl', 'critic:1,gen:1', 8, 1, 'webgpu');
+    const r = await trainAndSample('gan.dl', 'critic:1,gen:1', 16, 1, 'webgpu');
     console.log(`gan.dl on webgpu: moment distance ${r.before.toFixed(3)} -> ${r.after.toFixed(3)}`);
     expect(r.after).toBeLessThan(0.35 * r.before);
   }, 300_000);
