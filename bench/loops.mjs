@@ -9,8 +9,10 @@
 //  2. W5 (bench/workloads/w5-lstm-grad.dl, T = 32): distinct shaders and the cold first step, each in
 //     a fresh process with an empty driver shader cache (MESA_SHADER_CACHE_DIR), and the warm step.
 //  3. DDPM ancestral sampling (examples/ddpm.dl, N = 64) with T = 1000 steps on JS and WebGPU.
+//  4. W5's warm WebGPU step, loop and unrolled compiled in one process and timed in interleaved rounds.
 //
 //   node bench/loops.mjs [--skip-unrolled-1000] [--iters 3] [--out bench/results/loops.json|-]
+//   node bench/loops.mjs --w5-interleaved-only [--rounds 20]   (4. alone, merged into the results file)
 //
 // The unrolled program at T = 1000 is compiled but not run (its steps take minutes on lavapipe).
 //
@@ -155,6 +157,35 @@ function w5Measure(loops) {
   }
 }
 
+/**
+ * W5's warm WebGPU step, loop against unrolled, in one process: both programs compiled and warmed,
+ * then `rounds` rounds of one step of each, the order alternating, so load changes hit both alike.
+ */
+async function w5Interleaved(rounds) {
+  const w = WORKLOADS.find((x) => x.id === 'W5');
+  const path = join(here, 'workloads', w.file);
+  const data = workloadData(w);
+  const inputs = new Map(Object.entries(data.inputs).map(([k, v]) => [k, NDArray.from(v.shape, v.data)]));
+  const exes = {};
+  for (const loops of ['auto', 'unroll']) {
+    const g = runPipeline(compile(readFileSync(path, 'utf8'), w.fn, { path, loops })).graph;
+    const exe = await makeExecutable(g, { backend: 'webgpu', precision: 'f32' });
+    for (const p of g.params) exe.setParam(String(p.attrs.name), data.params[String(p.attrs.name)].data);
+    await exe.run(inputs);
+    await exe.run(inputs);
+    exes[loops] = exe;
+  }
+  const ts = { auto: [], unroll: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const k of r % 2 ? ['auto', 'unroll'] : ['unroll', 'auto']) {
+      const t0 = performance.now();
+      await exes[k].run(inputs);
+      ts[k].push(performance.now() - t0);
+    }
+  }
+  return { rounds, loop_step_ms: round(median(ts.auto)), unrolled_step_ms: round(median(ts.unroll)) };
+}
+
 // ---- DDPM sampling with 1000 steps --------------------------------------------------------------
 
 async function ddpm(device) {
@@ -185,6 +216,17 @@ if (argv[0] === '--w5-child') {
 
 const device = await getDevice();
 if (!device) console.error('no WebGPU adapter: WebGPU columns are left out');
+if (argv.includes('--w5-interleaved-only')) {
+  // Only the interleaved W5 comparison, merged into the results file (the rest of it kept).
+  if (!device) process.exit(1);
+  const ab = await w5Interleaved(Number(opt('rounds', '20')));
+  console.log(`W5 warm WebGPU step over ${ab.rounds} interleaved rounds: loop ${ab.loop_step_ms} ms, unrolled ${ab.unrolled_step_ms} ms`);
+  if (outFile !== '-') {
+    const prev = JSON.parse(readFileSync(outFile, 'utf8'));
+    writeFileSync(outFile, `${JSON.stringify({ ...prev, w5_interleaved: { date: new Date().toISOString(), ...ab } }, null, 2)}\n`);
+  }
+  process.exit(0);
+}
 const rows = [];
 for (const T of [10, 100, 1000]) {
   for (const loops of ['keep', 'unroll']) {
@@ -195,6 +237,7 @@ for (const T of [10, 100, 1000]) {
   }
 }
 const w5 = device ? [w5Measure('unroll'), w5Measure('auto')] : [];
+const w5ab = device ? await w5Interleaved(20) : undefined;
 const sampling = await ddpm(device);
 
 const table = (title, rs, cols) => {
@@ -205,9 +248,10 @@ const table = (title, rs, cols) => {
 };
 table('BPTT: gradient of an LSTM over T steps (B = 8, input 32, hidden 64)', rows, ['T', 'form', 'nodes', 'lower_ms', 'passes_ms', 'js_codegen_ms', 'webgpu_codegen_ms', 'kernels', 'shaders', 'js_step_ms', 'webgpu_first_step_ms', 'webgpu_step_ms']);
 if (w5.length) table('W5 (LSTM gradient, T = 32): fresh process, empty shader cache', w5, ['form', 'kernels', 'shaders', 'cold_first_step_ms', 'warm_step_ms', 'js_step_ms']);
+if (w5ab) table('W5 warm WebGPU step, loop and unrolled interleaved in one process (median of rounds)', [w5ab], ['rounds', 'loop_step_ms', 'unrolled_step_ms']);
 table('DDPM sampling, 1000 steps (N = 64)', sampling, ['backend', 'steps', 'compile_ms', 'kernels', 'first_run_ms', 'run_ms', 'finite']);
 
-const result = { date: new Date().toISOString(), host: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}`, bptt: rows, w5, ddpm: sampling };
+const result = { date: new Date().toISOString(), host: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}`, bptt: rows, w5, w5_interleaved: w5ab, ddpm: sampling };
 if (outFile !== '-') {
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
