@@ -177,18 +177,21 @@ export class WebGpuExecutor extends StateWriter {
       ],
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
-    // One pipeline per distinct text, all created at once (the driver may compile them in parallel).
+    // One pipeline per distinct text, all created at once. (Cheap on lavapipe, which compiles a
+    // pipeline at its first dispatch, on the queue's thread: bench/README.md, WebGPU cold start.)
     const byText = new Map<string, Promise<GPUComputePipeline>>();
     const make = async (name: string, code: string): Promise<GPUComputePipeline> => {
       const module = device.createShaderModule({ code, label: name });
       const info = await module.getCompilationInfo();
       const errors = info.messages.filter((m) => m.type === 'error');
       if (errors.length) throw new ShaderCompileError(name, code, errors.map((m) => ({ line: m.lineNum, col: m.linePos, message: m.message })));
-      device.pushErrorScope('validation');
-      const pipeline = await device.createComputePipelineAsync({ layout: pipelineLayout, compute: { module, entryPoint: 'main' }, label: name });
-      const err = await device.popErrorScope();
-      if (err) throw new ShaderCompileError(name, code, [{ line: 0, col: 0, message: err.message }]);
-      return pipeline;
+      // A creation error rejects (a GPUPipelineError) instead of reaching an error scope (and
+      // scopes pushed by concurrent creations would interleave).
+      try {
+        return await device.createComputePipelineAsync({ layout: pipelineLayout, compute: { module, entryPoint: 'main' }, label: name });
+      } catch (e) {
+        throw new ShaderCompileError(name, code, [{ line: 0, col: 0, message: e instanceof Error ? e.message : String(e) }]);
+      }
     };
     const pending = manifest.kernels.map((k) => {
       const code = source(k.shader === undefined ? undefined : manifest.shaders?.[k.shader]) ?? source(k.name);
