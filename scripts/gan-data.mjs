@@ -6,6 +6,9 @@
  * Usage: node scripts/gan-data.mjs
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+// The built compiler (npm run build).
+import { NDArray } from '../dist/ir/ndarray.js';
+import { writeNpy } from '../dist/io/npy.js';
 
 let state = 7081;
 const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
@@ -27,18 +30,8 @@ function points(n) {
   return out;
 }
 
-/** A float32 [n, 2] array as .npy (format 1.0). */
-function npy(values) {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${values.length / 2}, 2), }`;
-  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-  const out = Buffer.alloc(10 + header.length + 4 * values.length);
-  out.write('\x93NUMPY', 0, 'latin1');
-  out[6] = 1;
-  out.writeUInt16LE(header.length, 8);
-  out.write(header, 10, 'latin1');
-  values.forEach((v, i) => out.writeFloatLE(v, 10 + header.length + 4 * i));
-  return out;
-}
+/** The values as a f32 .npy file (dlc's own writer, src/io/npy.ts). */
+const npy = (values) => writeNpy(NDArray.from([values.length / 2, 2], values), 'f32');
 
 const dir = new URL('../data/gan2d/', import.meta.url);
 mkdirSync(dir, { recursive: true });

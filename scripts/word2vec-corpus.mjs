@@ -7,6 +7,9 @@
  * from different sentences. Usage: node scripts/word2vec-corpus.mjs
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+// The built compiler (npm run build).
+import { NDArray } from '../dist/ir/ndarray.js';
+import { writeNpy } from '../dist/io/npy.js';
 
 const VOCAB = 24;
 const TOPICS = 4;
@@ -36,19 +39,8 @@ function pairs(sentences) {
   return { center, context };
 }
 
-/** An int32 vector as .npy (format 1.0). */
-function npy(values) {
-  let header = `{'descr': '<i4', 'fortran_order': False, 'shape': (${values.length},), }`;
-  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-  const out = Buffer.alloc(10 + header.length + 4 * values.length);
-  out.write('\x93NUMPY', 0, 'latin1');
-  out[6] = 1;
-  out[7] = 0;
-  out.writeUInt16LE(header.length, 8);
-  out.write(header, 10, 'latin1');
-  values.forEach((v, i) => out.writeInt32LE(v, 10 + header.length + 4 * i));
-  return out;
-}
+/** The values as a i32 .npy file (dlc's own writer, src/io/npy.ts). */
+const npy = (values) => writeNpy(NDArray.from([values.length], values), 'i32');
 
 const dir = new URL('../data/word2vec/', import.meta.url);
 mkdirSync(dir, { recursive: true });

@@ -60,11 +60,14 @@ export class GraphBuilder {
     return node;
   }
 
-  /** Re-creates every node of `g` in this builder; returns the old → new node map. */
-  import(g: Graph): Map<Node, Node> {
-    const map = new Map<Node, Node>();
+  /**
+   * Re-creates every node of `g` in this builder; returns the old → new node map. Nodes already in
+   * `map` (replacements given by the caller) are not re-created.
+   */
+  import(g: Graph, map = new Map<Node, Node>()): Map<Node, Node> {
     const saved = this.span;
     for (const n of g.nodes) {
+      if (map.has(n)) continue;
       this.span = n.span;
       map.set(
         n,

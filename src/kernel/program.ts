@@ -5,6 +5,7 @@
 import type { Span } from '../diagnostics/source.js';
 import type { DType } from '../ir/types.js';
 import type { InitSpec } from '../runtime/init.js';
+import type { ManifestCopy, ManifestLoop } from '../runtime/manifest.js';
 import type { Expr } from './expr.js';
 
 /**
@@ -134,17 +135,7 @@ export interface Binding {
  * A copy of `size` elements between two buffers of one dtype, from element srcOffset + t·srcStep
  * to dstOffset + t·dstStep at step t of its loop (steps 0 for copies made once).
  */
-export interface LoopCopy {
-  readonly src: number;
-  readonly srcOffset: number;
-  readonly srcStep: number;
-  readonly dst: number;
-  readonly dstOffset: number;
-  readonly dstStep: number;
-  readonly size: number;
-  /** When set, the destination is filled with this value instead (`src` is unused). */
-  readonly fill?: number;
-}
+export type LoopCopy = ManifestCopy;
 
 /**
  * A loop (a `scan`, src/ir/ops/scan.ts): kernels `first` … `first + count − 1` (its body, compiled
@@ -154,20 +145,7 @@ export interface LoopCopy {
  * after it (the rows of the stacked outputs, then the new carries), `exit` once after the last
  * step (the final carries into the result). A loop inside a loop has a range inside its range.
  */
-export interface ProgramLoop {
-  readonly name: string;
-  readonly first: number;
-  readonly count: number;
-  readonly trips: number;
-  readonly reverse: boolean;
-  /** How many loops this one is inside. */
-  readonly depth: number;
-  /** An i32 buffer of two elements for the step (the WebGPU runtime counts the steps in it). */
-  readonly counter: number;
-  readonly enter: readonly LoopCopy[];
-  readonly before: readonly LoopCopy[];
-  readonly after: readonly LoopCopy[];
-  readonly exit: readonly LoopCopy[];
+export interface ProgramLoop extends ManifestLoop {
   readonly source: KernelSource;
 }
 

@@ -75,7 +75,9 @@ export interface ManifestLoop {
   readonly count: number;
   readonly trips: number;
   readonly reverse: boolean;
+  /** How many loops this one is inside. */
   readonly depth: number;
+  /** An i32 buffer of two elements for the step (the WebGPU runtime counts the steps in it). */
   readonly counter: number;
   readonly enter: readonly ManifestCopy[];
   readonly before: readonly ManifestCopy[];

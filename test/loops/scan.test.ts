@@ -95,6 +95,20 @@ const STAGES: { name: string; opts?: ExecOptions; tol: number }[] = [
   ...(WEBGPU ? [{ name: 'webgpu', opts: { backend: 'webgpu' as const }, tol: 2e-3 }] : []),
 ];
 
+/** The program after the whole pipeline, on the interpreter and every backend, agrees with the unrolled program's reference values. */
+async function stagesAgree(simplified: Graph, unrolled: Graph, inputs: Map<string, NDArray>, params: Map<string, NDArray>, ref: Map<string, NDArray>): Promise<void> {
+  for (const s of STAGES) {
+    let got: Map<string, NDArray>;
+    if (!s.opts) got = interpret(simplified, inputs, params);
+    else {
+      const exe = await makeExecutable(simplified, s.opts);
+      for (const [k, v] of params) exe.setParam(k, v.data);
+      got = await exe.run(inputs);
+    }
+    for (const o of unrolled.outputs) expect(compareOutput(o.node.type.dtype, ref.get(o.name)!, got.get(o.name), s.tol), `${s.name}: ${o.name}`).toBeUndefined();
+  }
+}
+
 async function agree(src: string, entry: string, want: { scans: number }): Promise<void> {
   const { loop, unrolled } = reference(src, entry);
   // After simplify: a gradient's forward scan that also stores intermediates is merged with the primal one.
@@ -107,16 +121,7 @@ async function agree(src: string, entry: string, want: { scans: number }): Promi
   // The lowered graph (forward scans not merged yet) on the interpreter too.
   const lowered = interpret(loop, inputs, params);
   for (const o of unrolled.outputs) expect(compareOutput(o.node.type.dtype, ref.get(o.name)!, lowered.get(o.name), 1e-9), `lowered: ${o.name}`).toBeUndefined();
-  for (const s of STAGES) {
-    let got: Map<string, NDArray>;
-    if (!s.opts) got = interpret(simplified, inputs, params);
-    else {
-      const exe = await makeExecutable(simplified, s.opts);
-      for (const [k, v] of params) exe.setParam(k, v.data);
-      got = await exe.run(inputs);
-    }
-    for (const o of unrolled.outputs) expect(compareOutput(o.node.type.dtype, ref.get(o.name)!, got.get(o.name), s.tol), `${s.name}: ${o.name}`).toBeUndefined();
-  }
+  await stagesAgree(simplified, unrolled, inputs, params, ref);
 }
 
 describe('loops that stay loops', () => {
@@ -189,16 +194,7 @@ describe('the loop examples', () => {
     const params = initParams(unrolled, 5);
     const ref = interpret(unrolled, inputs, params);
     const simplified = runPipeline(loop, { verify: true }).graph;
-    for (const s of STAGES) {
-      let got: Map<string, NDArray>;
-      if (!s.opts) got = interpret(simplified, inputs, params);
-      else {
-        const exe = await makeExecutable(simplified, s.opts);
-        for (const [k, v] of params) exe.setParam(k, v.data);
-        got = await exe.run(inputs);
-      }
-      for (const o of unrolled.outputs) expect(compareOutput(o.node.type.dtype, ref.get(o.name)!, got.get(o.name), s.tol), `${s.name}: ${o.name}`).toBeUndefined();
-    }
+    await stagesAgree(simplified, unrolled, inputs, params, ref);
     const r = await gradcheck(c.src, c.name, { fn: c.fn, runs: 1, seed: 2, backend: 'js', dims: c.dims });
     expect(r.ok, JSON.stringify(r.functions[0]?.counterexample ?? r.diagnostics)).toBe(true);
   }, 120_000);

@@ -154,21 +154,7 @@ function evaluateScan(ins: readonly NDArray[], a: ScanAttrs, out: TensorType, en
  */
 export function inlineBody(b: GraphBuilder, body: Graph, args: readonly Node[], map = new Map<Node, Node>()): Node[] {
   body.inputs.forEach((n, i) => map.set(n, args[i]!));
-  const saved = b.span;
-  for (const n of body.nodes) {
-    if (map.has(n)) continue;
-    b.span = n.span;
-    map.set(
-      n,
-      b.add(
-        n.op,
-        n.inputs.map((i) => map.get(i)!),
-        n.attrs,
-        n.body,
-      ),
-    );
-  }
-  b.span = saved;
+  b.import(body, map);
   return body.outputs.map((o) => map.get(o.node)!);
 }
 
