@@ -129,3 +129,15 @@ describe('the kernel verifier', () => {
     expect(bad({ k: 'load', buf: x, i: { k: 'lit', v: 11, t: 'i32' }, t: 'f32' })).toEqual([]);
   });
 });
+
+describe('negation of a negative literal', () => {
+  // The Adam step of examples/word2vec.dl once emitted `--0.003125` (a decrement, a JS syntax error).
+  it('renders −(−0.5) as an expression that evaluates to 0.5 in JS and has no `--` in WGSL', async () => {
+    const { getOp } = await import('../../src/ir/ops/index.js');
+    const emit = getOp('neg').emit!;
+    const ctx = { args: ['-0.5'], types: ['f32' as const], out: 'f32' as const, helper: (n: string) => n };
+    const js = emit.js!(ctx);
+    expect(new Function(`return ${js};`)()).toBe(0.5);
+    expect(emit.wgsl!(ctx)).not.toContain('--');
+  });
+});
