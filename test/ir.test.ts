@@ -340,7 +340,7 @@ describe('verifyGraph catches broken graphs', () => {
 
 // ---- the op registry ------------------------------------------------------------------------------
 
-const KINDS: readonly OpKind[] = ['elementwise', 'reduce', 'movement', 'indexing', 'contraction', 'window', 'source', 'loop'];
+const KINDS: readonly OpKind[] = ['elementwise', 'reduce', 'movement', 'indexing', 'contraction', 'window', 'source', 'loop', 'routine'];
 const ATTR_KINDS = ['int', 'ints', 'float', 'bool', 'dtype', 'string', 'json'];
 const DTYPES: readonly DType[] = ['f32', 'i32', 'bool'];
 

@@ -40,6 +40,8 @@ export const CODES = {
   DL0315: 'tensor with no elements',
   DL0316: 'probability or range of a random draw out of bounds',
   DL0317: 'state assigned outside a train step',
+  DL0318: 'matrix operand of the wrong shape',
+  DL0319: 'matrix too large for the linear-algebra routines',
 
   DL0401: 'not differentiable',
   DL0402: 'gradient is identically zero',

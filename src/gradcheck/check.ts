@@ -48,6 +48,41 @@ export function gradientGraph(g: Graph, wrt: readonly Node[]): Graph {
 }
 
 /** Random values of a type, from a named stream: N(0, 1) unless a domain says otherwise. */
+/** Square matrices over the last two axes of `shape` for the matrix domains (see `Domain`), from normal draws z and uniform draws u. */
+function matrices(shape: readonly number[], z: Float64Array, u: Float64Array, domain: 'spd' | 'invertible' | 'eig'): Float64Array {
+  const n = shape[shape.length - 1] ?? 1;
+  if (shape.length < 2 || shape[shape.length - 2] !== n) return z;
+  const out = new Float64Array(z.length);
+  for (let o = 0; o < z.length; o += n * n) {
+    const m = (i: number, j: number) => z[o + i * n + j]!;
+    if (domain === 'invertible') {
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[o + i * n + j] = (0.3 * m(i, j)) / Math.sqrt(n) + (i === j ? (u[o + i]! < 0.5 ? -1 : 1) : 0);
+    } else if (domain === 'spd') {
+      // M·Mᵀ/n + I/2: eigenvalues in about [0.5, 4.5].
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let k = 0; k < n; k++) s += m(i, k) * m(j, k);
+          out[o + i * n + j] = s / n + (i === j ? 0.5 : 0);
+        }
+    } else {
+      // Q·diag(λ)·Qᵀ with Q orthogonal (Gram–Schmidt of the draws) and λ_k = k − n/2 + 0.3·u_k.
+      const q = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => m(i, j)));
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < i; k++) {
+          const d = q[i]!.reduce((s, v, j) => s + v * q[k]![j]!, 0);
+          for (let j = 0; j < n; j++) q[i]![j]! -= d * q[k]![j]!;
+        }
+        const norm = Math.hypot(...q[i]!) || 1;
+        for (let j = 0; j < n; j++) q[i]![j]! /= norm;
+      }
+      const lam = Array.from({ length: n }, (_, k) => k - n / 2 + 0.3 * u[o + k]!);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[o + i * n + j] = lam.reduce((s, l, k) => s + l * q[k]![i]! * q[k]![j]!, 0);
+    }
+  }
+  return out;
+}
+
 export function randomArray(dtype: DType, shape: readonly number[], seed: number, name: string, domain: Domain = 'any'): NDArray {
   const rng = RandomStream.forName(seed, name);
   const n = numel(shape);
@@ -61,6 +96,7 @@ export function randomArray(dtype: DType, shape: readonly number[], seed: number
     if (domain === 'positive') data = z.map((v) => Math.abs(v) + 0.5);
     else if (domain === 'nonzero') data = z.map((v) => (v < 0 ? v - 0.3 : v + 0.3));
     else if (domain === 'unit') data = rng.uniform(n).map((u) => 1.8 * u - 0.9);
+    else if (domain === 'spd' || domain === 'invertible' || domain === 'eig') data = matrices(shape, z, rng.uniform(n), domain);
     else data = z;
   }
   return new NDArray([...shape], data);

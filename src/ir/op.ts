@@ -8,6 +8,7 @@ import type { Expr } from '../kernel/expr.js';
 import type { GraphBuilder } from './builder.js';
 import type { Graph, Node } from './graph.js';
 import type { NDArray } from './ndarray.js';
+import type { Routine } from './routine.js';
 import { numel, type DType, type TensorType } from './types.js';
 
 /** What fusion looks at: how an op reads its inputs and produces its output. */
@@ -20,7 +21,9 @@ export type OpKind =
   | 'window'
   | 'source'
   /** A loop over a body graph (`scan`): a sequence of kernels run once per step. */
-  | 'loop';
+  | 'loop'
+  /** An algorithm over whole matrices (linear algebra, `routine`): a kernel of its own. */
+  | 'routine';
 
 export type AttrValue =
   | number
@@ -93,8 +96,13 @@ export interface Draw {
   shape(minRank: number, maxRank: number, maxDim?: number): number[];
 }
 
-/** Values a test input is drawn from. */
-export type Domain = 'any' | 'positive' | 'nonzero' | 'unit' | 'distinct' | { readonly int: number } | 'bool';
+/**
+ * Values a test input is drawn from. The matrix domains hold square matrices over the last two
+ * axes: `spd` symmetric positive definite (condition number below 10), `invertible` well
+ * conditioned (±1 on the diagonal plus small noise), `eig` symmetric with eigenvalues at least
+ * 0.7 apart (so eigenvectors are well defined).
+ */
+export type Domain = 'any' | 'positive' | 'nonzero' | 'unit' | 'distinct' | 'spd' | 'invertible' | 'eig' | { readonly int: number } | 'bool';
 
 export interface OpCase {
   readonly inputs: readonly { readonly dtype: DType; readonly shape: readonly number[]; readonly domain?: Domain }[];
@@ -207,6 +215,8 @@ export interface OpDef<A extends Attrs = any> {
    * value agree.
    */
   fill?(attrs: A): number;
+  /** For routines (kind `routine`): the algorithm per matrix, for every backend (ir/routine.ts). */
+  readonly routine?: Routine<A>;
 }
 
 export function defineOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {

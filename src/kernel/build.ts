@@ -19,6 +19,7 @@ import { placeUpdates, type PendingUpdate } from './in-place.js';
 import { isOptimizerState } from '../ir/graph.js';
 import type { BufferInfo, BufferRole, ContractionKernel, Kernel, KernelLet, KernelProgram, KernelSource, Level, MapKernel, ProgramLoop, Space, Strided } from './program.js';
 import { buildLoop, carriesInPlace, mergeSiblingsInLoops } from './loop.js';
+import { routineBatch } from '../ir/routine.js';
 
 
 /** State while one kernel's expressions are built. */
@@ -87,6 +88,7 @@ export class Builder {
       this.bind(n, buf);
       const d = contractionOfSink.get(n);
       if (n.body) buildLoop(this, n, buf);
+      else if (getOp(n.op).routine) this.routine(n, buf);
       else if (d) this.contraction(d, buf, n);
       else if (n.op === 'dot_general') this.contraction(n, buf);
       else this.mapKernel(n, buf);
@@ -276,6 +278,30 @@ export class Builder {
     this.kernels.push({ kind: 'map', name: `k${this.kernels.length}_${isComputing(n) && !this.bufOf.has(n) ? n.op : 'copy'}`, domain: shape, vars: cvars, outputs: [{ buf, value }], source: this.source(this.scope.nodes.size ? this.scope.nodes : [n]) });
     this.scope = saved;
     return { buf, offset: 0, sb: nr * nc, sr: nc, sc: 1 };
+  }
+
+  /** The routine of op n (src/ir/routine.ts) over contiguous copies of its operands, into `buf`. */
+  routine(n: Node, buf: number): void {
+    const def = getOp(n.op);
+    const r = def.routine!;
+    const batch = routineBatch(n.inputs[0]!.type);
+    const dims = r.dims(n.inputs.map((i) => i.type), n.attrs);
+    const inputs = n.inputs.map((i) => ({ buf: this.ensureBuffer(i, `${n.op}_in`), size: batch ? numel(i.type.shape) / batch : 0 }));
+    const per = r.scratch?.(dims, n.attrs) ?? 0;
+    const scratch = per > 0 ? { buf: this.addBuffer(`${n.op}${n.id}_scratch`, { ...n, type: { dtype: 'f32', shape: [batch, per] } }, 'arena', 'temp'), size: per } : undefined;
+    this.kernels.push({
+      kind: 'routine',
+      name: `k${this.kernels.length}_${n.op}`,
+      op: n.op,
+      attrs: n.attrs,
+      batch,
+      dims,
+      inputs,
+      out: buf,
+      outSize: batch ? numel(n.type.shape) / batch : 0,
+      ...(scratch ? { scratch } : {}),
+      source: this.source([n]),
+    });
   }
 
   /** The contraction n, storing `sink`'s value (its epilogue) or its own result into `buf`. */

@@ -177,6 +177,10 @@ export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
       mat(n, 'a loop writes its results itself (src/kernel/loop.ts)');
       continue;
     }
+    if (def.kind === 'routine') {
+      mat(n, 'a linear-algebra routine is a kernel of its own');
+      continue;
+    }
     if (def.kind === 'contraction') {
       // Fused later with its epilogue when it has exactly one elementwise reader at the same index.
       mat(n, 'a contraction is a kernel of its own');
@@ -211,10 +215,12 @@ export function planFusion(g: Graph, opts: FusionOptions = {}): FusionPlan {
     if (flops <= RECOMPUTE_FLOPS && own <= MAX_INLINE / 4) continue;
     mat(n, `${rs.length} kernels read it and recomputing it costs ${own} operations per element`);
   }
-  // A loop reads its operands from memory (copies of rows and carries, captures read in place).
+  // A loop reads its operands from memory (copies of rows and carries, captures read in place),
+  // and so does a routine.
   for (const n of g.nodes) {
-    if (getOp(n.op).kind !== 'loop') continue;
-    for (const i of n.inputs) if (isComputing(i) && !materialized.has(i)) mat(i, 'a loop reads it');
+    const kind = getOp(n.op).kind;
+    if (kind !== 'loop' && kind !== 'routine') continue;
+    for (const i of n.inputs) if (isComputing(i) && !materialized.has(i)) mat(i, kind === 'loop' ? 'a loop reads it' : `a routine (${n.op}) reads it`);
   }
   // Contraction epilogues: the elementwise values computed from a contraction at its own index
   // (a chain or a small DAG: bias, activation, the mask a backward pass keeps) that end in one

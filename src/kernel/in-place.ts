@@ -12,7 +12,7 @@
  */
 import { flatIndex, idx, loadIndices, renameBuffers, sameExpr, type Expr } from './expr.js';
 import { sameIndexValue } from './affine.js';
-import { kernelWrites as writes } from './liveness.js';
+import { kernelReads, kernelWrites as writes } from './liveness.js';
 import { loopCopyBuffers, type Binding, type BufferInfo, type Kernel, type KernelProgram, type LoopCopy, type MapKernel, type ProgramLoop } from './program.js';
 
 /** An update of state `name` (buffer `state`) whose new value the program computes into buffer `value`. */
@@ -24,12 +24,15 @@ export interface PendingUpdate {
 
 
 export function readsBuffer(k: Kernel, buf: number): boolean {
+  if (k.kind === 'routine') return kernelReads(k).has(buf);
   if (k.kind === 'contraction') return k.a.buf === buf || k.b.buf === buf || (k.epilogue !== undefined && loadIndices(k.epilogue.value, buf).length > 0);
   return k.outputs.some((o) => loadIndices(o.value, buf).length > 0) || (k.lets ?? []).some((l) => loadIndices(l.value, buf).length > 0);
 }
 
 /** Whether kernel k reads buffer `buf` only at the element it is computing. */
 export function readsOnlyOwnElement(k: Kernel, buf: number): boolean {
+  // A routine reads its inputs anywhere; its result and scratch are its own working memory.
+  if (k.kind === 'routine') return !k.inputs.some((i) => i.buf === buf);
   const own = (loads: readonly Expr[], vars: readonly string[], shape: readonly number[]) => {
     const at = flatIndex(vars.map(idx), shape);
     const sizes = new Map(vars.map((v, i) => [v, shape[i]!] as const));
@@ -49,6 +52,9 @@ export function readsOnlyOwnElement(k: Kernel, buf: number): boolean {
 export function renameKernel(k: Kernel, to: (b: number) => number): Kernel {
   const memo = new Map<Expr, Expr>();
   const e = (x: Expr) => renameBuffers(x, to, memo);
+  if (k.kind === 'routine') {
+    return { ...k, out: to(k.out), inputs: k.inputs.map((i) => ({ ...i, buf: to(i.buf) })), ...(k.scratch ? { scratch: { ...k.scratch, buf: to(k.scratch.buf) } } : {}) };
+  }
   if (k.kind === 'contraction') {
     return {
       ...k,

@@ -7,23 +7,29 @@
 import { loadsOf } from './expr.js';
 import { loopCopyBuffers, type Kernel, type KernelProgram } from './program.js';
 
-/** The buffers kernel k reads (loads in outputs, lets and epilogue; contraction operands). */
+/** The buffers kernel k reads (loads in outputs, lets and epilogue; contraction operands; a routine's inputs, result and scratch). */
 export function kernelReads(k: Kernel): Set<number> {
   const reads = new Set<number>();
   if (k.kind === 'map') {
     for (const o of k.outputs) loadsOf(o.value, reads);
     for (const l of k.lets ?? []) loadsOf(l.value, reads);
-  } else {
+  } else if (k.kind === 'contraction') {
     reads.add(k.a.buf);
     reads.add(k.b.buf);
     if (k.epilogue) loadsOf(k.epilogue.value, reads);
+  } else {
+    for (const i of k.inputs) reads.add(i.buf);
+    // A routine works in its result (and scratch) as it goes.
+    reads.add(k.out);
+    if (k.scratch) reads.add(k.scratch.buf);
   }
   return reads;
 }
 
 /** The buffers kernel k writes. */
 export function kernelWrites(k: Kernel): number[] {
-  return k.kind === 'map' ? k.outputs.map((o) => o.buf) : [k.out];
+  if (k.kind === 'map') return k.outputs.map((o) => o.buf);
+  return k.kind === 'routine' && k.scratch ? [k.out, k.scratch.buf] : [k.out];
 }
 
 /** An arena buffer's live range: it holds a value from kernel `first` through kernel `last` (inclusive). */

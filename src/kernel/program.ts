@@ -3,6 +3,7 @@
  * what both backends render and what the bundle manifest describes.
  */
 import type { Span } from '../diagnostics/source.js';
+import type { Attrs } from '../ir/op.js';
 import type { DType } from '../ir/types.js';
 import type { InitSpec } from '../runtime/init.js';
 import type { ManifestCopy, ManifestLoop } from '../runtime/manifest.js';
@@ -124,7 +125,28 @@ export interface ContractionKernel {
   readonly source: KernelSource;
 }
 
-export type Kernel = MapKernel | ContractionKernel;
+/**
+ * An op's routine (src/ir/routine.ts) over each of `batch` matrices: input k's matrix bt starts
+ * at element bt·inputs[k].size of its (contiguous) buffer, the result's at bt·outSize, the
+ * scratch area's at bt·scratch.size.
+ */
+export interface RoutineKernel {
+  readonly kind: 'routine';
+  readonly name: string;
+  /** The op whose routine this is. */
+  readonly op: string;
+  readonly attrs: Attrs;
+  readonly batch: number;
+  /** The routine's sizes (`Routine.dims`). */
+  readonly dims: readonly number[];
+  readonly inputs: readonly { readonly buf: number; readonly size: number }[];
+  readonly out: number;
+  readonly outSize: number;
+  readonly scratch?: { readonly buf: number; readonly size: number };
+  readonly source: KernelSource;
+}
+
+export type Kernel = MapKernel | ContractionKernel | RoutineKernel;
 
 export interface Binding {
   readonly name: string;

@@ -8,10 +8,9 @@ import type { Graph, Node } from '../ir/graph.js';
 import { costOf } from '../ir/op.js';
 import { getOp } from '../ir/ops/index.js';
 import { formatType } from '../ir/types.js';
-import { loadsOf } from './expr.js';
 import { buildKernels } from './build.js';
 import { planFusion } from './fuse.js';
-import { liveness } from './liveness.js';
+import { kernelReads, kernelWrites, liveness } from './liveness.js';
 import { alignedBytes, planMemory, type MemoryOptions } from './memory.js';
 import { loopOfKernel, type Kernel, type KernelProgram, type MemorySummary } from './program.js';
 
@@ -88,20 +87,8 @@ export function kernelReport(g: Graph, memory: MemoryOptions = {}): KernelReport
     const ids = loop ? bodyIds.get(loop)! : byId;
     const nodes = (k.source.nodes ?? []).map((id) => ids.get(id)).filter((n): n is Node => n !== undefined);
     const flops = nodes.reduce((s, n) => s + costOf(getOp(n.op), n.inputs.map((i) => i.type), n.type, n.attrs).flops, 0);
-    const reads = new Set<number>();
-    const writes: number[] = [];
-    if (k.kind === 'map') {
-      for (const o of k.outputs) {
-        loadsOf(o.value, reads);
-        writes.push(o.buf);
-      }
-      for (const l of k.lets ?? []) loadsOf(l.value, reads);
-    } else {
-      reads.add(k.a.buf);
-      reads.add(k.b.buf);
-      if (k.epilogue) loadsOf(k.epilogue.value, reads);
-      writes.push(k.out);
-    }
+    const reads = kernelReads(k);
+    const writes = kernelWrites(k);
     const lines = [...new Set(k.source.spans.map((s) => spanLocation(s).replace(/:\d+$/, '')))];
     return {
       name: k.name,

@@ -108,6 +108,16 @@ function checkWrite(buf: number, elements: number, p: KernelProgram, where: stri
 
 function checkKernel(k: Kernel, p: KernelProgram, errors: string[]): void {
   const where = k.name;
+  if (k.kind === 'routine') {
+    checkWrite(k.out, k.batch * k.outSize, p, where, errors);
+    if (k.scratch) checkWrite(k.scratch.buf, k.batch * k.scratch.size, p, where, errors);
+    for (const x of k.inputs) {
+      const b = p.buffers[x.buf];
+      if (!b) errors.push(`${where}: operand from undeclared buffer ${x.buf}`);
+      else if (b.size < k.batch * x.size) errors.push(`${where}: reads ${k.batch * x.size} elements of ${b.name} of ${b.size}`);
+    }
+    return;
+  }
   if (k.kind === 'contraction') {
     checkWrite(k.out, k.batch * k.m * k.n, p, where, errors);
     for (const x of [k.a, k.b]) if (!p.buffers[x.buf]) errors.push(`${where}: operand from undeclared buffer ${x.buf}`);

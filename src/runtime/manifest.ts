@@ -33,7 +33,8 @@ export interface ManifestBuffer {
 /** A kernel of a program, in execution order: what it computes and where that came from in the source. */
 export interface ManifestKernel {
   readonly name: string;
-  readonly kind: 'map' | 'contraction';
+  /** `routine`: a linear-algebra algorithm per matrix (src/ir/routine.ts). */
+  readonly kind: 'map' | 'contraction' | 'routine';
   /** The primitives this kernel computes. */
   readonly ops: readonly string[];
   /** `file:line:col` of the source of each primitive. */

@@ -118,7 +118,7 @@ function checkKernels(m: Record<string, unknown>, backend: 'js' | 'webgpu'): voi
     const name = str(k['name'], `${p}.name`);
     if (names.has(name)) fail(`${p}.name`, `names kernel ${name} a second time`);
     names.add(name);
-    oneOf(k['kind'], `${p}.kind`, ['map', 'contraction']);
+    oneOf(k['kind'], `${p}.kind`, ['map', 'contraction', 'routine']);
     strings(k['ops'], `${p}.ops`);
     if (k['sources'] !== undefined) arr(k['sources'], `${p}.sources`);
     if (backend !== 'webgpu') return;

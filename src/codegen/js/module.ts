@@ -5,7 +5,8 @@
  */
 import type { DType } from '../../ir/types.js';
 import { elementBytes, type Precision } from '../../kernel/memory.js';
-import { levelOffset, type BufferInfo, type ContractionKernel, type KernelProgram, type LoopCopy, type MapKernel, type Strided } from '../../kernel/program.js';
+import { getOp } from '../../ir/ops/index.js';
+import { levelOffset, type BufferInfo, type ContractionKernel, type KernelProgram, type LoopCopy, type MapKernel, type RoutineKernel, type Strided } from '../../kernel/program.js';
 import { ExprRenderer, Helpers, kernelHeader, type Dialect } from '../render-expr.js';
 import { typeOf } from '../../kernel/expr.js';
 import { JS_HELPERS } from './prelude.js';
@@ -221,14 +222,41 @@ function runBody(p: KernelProgram, precision: Precision): string[] {
   return emit(0, p.kernels.length, 0);
 }
 
+/**
+ * A routine (src/ir/routine.ts): its op's algorithm, embedded once per module (`routines`), called
+ * for each matrix of the batch at its offsets in the memory views.
+ */
+function routineKernel(k: RoutineKernel, p: KernelProgram, precision: Precision, routines: Map<string, string>): string[] {
+  const r = getOp(k.op).routine!;
+  routines.set(r.js.name, r.js.source);
+  const at = (buf: number, size: number) => {
+    const v = view(p.buffers[buf]!, precision);
+    return { name: v.name, off: size ? `${v.off} + bt * ${size}` : String(v.off) };
+  };
+  const ins = k.inputs.map((i) => at(i.buf, i.size));
+  const out = at(k.out, k.outSize);
+  const w = k.scratch ? at(k.scratch.buf, k.scratch.size) : { name: 'null', off: '0' };
+  return [
+    `const ${k.name}_d = ${JSON.stringify(k.dims)}, ${k.name}_f = ${JSON.stringify(k.attrs)};`,
+    `function ${k.name}(sf, si, af, ai) {`,
+    `  for (let bt = 0; bt < ${k.batch}; bt++) {`,
+    `    ${r.js.name}([${ins.map((i) => i.name).join(', ')}], [${ins.map((i) => i.off).join(', ')}], ${out.name}, ${out.off}, ${w.name}, ${w.off}, ${k.name}_d, ${k.name}_f);`,
+    '  }',
+    '}',
+  ];
+}
+
 /** The ES module for a planned kernel program. */
 export function renderJsModule(p: KernelProgram, precision: Precision): string {
   const d = jsDialect(precision);
   const helpers = new Helpers();
+  const routines = new Map<string, string>();
   const fns: string[] = [];
   for (const k of p.kernels) {
     fns.push(kernelHeader(k));
-    fns.push(...(k.kind === 'map' ? mapKernel(k, p, d, helpers, precision) : contractionKernel(k, p, precision, k.epilogue ? epilogueFn(k, p, d, helpers) : [])));
+    if (k.kind === 'map') fns.push(...mapKernel(k, p, d, helpers, precision));
+    else if (k.kind === 'contraction') fns.push(...contractionKernel(k, p, precision, k.epilogue ? epilogueFn(k, p, d, helpers) : []));
+    else fns.push(...routineKernel(k, p, precision, routines));
     fns.push('');
   }
   const names = p.kernels.map((k) => k.name);
@@ -238,6 +266,7 @@ export function renderJsModule(p: KernelProgram, precision: Precision): string {
     '',
     ...[...helpers.used].sort().map((h) => JS_HELPERS[h]!),
     ...(helpers.used.size ? [''] : []),
+    ...[...routines.values()].flatMap((src) => [src, '']),
     ...fns,
     `export const kernels = [${names.join(', ')}];`,
     '',

@@ -105,7 +105,8 @@ export function checkLimits(p: KernelProgram, limits: DeviceLimits): Diagnostic[
     out.push(error('DL0501', `the tiled matrix product needs ${tileBytes} bytes of workgroup memory, but the device allows ${limits.maxComputeWorkgroupStorageSize}`, { span: firstSpan(k) }));
   }
   for (const k of p.kernels) {
-    const total = k.kind === 'map' ? k.domain.reduce((a, b) => a * b, 1) : contractionTiling(k.m, k.n, 2 * k.batch * k.m * k.n * k.k).tiles;
+    // A routine runs one workgroup per matrix.
+    const total = k.kind === 'map' ? k.domain.reduce((a, b) => a * b, 1) : k.kind === 'routine' ? k.batch : contractionTiling(k.m, k.n, 2 * k.batch * k.m * k.n * k.k).tiles;
     const outer = k.kind === 'map' && k.lets?.length ? k.domain.filter((_, i) => !(k.inner ?? []).includes(i)).reduce((a, b) => a * b, 1) : undefined;
     const groups = k.kind === 'map' ? (outer ?? Math.ceil(total / MAP_WORKGROUP)) : total;
     const [, y] = grid(groups, limits);

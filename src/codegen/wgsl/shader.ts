@@ -8,7 +8,8 @@
 import { getOp } from '../../ir/ops/index.js';
 import type { DType } from '../../ir/types.js';
 import { typeOf, type Expr } from '../../kernel/expr.js';
-import { levelOffset, type BufferInfo, type ContractionKernel, type Kernel, type KernelProgram, type MapKernel, type Strided } from '../../kernel/program.js';
+import { levelOffset, type BufferInfo, type ContractionKernel, type Kernel, type KernelProgram, type MapKernel, type RoutineKernel, type Strided } from '../../kernel/program.js';
+import { ROUTINE_THREADS } from '../../ir/routine.js';
 import { ExprRenderer, Helpers, kernelHeader, type Dialect } from '../render-expr.js';
 import { contractionTiling, grid, MAP_WORKGROUP, TILE, TILE_K, type DeviceLimits } from './limits.js';
 import { WGSL_HELPERS } from './prelude.js';
@@ -419,11 +420,52 @@ function contractionShader(k: ContractionKernel, p: KernelProgram, limits: Devic
   return { code: withHelpers(helpers, lines), workgroups: [x, y, k.batch] };
 }
 
+/**
+ * A routine's shader (src/ir/routine.ts): one workgroup of ROUTINE_THREADS invocations per matrix,
+ * running the op's WGSL body with the matrix's offsets and sizes from the parameter block.
+ */
+function routineShader(k: RoutineKernel, p: KernelProgram, limits: DeviceLimits): Rendered {
+  const r = getOp(k.op).routine!;
+  const helpers = new Helpers();
+  const base = (buf: number, size: number, name: string) => `  let ${name}: i32 = ${params.get(`buf${buf}`, p.buffers[buf]!.offset / 4)} + bt * ${params.get(`size_${name}`, size)};`;
+  const space = (buf: number) => spaceVar(p.buffers[buf]!);
+  const ld = (buf: number, o: string, i: string) => `bitcast<f32>(${space(buf)}[${o} + (${i})])`;
+  const st = (buf: number, o: string, i: string, v: string) => `${space(buf)}[${o} + (${i})] = bitcast<u32>(${v});`;
+  const dims = k.dims.map((d, j) => params.get(`dim${j}`, d));
+  const body = r.wgsl({
+    attrs: k.attrs,
+    dim: (j) => dims[j]!,
+    load: (j, i) => ld(k.inputs[j]!.buf, `x${j}`, i),
+    loadOut: (i) => ld(k.out, 'xo', i),
+    storeOut: (i, v) => st(k.out, 'xo', i, v),
+    loadScratch: (i) => ld(k.scratch!.buf, 'xw', i),
+    storeScratch: (i, v) => st(k.scratch!.buf, 'xw', i, v),
+    nan: `dlc_f32_bits(${SPECIAL['NaN']})`,
+  });
+  helpers.use('dlc_f32_bits');
+  const [x, y] = grid(k.batch, limits);
+  const lines = [
+    `const NT: i32 = ${ROUTINE_THREADS};`,
+    '',
+    `@compute @workgroup_size(${ROUTINE_THREADS})`,
+    'fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {',
+    `  let bt: i32 = i32(wg.y * nwg.x + wg.x);`,
+    `  if (bt >= ${params.get('batch', k.batch)}) { return; }`,
+    '  let tid: i32 = i32(li);',
+    ...k.inputs.map((i, j) => base(i.buf, i.size, `x${j}`)),
+    base(k.out, k.outSize, 'xo'),
+    ...(k.scratch ? [base(k.scratch.buf, k.scratch.size, 'xw')] : []),
+    ...body.map((l) => INDENT + l),
+    '}',
+  ];
+  return { code: withHelpers(helpers, lines), workgroups: [x, y, 1] };
+}
+
 /** A kernel's shader (without a header naming the kernel: kernels share shaders) and its parameters. */
 export function renderWgsl(k: Kernel, p: KernelProgram, limits: DeviceLimits): WgslShader {
   params = new ParamTable();
   try {
-    const s = k.kind === 'map' ? mapShader(k, p, limits) : contractionShader(k, p, limits);
+    const s = k.kind === 'map' ? mapShader(k, p, limits) : k.kind === 'contraction' ? contractionShader(k, p, limits) : routineShader(k, p, limits);
     return { ...s, params: params.values };
   } finally {
     params = new ParamTable();

@@ -11,6 +11,7 @@ import { formatType, normAxis, type DType } from '../../ir/types.js';
 import { GRAD_BUILTINS } from './grad-builtins.js';
 import { MODE_BUILTINS } from './mode-builtins.js';
 import { RANDOM_BUILTINS } from './random-builtins.js';
+import { LINALG_BUILTINS } from './linalg-builtins.js';
 import type { ArgValue, Lowerer } from './lowerer.js';
 import { describe, float, int, isNumber, tensor, type Value } from './values.js';
 
@@ -430,4 +431,4 @@ export const BUILTIN_LIST: Builtin[] = [
   }),
 ];
 
-export const BUILTINS: ReadonlyMap<string, Builtin> = new Map([...BUILTIN_LIST, ...GRAD_BUILTINS, ...RANDOM_BUILTINS, ...MODE_BUILTINS].map((b) => [b.name, b]));
+export const BUILTINS: ReadonlyMap<string, Builtin> = new Map([...BUILTIN_LIST, ...GRAD_BUILTINS, ...RANDOM_BUILTINS, ...LINALG_BUILTINS, ...MODE_BUILTINS].map((b) => [b.name, b]));

@@ -13,8 +13,9 @@ import { UNIT } from '../../ir/ops/random.js';
 import { formatType, normAxis, numel } from '../../ir/types.js';
 import { hashString } from '../../runtime/random.js';
 import type { Builtin } from './builtins.js';
+import { def, req } from './builtin-def.js';
 import { isStdlibPath, type ArgValue, type Lowerer } from './lowerer.js';
-import { describe, isNumber, tensor, type Value } from './values.js';
+import { describe, isNumber, tensor } from './values.js';
 
 /** The state every draw reads its seed from: an i32 scalar initialized to the run's seed. */
 export const SEED_STATE = 'rng/seed';
@@ -91,26 +92,6 @@ function draw(lw: Lowerer, key: SiteKey, stream: number, shape: readonly number[
 
 /** The largest `permutation(n)`: it compares all n² pairs of keys. */
 const MAX_PERMUTATION = 4096;
-
-type Bound = (ArgValue | undefined)[];
-
-function def(name: string, params: string[], doc: string, body: (lw: Lowerer, a: Bound, span: Span) => Value): Builtin {
-  return {
-    name,
-    params,
-    doc,
-    call(lw, args, span) {
-      const a = lw.bindArgs(params, args, name, span);
-      return lw.at(span, () => body(lw, a, span));
-    },
-  };
-}
-
-function req(lw: Lowerer, a: Bound, i: number, fn: string, params: readonly string[], span: Span): ArgValue {
-  const v = a[i];
-  if (!v) lw.fail('DL0203', `missing argument \`${params[i]}\` in the call to \`${fn}\``, span);
-  return v!;
-}
 
 function shapeArg(lw: Lowerer, a: ArgValue): number[] {
   const shape = lw.staticInts(a.value, a.span, 'a shape');

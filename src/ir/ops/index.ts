@@ -9,6 +9,7 @@ import { RANDOM } from './random.js';
 import { constant, input, iota, param } from './source.js';
 import { fold, unfold } from './window.js';
 import { scan } from './scan.js';
+import { LINALG } from './linalg/index.js';
 
 const ALL: OpDef[] = [
   ...UNARY,
@@ -26,6 +27,7 @@ const ALL: OpDef[] = [
   fold,
   ...RANDOM,
   scan,
+  ...LINALG,
   input,
   param,
   constant,

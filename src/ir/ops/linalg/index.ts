@@ -1,0 +1,6 @@
+/** @file The dense linear-algebra ops (each a routine, src/ir/routine.ts). */
+import type { OpDef } from '../../op.js';
+import { cholesky } from './cholesky.js';
+import { triangularSolve } from './triangular-solve.js';
+
+export const LINALG: OpDef[] = [cholesky, triangularSolve];
