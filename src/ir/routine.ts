@@ -2,8 +2,8 @@
  * @file Routines: ops whose value is not one expression per output element but an algorithm over
  * whole matrices (the dense linear algebra of ops/linalg/: Cholesky, triangular solves, LU,
  * Jacobi eigenvalues). Each runs once per matrix of a batch (the axes before the last two of the
- * first operand; every operand and the result have them too), reading contiguous inputs and writing a contiguous result, with an optional
- * scratch area of its own. An op defines its routine once (`OpDef.routine`):
+ * first operand; every operand and the result have them too), reading contiguous inputs and
+ * writing a contiguous result, with an optional scratch area of its own. An op defines its routine once (`OpDef.routine`):
  *  - `js`: the algorithm as JavaScript source text for one matrix, on any array type. The
  *    reference interpreter runs it in float64 (`evaluateRoutine`); the JS backend embeds the
  *    same text, so the two run one algorithm (on Float32Array memory in f32, rounding at each
