@@ -157,6 +157,21 @@ describe('loops that stay loops', () => {
     await agree(LSTM, 'Net.grads', { scans: 2 });
   });
 
+  it("sums a capture's gradient over the steps after the loop: one product and one reduction, no accumulating carry", () => {
+    const g = runPipeline(compile(LSTM, 'Net.grads', { path: 'loop.dl' }), { verify: true }).graph;
+    const rev = g.nodes.find((n) => n.op === 'scan' && n.attrs['reverse'])!;
+    // The reverse scan carries ∂h and ∂c only; ∂W and ∂b are not carried.
+    expect(rev.attrs['carries']).toBe(2);
+    expect(rev.body!.nodes.filter((n) => n.op === 'dot_general')).toHaveLength(1);
+    // ∂W: one product over all 17·2 rows (steps × batch) of the stored [x, h] and the gates' cotangents.
+    const gW = g.outputs[1]!.node;
+    expect(gW.op).toBe('dot_general');
+    expect(gW.inputs.map((x) => x.type.shape[0])).toEqual([34, 34]);
+    const gB = g.outputs[2]!.node;
+    expect(gB.op).toBe('reduce_sum');
+    expect(gB.inputs[0]!.type.shape[0]).toBe(34);
+  });
+
   it('nested loops agree with the unrolled version', async () => {
     await agree(NESTED, 'f', { scans: 1 });
   });

@@ -264,7 +264,6 @@ function scanVjp(b: GraphBuilder, node: Node, a: ScanAttrs, g: Node): (Node | un
   const rb = new GraphBuilder();
   rb.span = b.span;
   const gc = ins.slice(0, nc).map((x, k) => bodyInput(rb, `gc${k}`, x.type));
-  const acc = capIdx.map((i, m) => bodyInput(rb, `gk${m}`, ins[i]!.type));
   const cin = ins.slice(0, nc).map((x, k) => bodyInput(rb, `c${k}`, x.type));
   const xin = xsIdx.map((i, j) => bodyInput(rb, `x${j}`, body.inputs[i]!.type));
   const parts = scanParts(body, a);
@@ -296,29 +295,120 @@ function scanVjp(b: GraphBuilder, node: Node, a: ScanAttrs, g: Node): (Node | un
   const gCin = grads.slice(0, nc);
   const gX = grads.slice(nc, nc + xsWrt.length);
   const gK = grads.slice(nc + xsWrt.length);
-  const newAcc = acc.map((s, m) => rb.add('add', [s, gK[m]!]));
+  // A capture's cotangent summed over the steps: its products and sums of per-step values are
+  // each one product (sum) over the stacked values after the loop, the step one more contracted
+  // (summed) axis; what remains is accumulated in a carry (none when nothing remains).
+  const rows = new Map<Node, Node>([...cin.map((n, k) => [n, cins[k]!] as const), ...xin.map((n, j) => [n, ins[xsIdx[j]!]!] as const), ...sin.map((n, j) => [n, storedRows[j]!] as const)]);
+  const gStacked = Array.from({ length: ny }, (_, j) => j).filter((j) => !zeroGy[j]).map((j) => part(nc + j));
+  gyIn.forEach((n, j) => rows.set(n, gStacked[j]!));
+  const stacking: Node[] = [];
+  const split = stepSums(rb, gK, [...gc, ...cin, ...xin, ...sin, ...gyIn], a.trips, (n) => {
+    // (The carries ∂c before each step are stacked outputs already.)
+    if (!rows.has(n) && !gc.includes(n) && !stacking.includes(n)) stacking.push(n);
+  });
+  const accAt = capIdx.flatMap((_, m) => (split[m]!.kept ? [m] : []));
+  const acc = accAt.map((m) => bodyInput(rb, `gk${m}`, ins[capIdx[m]!]!.type));
+  const newAcc = accAt.map((m, j) => rb.add('add', [acc[j]!, split[m]!.kept!]));
   const rbOutputs = [
     ...gCin.map((n, k) => ({ name: `gc${k}`, node: n })),
-    ...newAcc.map((n, m) => ({ name: `gk${m}`, node: n })),
+    ...newAcc.map((n, j) => ({ name: `gk${accAt[j]}`, node: n })),
     ...gX.map((n, j) => ({ name: `gx${j}`, node: n })),
     // The reverse scan's own carries before each step, for a gradient of this gradient.
     ...[...gc, ...acc].map((n, k) => ({ name: `cin${k}`, node: n })),
+    ...stacking.map((n, j) => ({ name: `sum${j}`, node: n })),
   ];
   const rbody = rb.finish(`${node.body!.name}.vjp`, [...gc, ...acc, ...cin, ...xin, ...sin, ...gyIn, ...kin], rbOutputs);
   const gFinal = Array.from({ length: nc }, (_, k) => part(k));
-  const gStacked = Array.from({ length: ny }, (_, j) => j).filter((j) => !zeroGy[j]).map((j) => part(nc + j));
-  const zeros = capIdx.map((i) => C.fullLike(b, 0, ins[i]!));
+  const zeros = accAt.map((m) => C.fullLike(b, 0, ins[capIdx[m]!]!));
+  const rc = nc + acc.length;
   const rev = b.add(
     'scan',
     [...gFinal, ...zeros, ...cins, ...xsIdx.map((i) => ins[i]!), ...storedRows, ...gStacked, ...ins.slice(nc + nx)],
-    { trips: a.trips, carries: nc + capIdx.length, xs: nc + nx + stored.length + gStacked.length, reverse: !a.reverse },
+    { trips: a.trips, carries: rc, xs: nc + nx + stored.length + gStacked.length, reverse: !a.reverse },
     rbody,
   );
+  const stackedOf = (n: Node) => rows.get(n) ?? scanResult(b, rev, rbOutputs.findIndex((o, i) => i >= rc && o.node === n));
   const out: (Node | undefined)[] = new Array(ins.length).fill(undefined);
   for (let k = 0; k < nc; k++) out[k] = scanResult(b, rev, k);
-  capIdx.forEach((i, m) => (out[i] = scanResult(b, rev, nc + m)));
-  xsWrt.forEach((i, j) => (out[i] = scanResult(b, rev, nc + capIdx.length + j)));
+  capIdx.forEach((i, m) => {
+    const j = accAt.indexOf(m);
+    const terms = [...(j >= 0 ? [scanResult(b, rev, nc + j)] : []), ...split[m]!.hoisted.map((h) => h(b, stackedOf))];
+    out[i] = terms.length ? terms.reduce((s, t) => b.add('add', [s, t])) : C.fullLike(b, 0, ins[i]!);
+  });
+  xsWrt.forEach((i, j) => (out[i] = scanResult(b, rev, rc + j)));
   return out;
+}
+
+/** Builds a term summed over the steps outside the loop, from the stacked (per-step) values of the body nodes it read. */
+type StepSum = (b: GraphBuilder, stacked: (n: Node) => Node) => Node;
+
+/**
+ * Each of `sums` (a per-step value summed over the steps) split into the terms that are one
+ * contraction or reduction after the loop (a product or reduce_sum of values that change from
+ * step to step, through reshapes and permutes) and the rest (`kept`, accumulated in the loop).
+ * `varyingFrom` are the body inputs that change from step to step; `stack(n)` is told each body
+ * value a hoisted term reads stacked. Nothing is hoisted when the stacked values would exceed
+ * `SCAN_STORE_BUDGET`.
+ */
+function stepSums(rb: GraphBuilder, sums: readonly Node[], varyingFrom: readonly Node[], trips: number, stack: (n: Node) => void): { kept?: Node; hoisted: StepSum[] }[] {
+  const varying = new Set<Node>(varyingFrom);
+  const isVarying = (n: Node): boolean => {
+    if (varying.has(n)) return true;
+    const v = n.inputs.some(isVarying);
+    if (v) varying.add(n);
+    return v;
+  };
+  const operand = (n: Node) => isVarying(n) && n.type.dtype === 'f32';
+  /** How a term is summed after the loop, or undefined (it stays in the loop). */
+  const hoist = (n: Node): { make: StepSum; reads: Node[] } | undefined => {
+    if (n.op === 'dot_general' && operand(n.inputs[0]!) && operand(n.inputs[1]!)) {
+      const [l, r] = n.inputs as [Node, Node];
+      const d = n.attrs as unknown as DotLike;
+      return {
+        reads: [l, r],
+        make: (ob, st) => {
+          // The step axis contracted with the others; merged into a leading contracted axis when there is one.
+          if (d.lhs_contract[0] === 0 && d.rhs_contract[0] === 0 && d.lhs_batch.every((x) => x > 0) && d.rhs_batch.every((x) => x > 0)) {
+            return ob.add('dot_general', [mergeSteps(ob, st(l), l), mergeSteps(ob, st(r), r)], { ...d });
+          }
+          const up = (xs: readonly number[]) => xs.map((x) => x + 1);
+          return ob.add('dot_general', [st(l), st(r)], { lhs_batch: up(d.lhs_batch), rhs_batch: up(d.rhs_batch), lhs_contract: [0, ...up(d.lhs_contract)], rhs_contract: [0, ...up(d.rhs_contract)] });
+        },
+      };
+    }
+    if (n.op === 'reduce_sum' && operand(n.inputs[0]!)) {
+      const x = n.inputs[0]!;
+      const axes = n.attrs['axes'] as number[];
+      return {
+        reads: [x],
+        make: (ob, st) => (axes.includes(0) ? ob.add('reduce_sum', [mergeSteps(ob, st(x), x)], { axes: [...axes] }) : ob.add('reduce_sum', [st(x)], { axes: [0, ...axes.map((v) => v + 1)] })),
+      };
+    }
+    if (n.op === 'reshape' || n.op === 'permute') {
+      const inner = hoist(n.inputs[0]!);
+      return inner && { reads: inner.reads, make: (ob, st) => ob.add(n.op, [inner.make(ob, st)], n.attrs) };
+    }
+    return undefined;
+  };
+  const terms = (n: Node): Node[] => (n.op === 'add' && n.inputs.every((x) => sameType(x.type, n.type)) ? n.inputs.flatMap(terms) : [n]);
+  const plans = sums.map((s) => terms(s).map((t) => ({ t, h: splatValue(t) === 0 ? undefined : hoist(t) })));
+  const reads = [...new Set(plans.flatMap((p) => p.flatMap((x) => x.h?.reads ?? [])))];
+  const fits = reads.reduce((s, n) => s + numel(n.type.shape), 0) * trips <= SCAN_STORE_BUDGET;
+  return plans.map((p, m) => {
+    const hoisted = fits ? p.filter((x) => x.h) : [];
+    const rest = p.filter((x) => !hoisted.includes(x) && splatValue(x.t) !== 0).map((x) => x.t);
+    for (const x of hoisted) x.h!.reads.forEach(stack);
+    const kept = rest.length ? rest.reduce((s, t) => rb.add('add', [s, t])) : hoisted.length ? undefined : sums[m];
+    return { ...(kept ? { kept } : {}), hoisted: hoisted.map((x) => x.h!.make) };
+  });
+}
+
+type DotLike = { lhs_batch: number[]; rhs_batch: number[]; lhs_contract: number[]; rhs_contract: number[] };
+
+/** A stacked value [trips, d0, …] of body value n ([d0, …]) as [trips·d0, …] (a view). */
+function mergeSteps(b: GraphBuilder, stacked: Node, n: Node): Node {
+  const [d0, ...rest] = n.type.shape;
+  return C.reshape(b, stacked, [stacked.type.shape[0]! * d0!, ...rest]);
 }
 
 /** A small random loop for the property tests: carries, per-step inputs and captures of one shape. */
