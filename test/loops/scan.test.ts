@@ -14,6 +14,8 @@ import { initParams, interpret } from '../../src/interp/interpret.js';
 import { NDArray } from '../../src/ir/ndarray.js';
 import { readFileSync } from 'node:fs';
 import { runPipeline } from '../../src/passes/pipeline.js';
+import { compileGraph } from '../../src/codegen/compile.js';
+import { loopSchedule } from '../../src/runtime/webgpu-loops.js';
 import { LOOP_MIN_TRIPS } from '../../src/frontend/lower/loop.js';
 import { compareOutput, differentialInputs } from '../helpers/differential.js';
 import { WEBGPU } from '../helpers/webgpu.js';
@@ -170,6 +172,18 @@ describe('loops that stay loops', () => {
     const gB = g.outputs[2]!.node;
     expect(gB.op).toBe('reduce_sum');
     expect(gB.inputs[0]!.type.shape[0]).toBe(34);
+  });
+
+  it('on WebGPU a step is its body and one copy dispatch (the copies after a step and before the next together)', () => {
+    const g = runPipeline(compile(LSTM, 'Net.grads', { path: 'loop.dl' })).graph;
+    const c = compileGraph(g, { backend: 'webgpu' });
+    const loops = c.manifest.loops!;
+    expect(loops).toHaveLength(2);
+    const s = loopSchedule(c.manifest);
+    const copies = s.dispatches.filter((d) => !('kernel' in d)).length;
+    // Per loop: the initial carries, the copies before the first step, one between each two steps, after the last step, the results.
+    expect(copies).toBe(loops.reduce((n, l) => n + l.trips + 3, 0));
+    expect(s.dispatches.length - copies).toBe(c.manifest.kernels.length + loops.reduce((n, l) => n + (l.trips - 1) * l.count, 0));
   });
 
   it('nested loops agree with the unrolled version', async () => {
