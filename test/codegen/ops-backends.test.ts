@@ -58,10 +58,15 @@ describe.each(ops.map((d) => [d.name] as const))('%s', (name) => {
 });
 
 describe('the op registry and codegen', () => {
-  it('gives every op a kernel expression (sources read from buffers) and every elementwise op templates for both backends', () => {
+  it('gives every op a kernel expression (sources read from buffers) or a routine, and every elementwise op templates for both backends', () => {
     for (const d of OPS.values()) {
       // A loop (scan) is no expression: its body's kernels run once per step (src/kernel/loop.ts).
-      if (d.name !== 'input' && d.name !== 'param' && d.kind !== 'loop') expect(d.expr, d.name).toBeDefined();
+      // A routine is an algorithm per matrix, with its own JS and WGSL (src/ir/routine.ts).
+      if (d.kind === 'routine') {
+        expect(d.routine?.js.source, d.name).toContain(`function ${d.routine?.js.name}(`);
+        expect(d.routine?.wgsl, d.name).toBeDefined();
+        expect(d.expr, `${d.name} is a routine and an expression`).toBeUndefined();
+      } else if (d.name !== 'input' && d.name !== 'param' && d.kind !== 'loop') expect(d.expr, d.name).toBeDefined();
       if (d.kind === 'elementwise') {
         expect(d.emit?.js, d.name).toBeDefined();
         expect(d.emit?.wgsl, d.name).toBeDefined();
