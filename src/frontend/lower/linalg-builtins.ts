@@ -11,6 +11,8 @@ import { def, req } from './builtin-def.js';
 import type { ArgValue, Lowerer } from './lowerer.js';
 import { tensor } from './values.js';
 import { formatType } from '../../ir/types.js';
+import { squareSide } from '../../ir/ops/linalg/matrix.js';
+import { identityLike } from '../../ir/ops/linalg/solve.js';
 
 const T = (lw: Lowerer, a: ArgValue) => lw.toTensor(a.value, a.span, 'f32');
 
@@ -42,6 +44,16 @@ export function diagonal(lw: Lowerer, a: Node, span: Span): Node {
   return lw.b.add('slice', [flat], { start: [...batch.map(() => 0), 0], stop: [...batch, n * n], step: [...batch.map(() => 1), n + 1] });
 }
 
+/** slogdet's packed [..., 2] result as (sign, log|det|), each [...]. */
+function slogdetParts(lw: Lowerer, a: Node, fn: string): [Node, Node] {
+  squareSide(a.type, fn);
+  const p = lw.b.add('slogdet', [a]);
+  const batch = p.type.shape.slice(0, -1);
+  const part = (i: number) =>
+    C.reshape(lw.b, lw.b.add('slice', [p], { start: [...batch.map(() => 0), i], stop: [...batch, i + 1], step: p.type.shape.map(() => 1) }), batch);
+  return [part(0), part(1)];
+}
+
 export const LINALG_BUILTINS: Builtin[] = [
   def('diagonal', ['a'], 'the diagonal of a square matrix (or of each in a batch): [..., n, n] → [..., n]', (lw, a, span) => tensor(diagonal(lw, T(lw, req(lw, a, 0, 'diagonal', ['a'], span)), span))),
   def('trace', ['a'], 'the sum of the diagonal of a square matrix (or of each in a batch)', (lw, a, span) => {
@@ -56,5 +68,27 @@ export const LINALG_BUILTINS: Builtin[] = [
     const rhs = T(lw, req(lw, a, 1, 'triangular_solve', TRI, span));
     const attrs = { lower: flag(lw, a[2], true, '`lower`'), left: flag(lw, a[3], true, '`left`'), transpose: flag(lw, a[4], false, '`transpose`') };
     return tensor(withVectorRhs(lw, m, rhs, !attrs.left, (x) => lw.b.add('triangular_solve', [m, x], attrs)));
+  }),
+  def('solve', ['a', 'b'], 'x with a @ x = b for a square a, by LU with partial pivoting; `b` a matrix [..., n, k] or a vector [..., n]', (lw, a, span) => {
+    const m = T(lw, req(lw, a, 0, 'solve', ['a', 'b'], span));
+    const rhs = T(lw, req(lw, a, 1, 'solve', ['a', 'b'], span));
+    return tensor(withVectorRhs(lw, m, rhs, false, (x) => lw.b.add('solve', [m, x], { transpose: false })));
+  }),
+  def('inv', ['a'], 'the inverse of a square matrix (or of each in a batch): `solve(a, eye(n))`', (lw, a, span) => {
+    const m = T(lw, req(lw, a, 0, 'inv', ['a'], span));
+    squareSide(m.type, 'inv');
+    return tensor(lw.b.add('solve', [m, identityLike(lw.b, m)], { transpose: false }));
+  }),
+  def('slogdet', ['a'], 'the tuple (sign, log|det|) of a square matrix (or of each in a batch); (0, -inf) for a singular one', (lw, a, span) => {
+    const [s, l] = slogdetParts(lw, T(lw, req(lw, a, 0, 'slogdet', ['a'], span)), 'slogdet');
+    return { k: 'tuple', items: [tensor(s), tensor(l)] };
+  }),
+  def('logdet', ['a'], 'log det a: NaN where det a < 0, -inf where a is singular', (lw, a, span) => {
+    const [s, l] = slogdetParts(lw, T(lw, req(lw, a, 0, 'logdet', ['a'], span)), 'logdet');
+    return tensor(C.binary(lw.b, 'add', l, lw.b.add('log', [s])));
+  }),
+  def('det', ['a'], 'the determinant of a square matrix (or of each in a batch), sign · exp(log|det|)', (lw, a, span) => {
+    const [s, l] = slogdetParts(lw, T(lw, req(lw, a, 0, 'det', ['a'], span)), 'det');
+    return tensor(C.binary(lw.b, 'mul', s, lw.b.add('exp', [l])));
   }),
 ];

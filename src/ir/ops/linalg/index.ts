@@ -2,5 +2,7 @@
 import type { OpDef } from '../../op.js';
 import { cholesky } from './cholesky.js';
 import { triangularSolve } from './triangular-solve.js';
+import { solve } from './solve.js';
+import { slogdet } from './slogdet.js';
 
-export const LINALG: OpDef[] = [cholesky, triangularSolve];
+export const LINALG: OpDef[] = [cholesky, triangularSolve, solve, slogdet];
