@@ -135,6 +135,11 @@ fn singular(a: f32[3, 3], b: f32[3]) -> (f32[3], f32, f32, f32, f32) {
   return (solve(a, b), s, l, det(a), logdet(a))
 }
 
+fn big(a: f32[40, 40]) -> (f32, f32) {
+  let (s, l) = slogdet(a)
+  return (l, det(a))
+}
+
 # Seed catalog D1: the OLS solution, and the gradient of the loss there (~0) next to the one at w = 0.
 fn ols(X: f32[20, 4], y: f32[20]) -> (f32[4], f32[4], f32[4]) {
   let w = solve(X.T @ X, X.T @ y)
@@ -239,6 +244,17 @@ describe('slogdet / logdet / det', () => {
       close(out[1]!, [Math.log(3)], stage.tol, `${stage.name} log|det|`);
       close(out[2]!, [-3], stage.tol, `${stage.name} det`);
       expect(out[3]!.data[0], stage.name).toBeNaN();
+    }
+  }, 60_000);
+
+  it('keeps log|det| finite where det overflows f32 (det = ∞ there)', async () => {
+    const r = stream(31);
+    const a = arr([40, 40], Array.from({ length: 1600 }, (_, e) => (Math.floor(e / 40) === e % 40 ? 20 : 0) + 0.1 * r()));
+    const want = Math.log(Math.abs(reference(a.data, [], 40, 0).det));
+    expect(want).toBeGreaterThan(Math.log(3.4e38));
+    for (const { stage, out } of await everywhere(SRC, 'big', { a })) {
+      close(out[0]!, [want], stage.tol, `${stage.name} log|det|`);
+      if (stage.name !== 'interp' && stage.name !== 'js-f64') expect(out[1]!.data[0], stage.name).toBe(Infinity);
     }
   }, 60_000);
 
