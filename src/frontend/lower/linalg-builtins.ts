@@ -54,6 +54,15 @@ function slogdetParts(lw: Lowerer, a: Node, fn: string): [Node, Node] {
   return [part(0), part(1)];
 }
 
+/** eigh's packed [..., n + 1, n] result as (eigenvalues [..., n], eigenvectors [..., n, n] as columns). */
+function eighParts(lw: Lowerer, a: Node, fn: string): [Node, Node] {
+  const n = squareSide(a.type, fn);
+  const p = lw.b.add('eigh', [a]);
+  const batch = p.type.shape.slice(0, -2);
+  const rows = (r0: number, r1: number) => lw.b.add('slice', [p], { start: [...batch.map(() => 0), r0, 0], stop: [...batch, r1, n], step: p.type.shape.map(() => 1) });
+  return [C.reshape(lw.b, rows(0, 1), [...batch, n]), rows(1, n + 1)];
+}
+
 export const LINALG_BUILTINS: Builtin[] = [
   def('diagonal', ['a'], 'the diagonal of a square matrix (or of each in a batch): [..., n, n] → [..., n]', (lw, a, span) => tensor(diagonal(lw, T(lw, req(lw, a, 0, 'diagonal', ['a'], span)), span))),
   def('trace', ['a'], 'the sum of the diagonal of a square matrix (or of each in a batch)', (lw, a, span) => {
@@ -91,4 +100,11 @@ export const LINALG_BUILTINS: Builtin[] = [
     const [s, l] = slogdetParts(lw, T(lw, req(lw, a, 0, 'det', ['a'], span)), 'det');
     return tensor(C.binary(lw.b, 'mul', s, lw.b.add('exp', [l])));
   }),
+  def('eigh', ['a'], 'the tuple (eigenvalues ascending [..., n], eigenvectors [..., n, n] as columns) of a symmetric matrix (its lower triangle is read)', (lw, a, span) => {
+    const [l, v] = eighParts(lw, T(lw, req(lw, a, 0, 'eigh', ['a'], span)), 'eigh');
+    return { k: 'tuple', items: [tensor(l), tensor(v)] };
+  }),
+  def('eigvalsh', ['a'], 'the eigenvalues, ascending [..., n], of a symmetric matrix (its lower triangle is read)', (lw, a, span) =>
+    tensor(eighParts(lw, T(lw, req(lw, a, 0, 'eigvalsh', ['a'], span)), 'eigvalsh')[0]),
+  ),
 ];

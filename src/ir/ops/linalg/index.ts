@@ -4,5 +4,6 @@ import { cholesky } from './cholesky.js';
 import { triangularSolve } from './triangular-solve.js';
 import { solve } from './solve.js';
 import { slogdet } from './slogdet.js';
+import { eigh } from './eigh.js';
 
-export const LINALG: OpDef[] = [cholesky, triangularSolve, solve, slogdet];
+export const LINALG: OpDef[] = [cholesky, triangularSolve, solve, slogdet, eigh];
