@@ -9,27 +9,12 @@
  * eigenvalue too; finite differences of eigenvector losses (gradcheck).
  */
 import { describe, expect, it } from 'vitest';
-import { check, compile } from '../../src/index.js';
-import { makeExecutable, type ExecOptions } from '../../src/exec.js';
+import { check } from '../../src/index.js';
 import { gradcheck } from '../../src/gradcheck/gradcheck.js';
-import { interpret } from '../../src/interp/interpret.js';
 import { NDArray } from '../../src/ir/ndarray.js';
-import { runPipeline } from '../../src/passes/pipeline.js';
-import { WEBGPU } from '../helpers/webgpu.js';
+import { onEveryStage, stages } from '../helpers/stages.js';
 
-interface Stage {
-  readonly name: string;
-  readonly opts?: ExecOptions;
-  /** Tolerance of an identity on this stage, relative to the matrix's scale. */
-  readonly tol: number;
-}
-
-const STAGES: Stage[] = [
-  { name: 'interp', tol: 1e-12 },
-  { name: 'js-f64', opts: { backend: 'js', precision: 'f64' }, tol: 1e-12 },
-  { name: 'js-f32', opts: { backend: 'js', precision: 'f32' }, tol: 1e-5 },
-  ...(WEBGPU ? [{ name: 'webgpu', opts: { backend: 'webgpu' as const }, tol: 1e-5 }] : []),
-];
+const STAGES = stages(1e-12, 1e-5);
 
 /** Deterministic values in [-1, 1) (a linear congruential stream), rounded to f32. */
 function values(count: number, seed: number): number[] {
@@ -49,17 +34,8 @@ function symmetric(batch: number, n: number, seed: number): NDArray {
   return new NDArray([batch, n, n], data);
 }
 
-async function everywhere(src: string, entry: string, inputs: Record<string, NDArray>): Promise<{ stage: Stage; out: NDArray[] }[]> {
-  const g = compile(src, entry, { path: 'eigh.dl' });
-  const ins = new Map(Object.entries(inputs));
-  const names = g.outputs.map((o) => o.name);
-  const simplified = runPipeline(g, { verify: true }).graph;
-  const res: { stage: Stage; out: NDArray[] }[] = [];
-  for (const stage of STAGES) {
-    const got = stage.opts ? await (await makeExecutable(simplified, stage.opts)).run(ins) : interpret(g, ins, new Map());
-    res.push({ stage, out: names.map((n) => got.get(n)!) });
-  }
-  return res;
+function everywhere(src: string, entry: string, inputs: Record<string, NDArray>) {
+  return onEveryStage(STAGES, src, entry, inputs, 'eigh.dl');
 }
 
 const maxAbs = (x: ArrayLike<number>) => Array.from(x).reduce((m, v) => Math.max(m, Math.abs(v)), 0);

@@ -8,27 +8,12 @@
  * swaps (zeros on the diagonal, random entries), which the registry's 'invertible' samples do not.
  */
 import { describe, expect, it } from 'vitest';
-import { check, compile } from '../../src/index.js';
-import { makeExecutable, type ExecOptions } from '../../src/exec.js';
+import { check } from '../../src/index.js';
 import { gradcheck } from '../../src/gradcheck/gradcheck.js';
-import { interpret } from '../../src/interp/interpret.js';
 import { NDArray } from '../../src/ir/ndarray.js';
-import { runPipeline } from '../../src/passes/pipeline.js';
-import { WEBGPU } from '../helpers/webgpu.js';
+import { onEveryStage, stages } from '../helpers/stages.js';
 
-interface Stage {
-  readonly name: string;
-  readonly opts?: ExecOptions;
-  /** Relative tolerance of a closed form on this stage. */
-  readonly tol: number;
-}
-
-const STAGES: Stage[] = [
-  { name: 'interp', tol: 1e-9 },
-  { name: 'js-f64', opts: { backend: 'js', precision: 'f64' }, tol: 1e-9 },
-  { name: 'js-f32', opts: { backend: 'js', precision: 'f32' }, tol: 2e-4 },
-  ...(WEBGPU ? [{ name: 'webgpu', opts: { backend: 'webgpu' as const }, tol: 2e-4 }] : []),
-];
+const STAGES = stages(1e-9, 2e-4);
 
 /** A deterministic stream in [-1, 1). */
 function stream(seed: number): () => number {
@@ -50,17 +35,8 @@ function random(shape: number[], seed: number, scale = 1): NDArray {
 }
 
 /** The outputs of `entry` on every stage, in the function's output order. */
-async function everywhere(src: string, entry: string, inputs: Record<string, NDArray>): Promise<{ stage: Stage; out: NDArray[] }[]> {
-  const g = compile(src, entry, { path: 'solve.dl' });
-  const ins = new Map(Object.entries(inputs));
-  const names = g.outputs.map((o) => o.name);
-  const simplified = runPipeline(g, { verify: true }).graph;
-  const res: { stage: Stage; out: NDArray[] }[] = [];
-  for (const stage of STAGES) {
-    const got = stage.opts ? await (await makeExecutable(simplified, stage.opts)).run(ins) : interpret(g, ins, new Map());
-    res.push({ stage, out: names.map((n) => got.get(n)!) });
-  }
-  return res;
+function everywhere(src: string, entry: string, inputs: Record<string, NDArray>) {
+  return onEveryStage(STAGES, src, entry, inputs, 'solve.dl');
 }
 
 const maxAbs = (x: ArrayLike<number>) => Array.from(x).reduce((m, v) => Math.max(m, Math.abs(v)), 0);

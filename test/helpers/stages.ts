@@ -1,0 +1,42 @@
+/**
+ * Running one .dl function on every stage of the pipeline: the interpreter on the lowered graph
+ * (float64), then the simplified graph on JS f64, JS f32 and WebGPU (when there is an adapter), for
+ * tests that check closed forms and identities on each.
+ */
+import { compile } from '../../src/index.js';
+import { makeExecutable, type ExecOptions } from '../../src/exec.js';
+import { interpret } from '../../src/interp/interpret.js';
+import type { NDArray } from '../../src/ir/ndarray.js';
+import { runPipeline } from '../../src/passes/pipeline.js';
+import { WEBGPU } from './webgpu.js';
+
+export interface Stage {
+  readonly name: string;
+  readonly opts?: ExecOptions;
+  /** The test's tolerance on this stage (float64 or f32). */
+  readonly tol: number;
+}
+
+/** Every stage, with the tolerance of float64 stages and of f32 ones. */
+export function stages(f64: number, f32: number): Stage[] {
+  return [
+    { name: 'interp', tol: f64 },
+    { name: 'js-f64', opts: { backend: 'js', precision: 'f64' }, tol: f64 },
+    { name: 'js-f32', opts: { backend: 'js', precision: 'f32' }, tol: f32 },
+    ...(WEBGPU ? [{ name: 'webgpu', opts: { backend: 'webgpu' as const }, tol: f32 }] : []),
+  ];
+}
+
+/** The outputs of `entry` of `src` on each stage, in the function's output order. */
+export async function onEveryStage(all: readonly Stage[], src: string, entry: string, inputs: Record<string, NDArray>, path: string): Promise<{ stage: Stage; out: NDArray[] }[]> {
+  const g = compile(src, entry, { path });
+  const ins = new Map(Object.entries(inputs));
+  const names = g.outputs.map((o) => o.name);
+  const simplified = runPipeline(g, { verify: true }).graph;
+  const res: { stage: Stage; out: NDArray[] }[] = [];
+  for (const stage of all) {
+    const got = stage.opts ? await (await makeExecutable(simplified, stage.opts)).run(ins) : interpret(g, ins, new Map());
+    res.push({ stage, out: names.map((n) => got.get(n)!) });
+  }
+  return res;
+}
