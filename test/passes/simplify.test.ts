@@ -140,3 +140,33 @@ fn across(x: f32[3, 4]) -> f32[2, 2] {
     expect(Array.from(evaluate(s, x).values().next().value!.data)).toEqual(want);
   });
 });
+
+describe('a slice of a concat that reads one of its parts', () => {
+  // x: 3 rows, y: 2 rows, joined along axis 0 (rows 0..2 are x, 3..4 are y).
+  const src = `
+fn second(x: f32[3, 4], y: f32[2, 4]) -> f32[2, 2] {
+  return concat([x, y], axis=0)[3:5, 0:4:2]
+}
+fn stepped(x: f32[3, 4], y: f32[2, 4]) -> f32[2, 4] {
+  return concat([x, y], axis=0)[0:3:2]
+}
+fn across(x: f32[3, 4], y: f32[2, 4]) -> f32[2, 4] {
+  return concat([x, y], axis=0)[2:4]
+}
+fn re(x: f32[3, 4], y: f32[2, 4]) -> f32[3, 4] {
+  return stack([x, x * 2.0], axis=-1)[..., 1] + 0.0 * sum(y)
+}`;
+  const ins = { x: NDArray.from([3, 4], Array.from({ length: 12 }, (_, i) => i)), y: NDArray.from([2, 4], Array.from({ length: 8 }, (_, i) => 100 + i)) };
+  it.each([
+    ['second', 0, [100, 102, 104, 106]],
+    ['stepped', 0, [0, 1, 2, 3, 8, 9, 10, 11]],
+    ['across', 1, [8, 9, 10, 11, 100, 101, 102, 103]],
+    ['re', 0, Array.from({ length: 12 }, (_, i) => 2 * i)],
+  ] as const)('%s', (fn, concats, want) => {
+    const g = compile(src, fn);
+    const s = runPipeline(g, { verify: true }).graph;
+    expect(s.nodes.filter((n) => n.op === 'concat').length).toBe(concats);
+    expect(Array.from(evaluate(g, ins).values().next().value!.data)).toEqual(want);
+    expect(Array.from(evaluate(s, ins).values().next().value!.data)).toEqual(want);
+  });
+});

@@ -230,6 +230,10 @@ export const slice = defineOp<{ start: number[]; stop: number[]; step: number[] 
   simplify({ b, inputs: [x], attrs, soleReader }) {
     if (attrs.start.every((v, i) => v === 0 && attrs.stop[i] === x!.type.shape[i] && attrs.step[i] === 1)) return x;
     if (x!.op === 'pad') return sliceOfPad(b, x!, attrs.start, attrs.stop, attrs.step);
+    if (x!.op === 'concat') {
+      const part = sliceOfConcat(b, x!, attrs.start, attrs.stop, attrs.step);
+      if (part) return part;
+    }
     // The part of a product that is read, when nothing else reads the product (a loop's
     // gradient of h from the gradient of [x, h]).
     return soleReader?.(0) ? sliceThroughDot(b, x!, attrs.start, attrs.stop, attrs.step) : undefined;
@@ -267,6 +271,26 @@ function sliceOfPad(b: GraphBuilder, p: Node, start: readonly number[], stop: re
   const inside = start.every((s, d) => s >= lo[d]! && last[d]! < lo[d]! + x.type.shape[d]!);
   if (!inside) return undefined;
   return b.add('slice', [x], { start: start.map((s, d) => s - lo[d]!), stop: start.map((s, d) => last[d]! - lo[d]! + 1), step: [...step] });
+}
+
+/**
+ * A slice of a concat that reads one of its parts only: a slice of that part (the real part of a
+ * complex (re, im) stack is `re`, src/stdlib/complex.dl). Undefined when it reads two parts.
+ */
+function sliceOfConcat(b: GraphBuilder, c: Node, start: readonly number[], stop: readonly number[], step: readonly number[]): Node | undefined {
+  const axis = c.attrs['axis'] as number;
+  const first = start[axis]!;
+  const last = first + Math.max(0, Math.ceil((stop[axis]! - first) / step[axis]!) - 1) * step[axis]!;
+  let at = 0;
+  for (const part of c.inputs) {
+    const n = part.type.shape[axis]!;
+    if (first >= at && last < at + n) {
+      const moved = (v: readonly number[], to: number) => v.map((x, d) => (d === axis ? to : x));
+      return b.add('slice', [part], { start: moved(start, first - at), stop: moved(stop, last - at + 1), step: [...step] });
+    }
+    at += n;
+  }
+  return undefined;
 }
 
 export const pad = defineOp<{ lo: number[]; hi: number[]; value: number }>({

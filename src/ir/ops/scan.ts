@@ -345,7 +345,7 @@ type StepSum = (b: GraphBuilder, stacked: (n: Node) => Node) => Node;
 /**
  * Each of `sums` (a per-step value summed over the steps) split into the terms that are one
  * contraction or reduction after the loop (a product or reduce_sum of values that change from
- * step to step, through reshapes and permutes) and the rest (`kept`, accumulated in the loop).
+ * step to step, through reshapes, permutes and pads by 0) and the rest (`kept`, accumulated in the loop).
  * `varyingFrom` are the body inputs that change from step to step; `stack(n)` is told each body
  * value a hoisted term reads stacked. Nothing is hoisted when the stacked values would exceed
  * `SCAN_STORE_BUDGET`.
@@ -384,7 +384,16 @@ function stepSums(rb: GraphBuilder, sums: readonly Node[], varyingFrom: readonly
         make: (ob, st) => (axes.includes(0) ? ob.add('reduce_sum', [mergeSteps(ob, st(x), x)], { axes: [...axes] }) : ob.add('reduce_sum', [st(x)], { axes: [0, ...axes.map((v) => v + 1)] })),
       };
     }
-    if (n.op === 'reshape' || n.op === 'permute') {
+    // A sum or difference of terms that are each summed after the loop (under a movement below).
+    if ((n.op === 'add' || n.op === 'sub') && n.inputs.every((x) => sameType(x.type, n.type))) {
+      const parts = n.inputs.map(hoist);
+      if (parts.some((p) => !p)) return undefined;
+      return { reads: parts.flatMap((p) => p!.reads), make: (ob, st) => ob.add(n.op, parts.map((p) => p!.make(ob, st))) };
+    }
+    // Linear movements: the sum over steps of each step's negated, padded (by 0), reshaped or
+    // permuted value is the negated, padded, reshaped or permuted sum (the gradient of a slice of a capture, such as
+    // the real part of a complex weight, is its cotangent padded by 0).
+    if (n.op === 'reshape' || n.op === 'permute' || n.op === 'neg' || (n.op === 'pad' && n.attrs['value'] === 0)) {
       const inner = hoist(n.inputs[0]!);
       return inner && { reads: inner.reads, make: (ob, st) => ob.add(n.op, [inner.make(ob, st)], n.attrs) };
     }
