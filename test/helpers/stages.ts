@@ -27,15 +27,31 @@ export function stages(f64: number, f32: number): Stage[] {
   ];
 }
 
-/** The outputs of `entry` of `src` on each stage, in the function's output order. */
-export async function onEveryStage(all: readonly Stage[], src: string, entry: string, inputs: Record<string, NDArray>, path: string): Promise<{ stage: Stage; out: NDArray[] }[]> {
-  const g = compile(src, entry, { path });
+/**
+ * The outputs of `entry` of `src` on each stage, in the function's output order. `params` are the
+ * model's parameters (by name) when it has any; `dims` fix dimension variables of its arguments.
+ */
+export async function onEveryStage(
+  all: readonly Stage[],
+  src: string,
+  entry: string,
+  inputs: Record<string, NDArray>,
+  path: string,
+  opts: { params?: ReadonlyMap<string, NDArray>; dims?: Record<string, number> } = {},
+): Promise<{ stage: Stage; out: NDArray[] }[]> {
+  const g = compile(src, entry, { path, ...(opts.dims ? { dims: opts.dims } : {}) });
+  const params = new Map(opts.params ?? []);
   const ins = new Map(Object.entries(inputs));
   const names = g.outputs.map((o) => o.name);
   const simplified = runPipeline(g, { verify: true }).graph;
   const res: { stage: Stage; out: NDArray[] }[] = [];
   for (const stage of all) {
-    const got = stage.opts ? await (await makeExecutable(simplified, stage.opts)).run(ins) : interpret(g, ins, new Map());
+    let got: Map<string, NDArray>;
+    if (stage.opts) {
+      const exe = await makeExecutable(simplified, stage.opts);
+      for (const [name, v] of params) exe.setParam(name, v.data);
+      got = await exe.run(ins);
+    } else got = interpret(g, ins, params);
     res.push({ stage, out: names.map((n) => got.get(n)!) });
   }
   return res;
