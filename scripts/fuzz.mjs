@@ -11,9 +11,10 @@
  *
  * Options: --count N (1000), --seed S (1), --jobs J (1), --webgpu-every K (0: never; 1: every
  * program), --timeout-ms T per program (60000), --no-minimize, --out DIR, --quiet (no source
- * printed per failure). Generator features that hit known bugs are off unless asked for:
- * --nan (NaN and ±∞ values), --overflow (i32 overflow), --aliased-outputs (two outputs that are
- * one value), --reshape-of-product (reshapes of matrix products), --all-features.
+ * printed per failure). Every generator feature is on; each can be turned off to tell whether a
+ * failure needs it: --no-nan (NaN and ±∞ values), --no-overflow (i32 overflow),
+ * --no-aliased-outputs (two outputs that are one value), --no-reshape-of-product (reshapes of
+ * matrix products).
  * The exit status is 1 when anything failed.
  */
 import { fork } from 'node:child_process';
@@ -24,12 +25,12 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const USAGE = `usage: npm run fuzz -- [--count N] [--seed S] [--jobs J] [--webgpu-every K] [--timeout-ms T]
-                     [--no-minimize] [--out DIR] [--quiet] [--nan] [--overflow] [--aliased-outputs]
-                     [--reshape-of-product] [--all-features]
+                     [--no-minimize] [--out DIR] [--quiet] [--no-nan] [--no-overflow]
+                     [--no-aliased-outputs] [--no-reshape-of-product]
 (each option is explained at the top of scripts/fuzz.mjs)`;
 
 function parseArgs(argv) {
-  const o = { count: 1000, seed: 1, jobs: 1, webgpuEvery: 0, timeoutMs: 60_000, nan: false, overflow: false, aliasedOutputs: false, reshapeOfProduct: false, minimize: true, out: '/tmp/dlc-fuzz', quiet: false };
+  const o = { count: 1000, seed: 1, jobs: 1, webgpuEvery: 0, timeoutMs: 60_000, nan: true, overflow: true, aliasedOutputs: true, reshapeOfProduct: true, minimize: true, out: '/tmp/dlc-fuzz', quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -42,11 +43,10 @@ function parseArgs(argv) {
     else if (a === '--jobs') o.jobs = Math.max(1, num());
     else if (a === '--webgpu-every') o.webgpuEvery = num();
     else if (a === '--timeout-ms') o.timeoutMs = num();
-    else if (a === '--nan') o.nan = true;
-    else if (a === '--overflow') o.overflow = true;
-    else if (a === '--aliased-outputs') o.aliasedOutputs = true;
-    else if (a === '--reshape-of-product') o.reshapeOfProduct = true;
-    else if (a === '--all-features') Object.assign(o, { nan: true, overflow: true, aliasedOutputs: true, reshapeOfProduct: true });
+    else if (a === '--no-nan') o.nan = false;
+    else if (a === '--no-overflow') o.overflow = false;
+    else if (a === '--no-aliased-outputs') o.aliasedOutputs = false;
+    else if (a === '--no-reshape-of-product') o.reshapeOfProduct = false;
     else if (a === '--no-minimize') o.minimize = false;
     else if (a === '--quiet') o.quiet = true;
     else if (a === '--out') o.out = argv[++i];
@@ -83,7 +83,7 @@ async function worker() {
 }
 
 function replayCommand(o, seed) {
-  const flags = [o.nan && '--nan', o.overflow && '--overflow', o.aliasedOutputs && '--aliased-outputs', o.reshapeOfProduct && '--reshape-of-product', o.webgpuEvery && '--webgpu-every 1'].filter(Boolean);
+  const flags = [!o.nan && '--no-nan', !o.overflow && '--no-overflow', !o.aliasedOutputs && '--no-aliased-outputs', !o.reshapeOfProduct && '--no-reshape-of-product', o.webgpuEvery && '--webgpu-every 1'].filter(Boolean);
   return `npm run fuzz -- --seed ${seed} --count 1${flags.map((f) => ` ${f}`).join('')}`;
 }
 

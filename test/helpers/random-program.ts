@@ -10,9 +10,11 @@
  * every program fast-check draws or shrinks to is well typed. Shrinking removes steps and
  * lowers numbers.
  *
- * Features that hit known bugs being fixed are off unless turned on (`GenOptions`, and the flags
- * of `npm run fuzz`): values that may be NaN or infinite, i32 arithmetic that may overflow,
- * outputs that may be one value, reshapes of matrix products.
+ * Every feature is on unless turned off (`GenOptions`, and the `--no-…` flags of `npm run fuzz`,
+ * to tell whether a failure needs one): values that may be NaN or infinite, i32 arithmetic that
+ * may overflow, outputs that may be one value, reshapes of matrix products. (They were off while
+ * the bugs they found were open; 5,300 programs with all of them, 620 also on WebGPU, found
+ * nothing on 2026-12-03, so they are on.)
  */
 import fc from 'fast-check';
 
@@ -31,9 +33,8 @@ export interface GenOptions {
    */
   readonly aliasedOutputs?: boolean;
   /**
-   * A reshape of a matrix product's result (known bug: `reshape(a @ b, …) + c` crashes the fused
-   * JS backend; also `reshape(0.5 + a @ b, …) * c`). Off: reshapes and broadcasts skip values that
-   * are products or elementwise ops of one.
+   * A reshape of a matrix product's result (`reshape(a @ b, …) + c` once crashed the fused JS
+   * backend). Off: reshapes and broadcasts skip values that are products or elementwise ops of one.
    */
   readonly reshapeOfProduct?: boolean;
   /** Most steps per program (default 8). */
@@ -418,7 +419,11 @@ export function programArb(opts: GenOptions = {}): fc.Arbitrary<ProgramSpec> {
 }
 
 /** The program as `.dl` source: `fn f(x, y, w, k, m)` returning up to three distinct values. */
-export function renderProgram(p: ProgramSpec, opts: GenOptions = {}): string {
+/** The features a program may use unless the options turn them off. */
+const ALL_FEATURES: GenOptions = { nan: true, overflow: true, aliasedOutputs: true, reshapeOfProduct: true };
+
+export function renderProgram(p: ProgramSpec, given: GenOptions = {}): string {
+  const opts: GenOptions = { ...ALL_FEATURES, ...given };
   const pool: Value[] = [...SIGNATURE];
   const lines: string[] = [];
   p.steps.forEach((step, i) => {
