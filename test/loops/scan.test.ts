@@ -174,6 +174,28 @@ describe('loops that stay loops', () => {
     expect(gB.inputs[0]!.type.shape[0]).toBe(34);
   });
 
+  it("sums the gradient of slices of a capture after the loop, through differences and negations (the real and imaginary parts of a complex weight)", async () => {
+    const SLICED = `fn f(x: f32[20, 4, 3], w: f32[3, 5, 2]) -> f32 {
+  let h = zeros([4, 5])
+  for t in 0..20 {
+    h = tanh(h * 0.5 + x[t] @ w[..., 0] - x[t] @ w[..., 1])
+  }
+  return sum(h * h)
+}
+fn g(x: f32[20, 4, 3], w: f32[3, 5, 2]) -> f32[3, 5, 2] {
+  return grad(f(x, w), w)
+}`;
+    const g = runPipeline(compile(SLICED, 'g', { path: 'loop.dl' }), { verify: true }).graph;
+    const rev = g.nodes.find((n) => n.op === 'scan' && n.attrs['reverse'])!;
+    // ∂w = pad(Σ_t x_tᵀ g_t) − pad(…): nothing accumulated per step (∂h is the only carry), no
+    // product in the reverse body (the recurrence itself has none).
+    expect(rev.attrs['carries']).toBe(1);
+    expect(rev.body!.nodes.filter((n) => n.op === 'dot_general')).toHaveLength(0);
+    const after = g.nodes.filter((n) => n.op === 'dot_general' && n.inputs[0]!.type.shape.includes(80));
+    expect(after.length).toBeGreaterThan(0);
+    await agree(SLICED, 'g', { scans: 2 });
+  });
+
   it('on WebGPU a step is its body and one copy dispatch (the copies after a step and before the next together)', () => {
     const g = runPipeline(compile(LSTM, 'Net.grads', { path: 'loop.dl' })).graph;
     const c = compileGraph(g, { backend: 'webgpu' });
