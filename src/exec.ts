@@ -42,7 +42,8 @@ export interface Executable {
   /**
    * Runs one call; `outputs` names the results to return (all by default; WebGPU reads back only
    * those). Throws InputError (DL0605, DL0606) when an input is missing, of the wrong shape, or
-   * holds values its dtype or use cannot take (src/input-check.ts).
+   * holds values its dtype or use cannot take, or when a name given is a parameter's (set those
+   * with setParam / setParams) (src/input-check.ts); nothing runs then. Other names are ignored.
    */
   run(inputs: ReadonlyMap<string, NDArray>, outputs?: readonly string[]): Promise<Map<string, NDArray>>;
   /** Replaces a parameter's values (row-major, the parameter's size). */

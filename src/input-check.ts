@@ -93,6 +93,14 @@ export function inputDiagnostics(g: Graph, inputs: ReadonlyMap<string, InputValu
     const p = valueProblem(n, a, opts.ranges === false ? undefined : ranges.get(name));
     if (p) out.push(p);
   }
+  // A parameter passed as an input would be ignored, and would silently keep its old values: say
+  // so. (Other names that are not inputs are let through: one batch may feed several programs.)
+  const list = g.inputs.map((n) => `\`${String(n.attrs['name'])}\``).join(', ') || 'none';
+  for (const name of inputs.keys()) {
+    if (g.inputs.some((n) => String(n.attrs['name']) === name)) continue;
+    const param = g.params.find((n) => String(n.attrs['name']) === name);
+    if (param) out.push(error('DL0606', `\`${name}\` is a parameter of the model, not an input`, { span: param.span, help: "set a parameter's values with the executable's setParam / setParams (`--params` on the command line); the inputs are " + list }));
+  }
   return out;
 }
 

@@ -112,6 +112,31 @@ describe('makeExecutable(...).run and evaluate check their inputs', () => {
     expect(await inputErrors(() => evaluate(g, { x: { shape: [2, 3], data: [1, 2, 3] } }))).toEqual(['DL0606: input `x` (f32[2, 3]) has 3 values, its shape needs 6']);
   });
 
+  it('a parameter passed as an input is DL0606 (it would keep its values); other extra names are let through', async () => {
+    const src = `model M() {
+  param W: f32[3] = ones()
+  fn f(x: f32[3]) -> f32[3] {
+    return x * W
+  }
+}`;
+    const g = runPipeline(compile(src, 'M.f')).graph;
+    const x = NDArray.from([3], [1, 2, 3]);
+    const W = NDArray.from([3], [5, 5, 5]);
+    for (const backend of ['interp', 'js', ...(WEBGPU ? (['webgpu'] as const) : [])] as const) {
+      const exe = await makeExecutable(g, { backend });
+      let err: unknown;
+      await exe.run(new Map([['x', x], ['W', W]])).catch((e) => (err = e));
+      expect(err).toBeInstanceOf(InputError);
+      const [d] = (err as InputError).diagnostics;
+      expect(d!.message).toBe('`W` is a parameter of the model, not an input');
+      // It points at the declaration and says how to set it.
+      expect(src.slice(d!.span!.start, d!.span!.end)).toContain('param W');
+      expect(d!.help).toContain('setParam');
+      // Nothing ran: W keeps its values. A name no graph node has (another program's input) is let through.
+      expect(Array.from((await exe.run(new Map([['x', x], ['y', x]]))).values().next().value!.data)).toEqual([1, 2, 3]);
+    }
+  });
+
   it('i32 values that are not whole numbers, and bools other than 0 and 1, are DL0605', async () => {
     const exe = await makeExecutable(graph('plain'), { backend: 'js' });
     const m = NDArray.from([3], [0, 1, 1]);
