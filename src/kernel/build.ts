@@ -45,6 +45,12 @@ export class Builder {
   /** How many loops the kernels being built are inside. */
   depth = 0;
   private readonly bufOf = new Map<Node, number>();
+  /**
+   * Contraction operands copied outside loops, by node and axis order: a second product reading
+   * the same value in the same order reads the first one's copy (a convolution's patches feed
+   * its forward product and its weight gradient's).
+   */
+  private readonly operandCopies = new Map<string, number>();
   private fresh = 0;
   private scope: KernelScope = { rows: new Map(), nodes: new Set(), memo: new Map() };
 
@@ -264,10 +270,14 @@ export class Builder {
     // Write it in [batch…, rows…, cols…] order.
     const order = [...batch, ...rows, ...cols];
     const shape = order.map((a) => n.type.shape[a]!);
-    const fake: Node = { ...n, type: { dtype: n.type.dtype, shape }, op: 'reshape' };
-    const buf = this.addBuffer(tag, fake, 'arena', 'temp');
     const nr = numel(rows.map((a) => n.type.shape[a]!));
     const nc = numel(cols.map((a) => n.type.shape[a]!));
+    const key = this.depth === 0 ? `${n.id}:${order.join(',')}` : undefined;
+    const copied = key === undefined ? undefined : this.operandCopies.get(key);
+    if (copied !== undefined) return { buf: copied, offset: 0, sb: nr * nc, sr: nc, sc: 1 };
+    const fake: Node = { ...n, type: { dtype: n.type.dtype, shape }, op: 'reshape' };
+    const buf = this.addBuffer(tag, fake, 'arena', 'temp');
+    if (key !== undefined) this.operandCopies.set(key, buf);
     this.fresh = 0;
     this.scope = { rows: new Map(), nodes: new Set(), memo: new Map() };
     const cvars = shape.map((_, i) => `i${i}`);
